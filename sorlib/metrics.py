@@ -1,0 +1,109 @@
+"""Execution metrics: cash, prices, fills, implementation shortfall, savings in bps with intervals.
+
+Definitions (all for buys; cash in $, prices in $/share):
+
+* cash of a fill = (price + fee) × qty, fee in $/share (+ taker fee, − maker rebate); ``total_cash``
+  includes the clean-up order, whose cost is also reported alone (``cleanup_cash``).
+* ``avg_fill_px`` = total_cash / shares — the all-in average price.
+* implementation shortfall (bps) = (avg_fill_px − arrival mid) / arrival mid × 10⁴.
+* savings of A vs baseline B (bps) = (cash_B − cash_A) / cash_B × 10⁴ for the same shares; positive
+  means A was cheaper. The headline figure pools all parent orders (Σ cash); the interval is a seeded
+  percentile bootstrap over parent orders of the mean per-order savings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .engine.replay import KIND_CLEANUP, Execution
+
+
+def order_table(ex: Execution) -> pd.DataFrame:
+    """One row per parent order: shares, cash, clean-up, fills, average price, shortfall."""
+    f = ex.fills
+    ids = np.array([o.order_id for o in ex.orders], np.int64)
+    pos = np.searchsorted(ids, f.order_id) if len(ids) else np.empty(0, np.int64)
+    n = len(ids)
+
+    def per_order(values, mask=None):
+        out = np.zeros(n)
+        m = slice(None) if mask is None else mask
+        np.add.at(out, pos[m], values[m])
+        return out
+
+    cash = f.cash
+    cleanup = f.kind == KIND_CLEANUP
+    shares = per_order(f.qty.astype(float))
+    total = per_order(cash)
+    df = pd.DataFrame({
+        "order_id": ids,
+        "arrival_ns": [o.arrival_ns for o in ex.orders],
+        "size": [o.size for o in ex.orders],
+        "shares": shares.astype(np.int64),
+        "total_cash": total,
+        "cleanup_shares": per_order(f.qty.astype(float), cleanup).astype(np.int64),
+        "cleanup_cash": per_order(cash, cleanup),
+        "fees": per_order(f.fee * f.qty),
+        "fills": per_order(np.ones(len(f))).astype(np.int64),
+        "arrival_mid": ex.arrival_mid,
+    })
+    df["avg_fill_px"] = df["total_cash"] / df["shares"].where(df["shares"] > 0)
+    df["shortfall_bps"] = (df["avg_fill_px"] - df["arrival_mid"]) / df["arrival_mid"] * 1e4
+    return df
+
+
+def summary(ex: Execution) -> dict:
+    """Totals over all parent orders of one execution."""
+    t = order_table(ex)
+    f = ex.fills
+    shares = int(t["shares"].sum())
+    cash = float(t["total_cash"].sum())
+    non_cleanup = f.kind != KIND_CLEANUP
+    sizes = f.qty[non_cleanup]
+    return {
+        "total_cash": cash,
+        "avg_fill_px": cash / shares if shares else float("nan"),
+        "shares": shares,
+        "ordered": int(t["size"].sum()),
+        "fills": int(non_cleanup.sum()),
+        "mean_fill_size": float(sizes.mean()) if sizes.size else 0.0,
+        "median_fill_size": float(np.median(sizes)) if sizes.size else 0.0,
+        "cleanup_shares": int(t["cleanup_shares"].sum()),
+        "cleanup_cash": float(t["cleanup_cash"].sum()),
+        "fees": float(t["fees"].sum()),
+        "shortfall_bps_mean": float(t["shortfall_bps"].mean()) if len(t) else float("nan"),
+        "venue_shares": venue_split(ex),
+    }
+
+
+def venue_split(ex: Execution) -> dict[str, int]:
+    """Shares bought per venue key (clean-up included)."""
+    f = ex.fills
+    keys, inv = np.unique(f.venue, return_inverse=True)
+    qty = np.zeros(keys.shape[0], np.int64)
+    np.add.at(qty, inv, f.qty)
+    return {str(int(k)): int(q) for k, q in zip(keys, qty, strict=True)}
+
+
+def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (NaN when fewer than 2 values)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
+    a = (1 - level) / 2
+    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+
+
+def savings_bps(ex: Execution, baseline: Execution, seed: int = 0) -> dict:
+    """Savings of ``ex`` vs ``baseline`` in bps: pooled, per-order mean and its bootstrap 95% interval."""
+    a, b = order_table(ex), order_table(baseline)
+    if not np.array_equal(a["order_id"].to_numpy(), b["order_id"].to_numpy()):
+        raise ValueError("savings need the same parent orders in both executions")
+    per = (b["total_cash"] - a["total_cash"]) / b["total_cash"] * 1e4
+    pooled = (b["total_cash"].sum() - a["total_cash"].sum()) / b["total_cash"].sum() * 1e4
+    lo, hi = bootstrap_ci(per.to_numpy(), seed=seed)
+    return {"bps": float(pooled), "mean_bps": float(per.mean()), "ci95": [lo, hi], "orders": int(len(per))}

@@ -1,0 +1,135 @@
+"""Plotly figures of backtests (the notebooks and the CLI call these; each returns a ``go.Figure``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .engine.replay import KIND_CLEANUP, Execution
+
+COLORS = {"router": "#d62728", "best_ask": "#1f77b4", "twap": "#2ca02c", "vwap": "#9467bd",
+          "ck": "#ff7f0e"}
+
+
+def _executions(result) -> dict[str, Execution]:
+    return {"router": result.router, **result.baselines}
+
+
+def cumulative_figure(result, order_id: int | None = None) -> go.Figure:
+    """Cumulative shares and cash ($) over time since arrival, per strategy, for one parent order
+    (default: the first) — the clean-up shows as the final jump at the deadline."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("shares filled", "cash paid ($, fees included)"))
+    for name, ex in _executions(result).items():
+        oid = ex.orders[0].order_id if order_id is None else order_id
+        order = next(o for o in ex.orders if o.order_id == oid)
+        f = ex.fills
+        m = f.order_id == oid
+        t = (f.ts[m] - order.arrival_ns) / 1e9
+        o = np.argsort(t, kind="stable")
+        x = np.concatenate([[0.0], t[o]])
+        color = COLORS.get(name)
+        fig.add_trace(go.Scatter(x=x, y=np.concatenate([[0], np.cumsum(f.qty[m][o])]), name=name,
+                                 mode="lines", line_shape="hv", line_color=color, legendgroup=name), 1, 1)
+        fig.add_trace(go.Scatter(x=x, y=np.concatenate([[0.0], np.cumsum(f.cash[m][o])]), name=name,
+                                 mode="lines", line_shape="hv", line_color=color, legendgroup=name,
+                                 showlegend=False), 2, 1)
+    fig.update_xaxes(title_text="seconds since arrival", row=2, col=1)
+    fig.update_layout(title="Parent order progress", height=520, template="plotly_white")
+    return fig
+
+
+def venue_split_figure(result, venue_names: dict[int, str] | None = None) -> go.Figure:
+    """Shares bought per venue and strategy (stacked; clean-up shown as its own segment)."""
+    venue_names = venue_names or {}
+    execs = _executions(result)
+    keys = np.unique(np.concatenate([e.fills.venue for e in execs.values()]))
+    fig = go.Figure()
+    for v in keys:
+        ys = []
+        for e in execs.values():
+            m = (e.fills.venue == v) & (e.fills.kind != KIND_CLEANUP)
+            ys.append(int(e.fills.qty[m].sum()))
+        fig.add_trace(go.Bar(x=list(execs), y=ys, name=venue_names.get(int(v), str(int(v)))))
+    fig.add_trace(go.Bar(x=list(execs), name="clean-up", marker_color="#7f7f7f",
+                         y=[int(e.fills.qty[e.fills.kind == KIND_CLEANUP].sum()) for e in execs.values()]))
+    fig.update_layout(barmode="stack", title="Venue split (shares)", yaxis_title="shares",
+                      template="plotly_white", height=420)
+    return fig
+
+
+def fill_size_figure(result) -> go.Figure:
+    """Distribution of child fill sizes (clean-up excluded): fewer, larger fills vs many small ones."""
+    fig = go.Figure()
+    for name, e in _executions(result).items():
+        m = e.fills.kind != KIND_CLEANUP
+        fig.add_trace(go.Box(y=e.fills.qty[m], name=f"{name} (n={int(m.sum())})",
+                             marker_color=COLORS.get(name), boxmean=True))
+    fig.update_layout(title="Fill sizes (shares per fill)", yaxis_type="log", yaxis_title="shares",
+                      template="plotly_white", height=420, showlegend=False)
+    return fig
+
+
+def savings_figure(results: dict) -> go.Figure:
+    """Router savings vs each baseline (bps, pooled) with the bootstrap 95% interval of the per-order mean."""
+    iv = results["savings_intervals"]
+    names = list(iv)
+    mean = [iv[n]["mean_bps"] for n in names]
+    lo = [iv[n]["ci95"][0] for n in names]
+    hi = [iv[n]["ci95"][1] for n in names]
+    err = dict(type="data", symmetric=False,
+               array=[h - m if np.isfinite(h) else 0 for h, m in zip(hi, mean, strict=True)],
+               arrayminus=[m - lo_ if np.isfinite(lo_) else 0 for lo_, m in zip(lo, mean, strict=True)])
+    fig = go.Figure(go.Bar(x=names, y=mean, error_y=err, marker_color=[COLORS.get(n) for n in names]))
+    fig.update_layout(title=f"Router savings vs baselines, bps (mean over {iv[names[0]]['orders']} orders, 95% CI)",
+                      yaxis_title="bps (positive = router cheaper)", template="plotly_white", height=400)
+    return fig
+
+
+def grid_heatmap(grid, value: str = "total_cash") -> go.Figure:
+    """Heatmaps of ``value`` over lambda_under × theta_queue, one panel per lambda_over."""
+    los = sorted(grid["lambda_over"].unique())
+    fig = make_subplots(rows=1, cols=len(los), subplot_titles=[f"lambda_over={v:g}" for v in los],
+                        shared_yaxes=True)
+    zmin, zmax = float(grid[value].min()), float(grid[value].max())
+    for i, lo in enumerate(los, start=1):
+        g = grid[grid["lambda_over"] == lo].pivot_table(index="theta_queue", columns="lambda_under", values=value)
+        fig.add_trace(go.Heatmap(z=g.to_numpy(), x=[f"{c:g}" for c in g.columns], y=[f"{r:g}" for r in g.index],
+                                 zmin=zmin, zmax=zmax, coloraxis="coloraxis"), 1, i)
+        fig.update_xaxes(title_text="lambda_under", row=1, col=i)
+    fig.update_yaxes(title_text="theta_queue", row=1, col=1)
+    fig.update_layout(title=f"{value} over the grid", coloraxis={"colorscale": "Viridis"},
+                      template="plotly_white", height=380)
+    return fig
+
+
+def backtest_figures(result, venue_names: dict[int, str] | None = None) -> dict[str, go.Figure]:
+    return {"cumulative": cumulative_figure(result), "venue_split": venue_split_figure(result, venue_names),
+            "fill_sizes": fill_size_figure(result), "savings": savings_figure(result.results),
+            "grid": grid_heatmap(result.grid)}
+
+
+def write_backtest_plots(result, md=None, out_dir: str | Path = "plots") -> list[Path]:
+    """Write each figure as self-contained offline HTML (plotly.js embedded), and PNG when a Chrome-based
+    renderer (kaleido) works on this machine. Returns the written paths."""
+    from ._io import atomic_write_text
+
+    out = Path(out_dir)
+    names = md.venue_names if md is not None else None
+    paths = []
+    png_ok = True
+    for name, fig in backtest_figures(result, names).items():
+        paths.append(atomic_write_text(out / f"{name}.html", fig.to_html(include_plotlyjs=True, full_html=True)))
+        if png_ok:
+            try:
+                png = fig.to_image(format="png", width=1000, height=fig.layout.height or 450)
+            except Exception:  # no kaleido/Chrome here: HTML only
+                png_ok = False
+            else:
+                from ._io import atomic_write_bytes
+
+                paths.append(atomic_write_bytes(out / f"{name}.png", png))
+    return paths

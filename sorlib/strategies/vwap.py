@@ -1,0 +1,74 @@
+"""VWAP: a volume-weighted schedule, routed across venues in proportion to volume.
+
+The window [arrival, deadline) is cut into buckets of ``bucket_seconds``, as for TWAP. Bucket ``b``'s
+weight ``w_b`` is the market's traded volume in the matching bucket of the same-length window just
+before arrival (no look-ahead; an even weight when that window traded nothing); by the start of bucket
+``b`` the target is ``ceil(S · Σ_{i≤b} w_i / Σ w)`` shares. The amount due is split across venues in
+proportion to each venue's weight — its traded volume over the lookback window (``weights="traded"``)
+or its displayed size at the touch (``weights="displayed"``) — capped at what is available; any
+shortfall is then swept cheapest first (ask + taker fee).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError
+from .base import Decision, MarketView, ParentOrder, sweep_cheapest
+from .twap import TWAP
+
+
+class VWAP(TWAP):
+    name = "vwap"
+
+    def __init__(self, weights: str = "traded", bucket_seconds: float = 60.0) -> None:
+        if weights not in ("traded", "displayed"):
+            raise ConfigError(f"VWAP weights must be 'traded' or 'displayed', got {weights!r}")
+        super().__init__(bucket_seconds)
+        self.weights = weights
+
+    def begin(self, order: ParentOrder, book) -> None:
+        super().begin(order, book)
+        span = order.deadline_ns - order.arrival_ns
+        lo = np.searchsorted(book.trades_ts, order.arrival_ns - span, side="left")
+        hi = np.searchsorted(book.trades_ts, order.arrival_ns, side="left")
+        ts, sz, ven = book.trades_ts[lo:hi], book.trades_sz[lo:hi], book.trades_venue[lo:hi]
+        b = np.minimum((ts - (order.arrival_ns - span)) // self.bucket_ns, self._n - 1)
+        w = np.bincount(b.astype(np.int64), weights=sz, minlength=self._n)[: self._n]
+        self._cum = np.cumsum(w) / w.sum() if w.sum() > 0 else np.arange(1, self._n + 1) / self._n
+        vol = np.zeros(book.venues.shape[0])
+        idx = np.searchsorted(book.venues, ven)
+        ok = (idx < len(book.venues)) & (book.venues[np.minimum(idx, len(book.venues) - 1)] == ven)
+        np.add.at(vol, idx[ok], sz[ok])
+        self._venue_volume = vol
+
+    def target(self, view: MarketView) -> int:
+        b = min((view.t_ns - view.order.arrival_ns) // self.bucket_ns, self._n - 1)
+        return min(view.order.size, int(np.ceil(view.order.size * self._cum[b] - 1e-9)))
+
+    def decide(self, view: MarketView) -> Decision:
+        want = min(self.target(view) - view.filled, view.remaining)
+        k = view.ask_px.shape[0]
+        if want <= 0:  # on schedule: sleep until the next bucket starts
+            b = (view.t_ns - view.order.arrival_ns) // self.bucket_ns
+            return Decision.nothing(k, view.order.arrival_ns + (b + 1) * self.bucket_ns)
+        avail = view.ask_avail.sum(axis=1)
+        w = self._venue_volume if self.weights == "traded" else view.ask_avail[:, 0].astype(float)
+        w = np.where(avail > 0, w, 0.0)
+        out = np.zeros(k, np.int64)
+        if w.sum() > 0:
+            out = np.minimum(np.floor(want * w / w.sum()).astype(np.int64), avail)
+        short = want - int(out.sum())
+        if short > 0:
+            rest = view.ask_avail.copy()
+            for i in range(k):  # remove what the proportional part already takes, level by level
+                left = int(out[i])
+                for lv in range(rest.shape[1]):
+                    q = min(left, int(rest[i, lv]))
+                    rest[i, lv] -= q
+                    left -= q
+            out += sweep_cheapest(view.ask_px, rest, view.fee, short)
+        return Decision(out)
+
+    def params(self) -> dict:
+        return {"weights": self.weights, "bucket_seconds": self.bucket_ns / 1e9}
