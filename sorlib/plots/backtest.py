@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .engine.replay import KIND_CLEANUP, Execution
+from ..engine.replay import KIND_CLEANUP, Execution
 
 COLORS = {"router": "#d62728", "best_ask": "#1f77b4", "twap": "#2ca02c", "vwap": "#9467bd",
           "ck": "#ff7f0e"}
@@ -115,7 +115,7 @@ def backtest_figures(result, venue_names: dict[int, str] | None = None) -> dict[
 def write_backtest_plots(result, md=None, out_dir: str | Path = "plots") -> list[Path]:
     """Write each figure as self-contained offline HTML (plotly.js embedded), and PNG when a Chrome-based
     renderer (kaleido) works on this machine. Returns the written paths."""
-    from ._io import atomic_write_text
+    from .._io import atomic_write_text
 
     out = Path(out_dir)
     names = md.venue_names if md is not None else None
@@ -129,7 +129,7 @@ def write_backtest_plots(result, md=None, out_dir: str | Path = "plots") -> list
             except Exception:  # no kaleido/Chrome here: HTML only
                 png_ok = False
             else:
-                from ._io import atomic_write_bytes
+                from .._io import atomic_write_bytes
 
                 paths.append(atomic_write_bytes(out / f"{name}.png", png))
     return paths

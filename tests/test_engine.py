@@ -1,0 +1,146 @@
+"""Replay engine: invariants (hypothesis), liquidity consumption, clean-up, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
+from sorlib.engine import Book, replay, snapshot_rows
+from sorlib.engine.replay import KIND_CLEANUP, KIND_REST
+from sorlib.metrics import order_table, summary
+from sorlib.strategies import TWAP, VWAP, BestAsk, ParentOrder, Router
+
+S = 1_000_000_000
+
+
+def make_md(rows, trades=()):
+    """rows: (t_seconds, venue, bid, bid_sz, ask, ask_sz); trades: (t, venue, px, sz, side)."""
+    rows = sorted(rows, key=lambda r: r[0])
+    q = Quotes(np.array([int(r[0] * S) for r in rows], np.int64), np.array([r[1] for r in rows], np.int32),
+               np.array([[r[2]] for r in rows], float), np.array([[r[3]] for r in rows], np.int64),
+               np.array([[r[4]] for r in rows], float), np.array([[r[5]] for r in rows], np.int64))
+    trades = sorted(trades, key=lambda r: r[0])
+    t = Trades(np.array([int(r[0] * S) for r in trades], np.int64), np.array([r[1] for r in trades], np.int32),
+               np.array([r[2] for r in trades], float), np.array([r[3] for r in trades], np.int64),
+               np.array([r[4] for r in trades], np.int8)) if trades else Trades.empty()
+    return MarketData(q, t, LoadReport("test", "test"))
+
+
+def test_displayed_liquidity_is_not_taken_twice():
+    # one venue shows 300 @ 10.00 and keeps re-sending the same quote at the same time stamps? no:
+    # it never updates, while another venue's updates create snapshots.
+    md = make_md([(0, 1, 9.99, 100, 10.00, 300)] + [(t, 2, 9.98, 100, 10.05, 0) for t in range(1, 50)])
+    book = Book.from_market(md)
+    ex = replay(book, BestAsk(), [ParentOrder(0, 0, 60 * S, 1000)])
+    taken = ex.fills.qty[(ex.fills.venue == 1) & (ex.fills.kind != KIND_CLEANUP)].sum()
+    assert taken == 300  # not 300 at every snapshot
+    assert ex.fills.qty[ex.fills.kind == KIND_CLEANUP].sum() == 700
+
+
+def test_quote_update_restores_liquidity():
+    md = make_md([(0, 1, 9.99, 100, 10.00, 300), (5, 1, 9.99, 100, 10.00, 300), (6, 2, 9.9, 1, 10.5, 0)])
+    ex = replay(Book.from_market(md), BestAsk(), [ParentOrder(0, 0, 60 * S, 600)])
+    assert ex.fills.qty[ex.fills.kind != KIND_CLEANUP].sum() == 600
+
+
+def test_cleanup_beyond_visible_depth_priced_one_tick_worse():
+    md = make_md([(0, 1, 9.99, 100, 10.00, 100)])
+    ex = replay(Book.from_market(md), BestAsk(), [ParentOrder(0, 0, 10 * S, 500)])
+    f = ex.fills
+    assert f.qty.sum() == 500
+    c = f.kind == KIND_CLEANUP
+    assert f.qty[c].sum() == 400 and np.allclose(f.price[c], 10.01)
+
+
+def test_resting_limit_fills_only_after_queue_ahead():
+    # bid 9.99 x 200 ahead of us; 150 then 100 sold at the bid: 50 reach us
+    md = make_md([(0, 1, 9.99, 200, 10.01, 100), (1, 1, 9.99, 200, 10.01, 100), (2, 1, 9.99, 200, 10.01, 100)],
+                 trades=[(0.5, 1, 9.99, 150, -1), (1.5, 1, 9.99, 100, -1)])
+    book = Book.from_market(md)
+
+    class Passive(Router):
+        def decide(self, view):
+            from sorlib.strategies import Decision
+            lim = np.zeros(1, np.int64)
+            lim[0] = view.remaining
+            return Decision(np.zeros(1, np.int64), lim)
+
+    ex = replay(book, Passive(mode="uncapped", rest_seconds=100), [ParentOrder(0, 0, 10 * S, 100)])
+    rest = ex.fills.kind == KIND_REST
+    assert ex.fills.qty[rest].sum() == 50
+    assert np.allclose(ex.fills.price[rest], 9.99)
+    assert np.allclose(ex.fills.fee[rest], -book.maker_rebate[0])
+
+
+quote_rows = st.lists(
+    st.tuples(st.integers(0, 120), st.integers(1, 4), st.integers(995, 1005), st.integers(0, 800),
+              st.integers(1, 4), st.integers(0, 900)),
+    min_size=1, max_size=60)
+
+
+def _md_from(draw_rows):
+    rows = []
+    for t, v, bid_c, bsz, spread, asz in draw_rows:
+        rows.append((t, v, bid_c / 100, bsz, (bid_c + spread) / 100, asz))
+    trades = [(t + 0.5, v, bid_c / 100, 100, -1) for t, v, bid_c, *_ in draw_rows[::3]]
+    return make_md(rows, trades)
+
+
+@settings(max_examples=60, deadline=None)
+@given(quote_rows, st.integers(1, 40).map(lambda x: x * 100), st.sampled_from(["best_ask", "twap", "vwap",
+                                                                                  "spec", "uncapped"]))
+def test_invariants_filled_plus_remaining_equals_ordered(rows, size, which):
+    md = _md_from(rows)
+    book = Book.from_market(md)
+    strat = {"best_ask": BestAsk(), "twap": TWAP(20), "vwap": VWAP("traded", 20),
+             "spec": Router(mode="spec"), "uncapped": Router(mode="uncapped", rest_seconds=10)}[which]
+    orders = [ParentOrder(0, 0, 60 * S, size), ParentOrder(1, 30 * S, 100 * S, size)]
+    ex = replay(book, strat, orders)
+    f = ex.fills
+    t = order_table(ex)
+    # every parent order ends at exactly its size (clean-up included) — never over, never under
+    assert (t["shares"] == t["size"]).all()
+    assert (f.qty > 0).all()
+    # cash = Σ price × qty + fees
+    assert np.isclose(summary(ex)["total_cash"], float((f.price * f.qty).sum() + (f.fee * f.qty).sum()))
+    # marketable fills never exceed what the venue displayed at that quote
+    take = f.kind == 0
+    for oid in (0, 1):
+        for v in np.unique(f.venue[take & (f.order_id == oid)]):
+            m = take & (f.order_id == oid) & (f.venue == v)
+            for ts in np.unique(f.ts[m]):
+                j = book.index_at(ts)
+                k = int(np.searchsorted(book.venues, v))
+                assert f.qty[m & (f.ts == ts)].sum() <= book.ask_sz[book.row[j, k], 0]
+
+
+def test_replay_is_deterministic():
+    from sorlib.synth import generate_market
+
+    md = generate_market(venues=3, seed=3, minutes=20)
+    book = Book.from_market(md)
+    orders = [ParentOrder(0, int(book.times[0]), int(book.times[0]) + 300 * S, 3000)]
+    a = replay(book, Router(mode="uncapped"), orders)
+    b = replay(book, Router(mode="uncapped"), orders)
+    for name in ("ts", "venue", "qty", "price", "fee", "kind"):
+        assert np.array_equal(getattr(a.fills, name), getattr(b.fills, name))
+
+
+def test_snapshot_rule_first_and_last():
+    ts = np.array([1, 1, 1, 2, 2], np.int64)
+    ven = np.array([7, 7, 8, 7, 7], np.int32)
+    assert snapshot_rows(ts, ven, "first").tolist() == [0, 2, 3]
+    assert snapshot_rows(ts, ven, "last").tolist() == [1, 2, 4]
+    with pytest.raises(ValueError):
+        snapshot_rows(ts, ven, "middle")
+
+
+def test_twap_follows_even_schedule():
+    rows = [(t, 1, 9.99, 1000, 10.00, 100_000) for t in range(0, 300)]
+    ex = replay(Book.from_market(make_md(rows)), TWAP(60), [ParentOrder(0, 0, 300 * S, 1000)])
+    f = ex.fills
+    by_bucket = np.bincount((f.ts // (60 * S)).astype(int), weights=f.qty, minlength=5)
+    assert by_bucket.tolist() == [200, 200, 200, 200, 200]
