@@ -1,0 +1,447 @@
+"""TAQ-style quote/trade tables (one row = one venue's quote) and the Lean/AlgoSeek tick layout.
+
+A :class:`TaqLayout` names the columns (by header name, or by 0-based position for headerless files),
+the price scale, the time unit and origin, the time zone and the trades file. :data:`ALGOSEEK` is the
+layout of the Lean/AlgoSeek US-equity tick zips (``YYYYMMDD_quote.zip`` / ``YYYYMMDD_trade.zip``):
+
+* headerless; quotes ``time, bid_px, bid_sz, ask_px, ask_sz, exchange, condition, suspicious``; trades
+  ``time, price, size, exchange, condition, suspicious``;
+* time = milliseconds since local midnight, New York time; the date comes from the file name;
+* prices × 10000 (converted to dollars once, here);
+* one side per row: the other side's fields are 0 and mean *no change* — the venue's last value of that
+  side is kept (a venue's side is empty until its first update of the day);
+* the rows are national-best (NBBO) updates: each NBBO change is written as a bid row naming the venue
+  at the best bid and an ask row naming the venue at the best ask (checked on AIG 2013-10-07: rows
+  alternate N-bid / Q-ask at the same millisecond; NASDAQ PSX appears on only 37 rows all day). A venue
+  is therefore not told when it leaves the best, so a carried quote goes stale. ``nbbo_rows=True`` adds
+  the NBBO consistency rule: a new best bid ``p`` empties every other venue's carried bid above ``p``
+  (and a new best ask every carried ask below it), emitting one extra row per venue so changed
+  (counted ``stale_quote_expired``); a fresh side that crosses or locks the venue's *own* carried other
+  side empties that side (counted ``stale_own_side_cleared``). Without the rule, stale bids/asks of
+  rarely-quoting venues looked "best" for large parts of the day (PSX at the best bid 24% of AIG's day);
+* venue key = ``ord(exchange letter)``; ``D`` (FINRA TRF) only reports trades: its trades are kept and
+  the report notes that it has no quotes;
+* rows flagged ``suspicious`` are dropped and counted (``suspicious_quote`` / ``suspicious_trade``);
+* reading a quote zip also reads the sibling ``*_trade.zip`` (and vice versa) when it exists.
+
+Repairs follow the policy table in :mod:`sorlib.data.load`. With one-sided rows a crossed or locked
+state can only come from a stale carried side, which is cleared (above) rather than the row dropped, so
+``crossed_book``/``locked_book`` then count only two-sided rows that cross. The state machine runs in
+numba (compiled once, cached) with a pure-Python fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import DataError
+from .load import (
+    check_nonnegative,
+    crossed_locked,
+    duplicate_mask,
+    numeric,
+    open_source,
+    read_csv_table,
+    require_columns,
+    strings_to_codes,
+    time_order,
+    timestamps,
+)
+from .market import LoadReport, MarketData, Quotes, Trades
+
+Col = str | int
+
+#: exchange letter → venue name (Lean ``Data/equity/readme.md``)
+US_EXCHANGES: dict[str, str] = {
+    "A": "NYSE MKT", "B": "NASDAQ OMX BX", "C": "National Stock Exchange", "D": "FINRA TRF/ADF",
+    "I": "ISE", "J": "Direct Edge A", "K": "Direct Edge X", "M": "Chicago Stock Exchange", "N": "NYSE",
+    "P": "NYSE Arca", "Q": "NASDAQ", "T": "NASDAQ", "W": "CBOE Stock Exchange", "X": "NASDAQ OMX PSX",
+    "Y": "BATS Y", "Z": "BATS",
+}
+
+_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+@dataclass(frozen=True)
+class TaqTradeLayout:
+    """Columns of a trades table (names, or 0-based positions when headerless)."""
+
+    time: Col
+    price: Col
+    size: Col
+    exchange: Col
+    suspicious: Col | None = None
+    n_fields: int | None = None  # headerless files: fields per line
+
+
+@dataclass(frozen=True)
+class TaqLayout:
+    """How to read a TAQ-style quote table (and its trades). Units: ``price_scale`` in $ per unit."""
+
+    time: Col
+    bid_px: Col
+    bid_sz: Col
+    ask_px: Col
+    ask_sz: Col
+    exchange: Col
+    header: bool = True
+    n_fields: int | None = None  # headerless files: fields per line
+    suspicious: Col | None = None
+    price_scale: float = 1.0
+    time_unit: str = "ns"  # unit of integer times: s, ms, us, ns (text times are parsed as ISO-8601)
+    time_origin: str = "epoch"  # "epoch" (UTC) or "midnight" (local midnight of the file's date in tz)
+    tz: str = "America/New_York"
+    one_sided: bool = False  # a zero side means "no change" (carry the venue's last value forward)
+    nbbo_rows: bool = False  # rows are national-best updates naming the venue at the best (AlgoSeek)
+    trades: TaqTradeLayout | None = None
+    quote_tag: str = "_quote"  # file-name part that becomes trade_tag in the sibling trades file
+    trade_tag: str = "_trade"
+    trades_only: tuple[str, ...] = ()  # exchange letters that print trades but never quote
+    venue_names: dict[str, str] = field(default_factory=lambda: dict(US_EXCHANGES))
+
+
+ALGOSEEK = TaqLayout(
+    time=0, bid_px=1, bid_sz=2, ask_px=3, ask_sz=4, exchange=5, suspicious=7, header=False, n_fields=8,
+    price_scale=1e-4, time_unit="ms", time_origin="midnight", tz="America/New_York", one_sided=True,
+    nbbo_rows=True,
+    trades=TaqTradeLayout(time=0, price=1, size=2, exchange=3, suspicious=5, n_fields=6),
+    trades_only=("D",),
+)
+
+
+def _name(c: Col, header: bool) -> str:
+    return c if isinstance(c, str) and header else f"f{int(c)}"
+
+
+def _file_date(path: Path, date: str | None) -> str:
+    if date:
+        return date
+    m = re.search(r"(?<!\d)(\d{8})(?!\d)", path.name)
+    if not m:
+        raise DataError("times are relative to midnight but the file name has no YYYYMMDD date; pass date=",
+                        path=str(path))
+    return m.group(1)
+
+
+def _to_utc_ns(table: pa.Table, col: str, layout: TaqLayout, path: Path, hdr: int, date: str | None) -> np.ndarray:
+    import pandas as pd
+
+    t = table.column(col).type
+    p = str(path)
+    if pa.types.is_timestamp(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+        if pa.types.is_timestamp(t) and t.tz is None:  # naive wall-clock times in layout.tz
+            naive = timestamps(table, col, p, hdr)
+            return pd.DatetimeIndex(naive).tz_localize(layout.tz, ambiguous="NaT",
+                                                       nonexistent="shift_forward").asi8
+        return timestamps(table, col, p, hdr)
+    if layout.time_unit not in _UNITS:
+        raise DataError(f"unknown time unit {layout.time_unit!r} (use s, ms, us or ns)", path=p)
+    raw = numeric(table, col, p, hdr)
+    if np.isnan(raw).any():
+        i = int(np.flatnonzero(np.isnan(raw))[0])
+        raise DataError("missing timestamp", path=p, row=i + 1 + hdr, column=col)
+    ns = np.round(raw * _UNITS[layout.time_unit]).astype(np.int64)
+    if layout.time_origin == "epoch":
+        return ns
+    if layout.time_origin != "midnight":
+        raise DataError(f"unknown time origin {layout.time_origin!r} (use epoch or midnight)", path=p)
+    day = pd.Timestamp(_file_date(path, date))
+    start = day.tz_localize(layout.tz)
+    end = (day + pd.Timedelta(days=1)).tz_localize(layout.tz)
+    if (end - start) == pd.Timedelta(days=1):  # no DST change that day: one offset
+        return ns + start.value
+    return pd.DatetimeIndex(ns + day.value).tz_localize(layout.tz, ambiguous="NaT",
+                                                       nonexistent="shift_forward").asi8
+
+
+def _dollars(raw: np.ndarray, scale: float) -> np.ndarray:
+    """Raw prices → $; divides by an integer 1/scale when possible (correctly rounded: 1817500 → 181.75)."""
+    if scale == 1:
+        return raw.astype(np.float64, copy=False)
+    inv = 1.0 / scale
+    return raw / round(inv) if abs(inv - round(inv)) < 1e-6 else raw * scale
+
+
+def _exchange(table: pa.Table, col: str, path: str, hdr: int) -> np.ndarray:
+    c = table.column(col).cast(pa.string())
+    lens = pc.utf8_length(pc.fill_null(c, "")).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(lens != 1)
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(f"exchange code {c[i].as_py()!r} is not a single letter", path=path,
+                        row=i + 1 + hdr, column=col)
+    return strings_to_codes(c).astype(np.int32)
+
+
+def _table(path: Path, header: bool, n_fields: int | None, cols: dict[str, Col], what: str) -> tuple[pa.Table, int]:
+    names = None
+    if not header:
+        n = n_fields or (max(int(c) for c in cols.values()) + 1)
+        names = [f"f{i}" for i in range(n)]
+    want = [_name(c, header) for c in cols.values()]
+    if header:
+        from .load import first_line
+
+        have = [x.strip() for x in first_line(path).split(",")]
+        require_columns(have, want, str(path), what)
+    ex = _name(cols["exchange"], header)
+    table, hdr = read_csv_table(path, header=header, names=names, include=want,
+                                column_types={ex: pa.string()})
+    return table, hdr
+
+
+def _sibling(path: Path, src: str, dst: str) -> Path | None:
+    if src and src in path.name:
+        return path.with_name(path.name.replace(src, dst, 1))
+    return None
+
+
+def read_taq(path: str | Path, layout: TaqLayout = ALGOSEEK, *, trades_path: str | Path | None = None,
+             date: str | None = None) -> MarketData:
+    """Read a TAQ-style quote file (CSV, optionally zipped) and its trades into :class:`MarketData`.
+
+    Give a quote file (its sibling trades file, e.g. ``*_trade.zip``, is read too when it exists) or a
+    trades file (its sibling quote file is read too). ``trades_path`` names the trades file explicitly;
+    ``date`` (YYYYMMDD) overrides the date taken from the file name for midnight-relative times.
+    """
+    p = Path(path)
+    open_source(p)
+    quote_path: Path | None = p
+    trade_path = Path(trades_path) if trades_path is not None else None
+    if layout.trade_tag and layout.trade_tag in p.name and trades_path is None:
+        trade_path, quote_path = p, _sibling(p, layout.trade_tag, layout.quote_tag)
+        if quote_path is not None and not quote_path.exists():
+            quote_path = None
+    elif trade_path is None and layout.trades is not None:
+        sib = _sibling(p, layout.quote_tag, layout.trade_tag)
+        trade_path = sib if sib is not None and sib.exists() else None
+    fmt = "algoseek" if layout is ALGOSEEK else "taq"
+    report = LoadReport(source=str(p), format=fmt)
+    dfmt = _file_date(p, date) if layout.time_origin == "midnight" else None
+
+    quotes = Quotes.empty(1)
+    if quote_path is not None:
+        quotes = _read_quotes(quote_path, layout, report, dfmt)
+    else:
+        report.notes.append("no quote file found next to the trades file")
+    trades = Trades.empty()
+    if trade_path is not None:
+        if layout.trades is None:
+            raise DataError("the layout has no trades columns (TaqLayout.trades)", path=str(trade_path))
+        open_source(trade_path)
+        trades = _read_trades(trade_path, layout, report, dfmt)
+        report.notes.append(f"trades from {trade_path.name}")
+    elif layout.trades is not None:
+        report.notes.append("no trades file found (expected a sibling named with "
+                            f"'{layout.trade_tag}' instead of '{layout.quote_tag}')")
+    if quote_path is not None and len(trades):
+        qv = set(np.unique(quotes.venue).tolist())
+        for v in np.unique(trades.venue):
+            if int(v) not in qv:
+                letter = chr(int(v))
+                why = " (a trade-reporting venue)" if letter in layout.trades_only else ""
+                report.notes.append(f"venue {letter} has trades but no quotes{why}")
+    report.quote_rows, report.trade_rows = len(quotes), len(trades)
+    keys = np.union1d(np.unique(quotes.venue), np.unique(trades.venue))
+    names = {int(k): f"{layout.venue_names.get(chr(int(k)), chr(int(k)))} ({chr(int(k))})" for k in keys}
+    return MarketData(quotes, trades, report, venue_names=names, symbol=_symbol(p), tz=layout.tz)
+
+
+def _symbol(p: Path) -> str | None:
+    parent = p.parent.name
+    if re.fullmatch(r"[a-z.]{1,8}", parent):  # Lean layout: .../<ticker>/<date>_quote.zip
+        return parent.upper()
+    m = re.search(r"\d{8}_([a-z.]+)_(quote|trade)", p.name, re.I)
+    return m.group(1).upper() if m else None
+
+
+def _read_quotes(path: Path, L: TaqLayout, report: LoadReport, date: str | None) -> Quotes:
+    cols = {"time": L.time, "bid_px": L.bid_px, "bid_sz": L.bid_sz, "ask_px": L.ask_px, "ask_sz": L.ask_sz,
+            "exchange": L.exchange}
+    if L.suspicious is not None:
+        cols["suspicious"] = L.suspicious
+    table, hdr = _table(path, L.header, L.n_fields, cols, "quote")
+    p = str(path)
+    n = {k: _name(c, L.header) for k, c in cols.items()}
+    report.rows_read += table.num_rows
+    ts = _to_utc_ns(table, n["time"], L, path, hdr, date)
+    venue = _exchange(table, n["exchange"], p, hdr)
+    bid_px = _dollars(numeric(table, n["bid_px"], p, hdr), L.price_scale)
+    ask_px = _dollars(numeric(table, n["ask_px"], p, hdr), L.price_scale)
+    bid_sz = numeric(table, n["bid_sz"], p, hdr, integer=True, fill=0)
+    ask_sz = numeric(table, n["ask_sz"], p, hdr, integer=True, fill=0)
+    check_nonnegative(bid_sz, n["bid_sz"], p, hdr)
+    check_nonnegative(ask_sz, n["ask_sz"], p, hdr)
+    rows = np.arange(len(ts))
+    if "suspicious" in n:
+        sus = numeric(table, n["suspicious"], p, hdr, integer=True, fill=0) != 0
+        report.count("suspicious_quote", int(sus.sum()))
+        if sus.any():
+            keep = ~sus
+            ts, venue, bid_px, ask_px, bid_sz, ask_sz, rows = (a[keep] for a in
+                                                               (ts, venue, bid_px, ask_px, bid_sz, ask_sz, rows))
+    dup = duplicate_mask([ts, venue, bid_px, bid_sz, ask_px, ask_sz])
+    report.count("duplicate_record", int(dup.sum()))
+    if dup.any():
+        keep = ~dup
+        ts, venue, bid_px, ask_px, bid_sz, ask_sz = (a[keep] for a in (ts, venue, bid_px, ask_px, bid_sz, ask_sz))
+    order, unsorted = time_order(ts)
+    report.count("unsorted_time", unsorted)
+    if order is not None:
+        ts, venue, bid_px, ask_px, bid_sz, ask_sz = (a[order] for a in (ts, venue, bid_px, ask_px, bid_sz, ask_sz))
+    if L.one_sided:
+        return _one_sided_state(ts, venue, bid_px, bid_sz, ask_px, ask_sz, L.nbbo_rows, report)
+    for px, sz in ((bid_px, bid_sz), (ask_px, ask_sz)):
+        empty = ~(px > 0)
+        px[empty] = np.nan
+        sz[empty] = 0
+    crossed, locked = crossed_locked(bid_px, ask_px)
+    report.count("crossed_book", int(crossed.sum()))
+    report.count("locked_book", int(locked.sum()))
+    keep = ~(crossed | locked)
+    q = Quotes(ts, venue, bid_px[:, None], bid_sz[:, None], ask_px[:, None], ask_sz[:, None])
+    return q if keep.all() else q.take(keep)
+
+
+def _one_sided_state(ts: np.ndarray, venue: np.ndarray, bid_px: np.ndarray, bid_sz: np.ndarray,
+                     ask_px: np.ndarray, ask_sz: np.ndarray, nbbo: bool, report: LoadReport) -> Quotes:
+    """Per-venue book states from one-sided rows in time order (see the module doc for the rules)."""
+    keys, vidx = np.unique(venue, return_inverse=True)
+    k = len(keys)
+    args = (vidx.astype(np.int64), np.nan_to_num(bid_px, nan=0.0), bid_sz, np.nan_to_num(ask_px, nan=0.0),
+            ask_sz, k, nbbo)
+    counts = np.zeros(4, np.int64)
+    total = _replay(*args, counts, None)
+    out_src = np.empty(total, np.int64)
+    out_v = np.empty(total, np.int64)
+    out = [np.empty(total), np.empty(total, np.int64), np.empty(total), np.empty(total, np.int64)]
+    counts[:] = 0
+    _replay(*args, counts, (out_src, out_v, *out))
+    report.count("crossed_book", int(counts[0]))
+    report.count("locked_book", int(counts[1]))
+    report.count("stale_own_side_cleared", int(counts[2]))
+    report.count("stale_quote_expired", int(counts[3]))
+    bp, bs, ap, as_ = out
+    return Quotes(ts[out_src], keys[out_v].astype(np.int32), bp[:, None], bs[:, None], ap[:, None], as_[:, None])
+
+
+def _replay_py(vidx, bpx, bsz, apx, asz, k, nbbo, counts, out):  # pragma: no cover - compiled by numba
+    """Sequential state machine over one-sided rows; returns the number of rows emitted.
+
+    Rules: a present side (price > 0) updates the venue's side; an absent side keeps its last value.
+    A fresh side that crosses/locks the venue's own carried other side empties that side (stale). With
+    ``nbbo`` (rows are national-best updates naming the venue at the best), a fresh best bid ``p`` also
+    empties every other venue's carried bid above ``p`` (and asks below the best ask): each such venue
+    gets an extra row. A row with both sides present that crosses/locks is dropped.
+    """
+    bid = np.zeros(k)
+    bs = np.zeros(k, np.int64)
+    ask = np.zeros(k)
+    as_ = np.zeros(k, np.int64)
+    changed = np.zeros(k, np.bool_)
+    m = 0
+    for i in range(vidx.shape[0]):
+        v = vidx[i]
+        hb = bpx[i] > 0
+        ha = apx[i] > 0
+        if hb and ha and bpx[i] >= apx[i]:
+            if bpx[i] > apx[i]:
+                counts[0] += 1
+            else:
+                counts[1] += 1
+            continue
+        changed[:] = False
+        if hb:
+            bid[v] = bpx[i]
+            bs[v] = bsz[i]
+            if not ha and ask[v] > 0 and ask[v] <= bpx[i]:
+                ask[v] = 0.0
+                as_[v] = 0
+                counts[2] += 1
+            if nbbo:
+                for u in range(k):
+                    if u != v and bid[u] > bpx[i]:
+                        bid[u] = 0.0
+                        bs[u] = 0
+                        changed[u] = True
+        if ha:
+            ask[v] = apx[i]
+            as_[v] = asz[i]
+            if not hb and bid[v] > 0 and bid[v] >= apx[i]:
+                bid[v] = 0.0
+                bs[v] = 0
+                counts[2] += 1
+            if nbbo:
+                for u in range(k):
+                    if u != v and ask[u] > 0 and ask[u] < apx[i]:
+                        ask[u] = 0.0
+                        as_[u] = 0
+                        changed[u] = True
+        if out is not None:
+            out[0][m] = i
+            out[1][m] = v
+            out[2][m] = bid[v] if bid[v] > 0 else np.nan
+            out[3][m] = bs[v]
+            out[4][m] = ask[v] if ask[v] > 0 else np.nan
+            out[5][m] = as_[v]
+        m += 1
+        for u in range(k):
+            if changed[u]:
+                counts[3] += 1
+                if out is not None:
+                    out[0][m] = i
+                    out[1][m] = u
+                    out[2][m] = bid[u] if bid[u] > 0 else np.nan
+                    out[3][m] = bs[u]
+                    out[4][m] = ask[u] if ask[u] > 0 else np.nan
+                    out[5][m] = as_[u]
+                m += 1
+    return m
+
+
+def _replay(*args):
+    global _replay_jit
+    if _replay_jit is None:
+        try:
+            import numba
+
+            _replay_jit = numba.njit(cache=True)(_replay_py)
+        except Exception:  # noqa: BLE001 - numba missing: fall back to Python (slow, same result)
+            _replay_jit = _replay_py
+    return _replay_jit(*args)
+
+
+_replay_jit = None
+
+
+def _read_trades(path: Path, L: TaqLayout, report: LoadReport, date: str | None) -> Trades:
+    T = L.trades
+    assert T is not None
+    cols = {"time": T.time, "price": T.price, "size": T.size, "exchange": T.exchange}
+    if T.suspicious is not None:
+        cols["suspicious"] = T.suspicious
+    table, hdr = _table(path, L.header, T.n_fields, cols, "trade")
+    p = str(path)
+    n = {k: _name(c, L.header) for k, c in cols.items()}
+    report.rows_read += table.num_rows
+    ts = _to_utc_ns(table, n["time"], L, path, hdr, date)
+    venue = _exchange(table, n["exchange"], p, hdr)
+    price = _dollars(numeric(table, n["price"], p, hdr), L.price_scale)
+    size = numeric(table, n["size"], p, hdr, integer=True, fill=0)
+    check_nonnegative(size, n["size"], p, hdr)
+    if "suspicious" in n:
+        sus = numeric(table, n["suspicious"], p, hdr, integer=True, fill=0) != 0
+        report.count("suspicious_trade", int(sus.sum()))
+        if sus.any():
+            ts, venue, price, size = (a[~sus] for a in (ts, venue, price, size))
+    order, unsorted = time_order(ts)
+    report.count("unsorted_time", unsorted)
+    if order is not None:
+        ts, venue, price, size = (a[order] for a in (ts, venue, price, size))
+    return Trades(ts, venue, price, size, np.zeros(len(ts), np.int8))
