@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
-from sorlib.engine import Book, replay, snapshot_rows
+from sorlib.data.snapshots import snapshot_index
+from sorlib.engine import Book, replay
 from sorlib.engine.replay import KIND_CLEANUP, KIND_REST
 from sorlib.metrics import order_table, summary
 from sorlib.strategies import TWAP, VWAP, BestAsk, ParentOrder, Router
@@ -130,12 +131,12 @@ def test_replay_is_deterministic():
 
 
 def test_snapshot_rule_first_and_last():
-    ts = np.array([1, 1, 1, 2, 2], np.int64)
-    ven = np.array([7, 7, 8, 7, 7], np.int32)
-    assert snapshot_rows(ts, ven, "first").tolist() == [0, 2, 3]
-    assert snapshot_rows(ts, ven, "last").tolist() == [1, 2, 4]
+    q = make_md([(1, 7, 1, 1, 2, 1), (1, 7, 1, 2, 2, 1), (1, 8, 1, 1, 2, 1), (2, 7, 1, 1, 2, 1),
+                 (2, 7, 1, 3, 2, 1)]).quotes
+    assert snapshot_index(q, "first").tolist() == [0, 2, 3]
+    assert snapshot_index(q, "last").tolist() == [1, 2, 4]
     with pytest.raises(ValueError):
-        snapshot_rows(ts, ven, "middle")
+        snapshot_index(q, "middle")
 
 
 def test_twap_follows_even_schedule():
@@ -144,3 +145,11 @@ def test_twap_follows_even_schedule():
     f = ex.fills
     by_bucket = np.bincount((f.ts // (60 * S)).astype(int), weights=f.qty, minlength=5)
     assert by_bucket.tolist() == [200, 200, 200, 200, 200]
+
+
+def test_unknown_trade_sides_inferred_by_quote_rule():
+    md = make_md([(0, 1, 9.99, 100, 10.01, 100)],
+                 trades=[(1, 1, 9.99, 100, 0), (2, 1, 10.01, 100, 0), (3, 1, 10.00, 100, 0), (4, 1, 9.98, 5, 0),
+                         (5, 1, 10.01, 7, -1)])
+    book = Book.from_market(md)
+    assert book.trades_side.tolist() == [-1, 1, 0, -1, -1]  # known sides are kept as given

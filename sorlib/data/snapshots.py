@@ -14,19 +14,27 @@ import numpy as np
 from .market import Quotes
 
 
-def snapshot_index(quotes: Quotes) -> np.ndarray:
-    """Indices (ascending) of the first row of each venue at every distinct ``ts``.
+def snapshot_index(quotes: Quotes, keep: str = "first") -> np.ndarray:
+    """Indices (ascending) of one row of each venue at every distinct ``ts``.
 
-    ``quotes`` must be time-sorted (every reader returns it so); ties keep row order.
+    ``keep="first"`` is the task's rule (the first message of each venue at each time);
+    ``keep="last"`` keeps the book after all messages of one event (the consistent state the replay
+    uses). ``quotes`` must be time-sorted (every reader returns it so); ties keep row order.
     """
+    if keep not in ("first", "last"):
+        raise ValueError(f"keep must be 'first' or 'last', got {keep!r}")
     n = len(quotes)
     if n == 0:
         return np.empty(0, np.int64)
     order = np.lexsort((np.arange(n), quotes.venue, quotes.ts))  # (ts, venue, row)
     ts, v = quotes.ts[order], quotes.venue[order]
-    first = np.ones(n, bool)
-    first[1:] = (ts[1:] != ts[:-1]) | (v[1:] != v[:-1])
-    return np.sort(order[first])
+    boundary = (ts[1:] != ts[:-1]) | (v[1:] != v[:-1])
+    pick = np.ones(n, bool)
+    if keep == "first":
+        pick[1:] = boundary
+    else:
+        pick[:-1] = boundary
+    return np.sort(order[pick])
 
 
 def snapshot_quotes(quotes: Quotes) -> Quotes:

@@ -11,30 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.market import MarketData
+from ..data.snapshots import last_row_at, snapshot_index
 from ..venues import VenueProfile, VenueTable
-
-
-def snapshot_rows(ts: np.ndarray, venue: np.ndarray, keep: str = "last") -> np.ndarray:
-    """Indices of the rows kept by the snapshot rule: one message per (time, venue).
-
-    ``keep="first"`` is the rule of the task (first message of each venue at each distinct time);
-    ``keep="last"`` keeps the book after all messages of one event, the consistent state. Input must be
-    sorted by time (stable); the result is sorted.
-    """
-    if keep not in ("first", "last"):
-        raise ValueError("keep must be 'first' or 'last'")
-    n = ts.shape[0]
-    if n == 0:
-        return np.empty(0, np.int64)
-    order = np.lexsort((np.arange(n), venue, ts))  # time, then venue, then file order
-    t, v = ts[order], venue[order]
-    if keep == "first":
-        new = np.ones(n, bool)
-        new[1:] = (t[1:] != t[:-1]) | (v[1:] != v[:-1])
-    else:
-        new = np.ones(n, bool)
-        new[:-1] = (t[1:] != t[:-1]) | (v[1:] != v[:-1])
-    return np.sort(order[new])
 
 
 @dataclass(frozen=True)
@@ -99,23 +77,48 @@ class Book:
 
     @classmethod
     def from_market(cls, md: MarketData, venue_table: VenueTable | None = None, keep: str = "last") -> Book:
-        """Apply the snapshot rule and index every venue's book at every snapshot time."""
+        """Apply the snapshot rule (``keep``, see :func:`~sorlib.data.snapshots.snapshot_index`) and index
+        every venue's book at every snapshot time."""
         venue_table = venue_table or VenueTable.load()
-        q = md.quotes
-        rows = snapshot_rows(q.ts, q.venue, keep)
-        ts, ven = q.ts[rows], q.venue[rows]
-        venues = np.unique(ven).astype(np.int32)
-        times = np.unique(ts)
-        row = np.full((times.shape[0], venues.shape[0]), -1, np.int64)
-        for k, v in enumerate(venues):
-            mine = np.flatnonzero(ven == v)
-            pos = np.searchsorted(ts[mine], times, side="right") - 1
-            row[:, k] = np.where(pos >= 0, mine[np.maximum(pos, 0)], -1)
+        rows = snapshot_index(md.quotes, keep)
+        q = md.quotes.take(rows)
+        venues = np.unique(q.venue).astype(np.int32)
+        times = np.unique(q.ts)
+        row = np.stack([last_row_at(q, times, v) for v in venues], axis=1) if venues.size else \
+            np.empty((times.shape[0], 0), np.int64)
         t = md.trades
         torder = np.argsort(t.ts, kind="stable")
+        side = _infer_sides(q, t.ts[torder], t.venue[torder], t.price[torder], t.side[torder])
         profiles = tuple(venue_table.profiles(venues, md.venue_names))
         return cls(times=times, venues=venues, profiles=profiles, row=row,
-                   ask_px=q.ask_px[rows], ask_sz=q.ask_sz[rows].astype(np.int64),
-                   bid_px=q.bid_px[rows], bid_sz=q.bid_sz[rows].astype(np.int64),
+                   ask_px=q.ask_px, ask_sz=q.ask_sz.astype(np.int64),
+                   bid_px=q.bid_px, bid_sz=q.bid_sz.astype(np.int64),
                    trades_ts=t.ts[torder], trades_venue=t.venue[torder], trades_px=t.price[torder],
-                   trades_sz=t.size[torder].astype(np.int64), trades_side=t.side[torder])
+                   trades_sz=t.size[torder].astype(np.int64), trades_side=side)
+
+
+def _infer_sides(q, ts: np.ndarray, venue: np.ndarray, price: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """Aggressor sides, filling unknown ones (0, e.g. AlgoSeek prints) by the quote rule against the
+    venue's book just before the print: at or below its bid → seller-initiated (−1), at or above its ask →
+    buyer-initiated (+1), otherwise by the side of its mid; a print at the mid stays 0."""
+    side = np.asarray(side, np.int8).copy()
+    unknown = side == 0
+    if not unknown.any() or len(q) == 0:
+        return side
+    for v in np.unique(venue[unknown]):
+        m = unknown & (venue == v)
+        r = last_row_at(q, ts[m] - 1, v)
+        ok = r >= 0
+        rr = np.maximum(r, 0)
+        bid = np.where(ok, q.bid_px[rr, 0], np.nan)
+        ask = np.where(ok, q.ask_px[rr, 0], np.nan)
+        mid = 0.5 * (bid + ask)
+        px = price[m]
+        s = np.zeros(px.shape[0], np.int8)
+        with np.errstate(invalid="ignore"):
+            s[px > mid] = 1
+            s[px < mid] = -1
+            s[px <= bid] = -1
+            s[px >= ask] = 1
+        side[m] = s
+    return side
