@@ -25,6 +25,11 @@ def register(sub) -> None:
     p.add_argument("--empty-policy", default="take_displayed",
                    choices=["wait", "take_displayed", "best_ask_fallback"],
                    help="what the router does when no split sums to the remainder")
+    p.add_argument("--twap-bucket", type=float, default=60.0, metavar="SECONDS", help="TWAP/VWAP bucket length")
+    p.add_argument("--vwap-weights", default="traded", choices=["traded", "displayed"],
+                   help="VWAP venue weights: traded volume (lookback) or displayed size")
+    p.add_argument("--rest-seconds", type=float, default=30.0,
+                   help="uncapped mode: how long resting limit orders live before re-deciding")
     p.add_argument("--out", default="results.json", help="results JSON path")
     p.add_argument("--plots", default=None, metavar="DIR", help="write comparison plots (HTML, PNG) here")
     p.set_defaults(func=run)
@@ -38,7 +43,8 @@ def run(args) -> int:
     md = load_data(args.data, args.format, args.regular_hours, args.seed)
     cfg = BacktestConfig(order_size=args.order_size, mode=args.mode, grid=read_grid(args.grid),
                          every_minutes=args.every, horizon_minutes=args.horizon,
-                         empty_policy=args.empty_policy, seed=args.seed)
+                         empty_policy=args.empty_policy, twap_bucket_seconds=args.twap_bucket,
+                         vwap_weights=args.vwap_weights, rest_seconds=args.rest_seconds, seed=args.seed)
     res = run_backtest(md, cfg, table, progress=sys.stderr.isatty())
     res.results["data"] = {"source": md.report.source, "format": md.report.format, "symbol": md.symbol,
                            "venues": [md.venue_name(v) for v in md.venues]}
