@@ -41,6 +41,7 @@ class Book:
     trades_px: np.ndarray
     trades_sz: np.ndarray
     trades_side: np.ndarray
+    market: MarketData | None = None  # the source data, for strategies that estimate from history
 
     @property
     def taker_fee(self) -> np.ndarray:
@@ -94,7 +95,7 @@ class Book:
                    ask_px=q.ask_px, ask_sz=q.ask_sz.astype(np.int64),
                    bid_px=q.bid_px, bid_sz=q.bid_sz.astype(np.int64),
                    trades_ts=t.ts[torder], trades_venue=t.venue[torder], trades_px=t.price[torder],
-                   trades_sz=t.size[torder].astype(np.int64), trades_side=side)
+                   trades_sz=t.size[torder].astype(np.int64), trades_side=side, market=md)
 
 
 def _infer_sides(q, ts: np.ndarray, venue: np.ndarray, price: np.ndarray, side: np.ndarray) -> np.ndarray:

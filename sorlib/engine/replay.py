@@ -98,12 +98,13 @@ def _take_ladder(px: np.ndarray, avail: np.ndarray, qty: int):
 
 
 class _Resting:
-    __slots__ = ("k", "qty", "price", "ahead", "level_sz", "trade_pos")
+    __slots__ = ("k", "qty", "price", "ahead", "level_sz", "trade_pos", "placed_ns")
 
-    def __init__(self, k, qty, price, ahead, trade_pos):
+    def __init__(self, k, qty, price, ahead, trade_pos, placed_ns):
         self.k, self.qty, self.price, self.ahead = k, int(qty), float(price), float(ahead)
         self.level_sz = float(ahead)
         self.trade_pos = trade_pos
+        self.placed_ns = int(placed_ns)
 
 
 def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[ParentOrder, ...],
@@ -115,6 +116,7 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
     fee, rebate = book.taker_fee, book.maker_rebate
     L = book.ask_px.shape[1]
     mids = np.full(len(orders), np.nan)
+    settles = bool(getattr(strategy, "settles_resting", False))
     for oi, order in enumerate(orders):
         j0 = max(book.index_at(order.arrival_ns), 0)
         j_end = int(np.searchsorted(book.times, order.deadline_ns, side="left"))  # exclusive
@@ -135,10 +137,12 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
                 taken[changed] = 0
                 taken_row[changed] = rows[changed]
             # resting orders: prints since the last step, then the quote update
-            if resting:
+            if resting and not settles:
                 remaining = _advance_resting(book, resting, rows, t, order, rec, rebate, remaining,
                                              fill_model)
             if t >= next_decision and remaining > 0:
+                if settles:
+                    remaining = _settle(book, strategy, resting, t, order, rec, rebate, remaining)
                 resting.clear()  # cancel what is left before deciding again
                 view = _view(book, j, t, order, remaining, taken, fee, rebate)
                 dec = strategy.decide(view)
@@ -146,10 +150,12 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
                 next_decision = t + strategy.interval_ns if strategy.interval_ns > 0 else t + 1
                 if dec.wake_ns is not None:
                     next_decision = max(next_decision, int(dec.wake_ns))
-            if not resting and next_decision > t + 1:  # nothing can happen before the next decision
+            if (settles or not resting) and next_decision > t + 1:  # nothing happens before the next decision
                 j = max(j + 1, int(np.searchsorted(book.times, next_decision, side="left")))
             else:
                 j += 1
+        if resting and settles and remaining > 0:
+            remaining = _settle(book, strategy, resting, int(order.deadline_ns), order, rec, rebate, remaining)
         if remaining > 0:
             jc = max(min(j_end - 1, book.times.shape[0] - 1), 0)
             rows = book.row[jc] if book.times.shape[0] else np.full(K, -1)
@@ -201,7 +207,21 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken, rem
                 continue
             q = min(int(limit[k]), budget)
             budget -= q
-            resting.append(_Resting(k, q, view.bid_px[k], view.bid_sz[k], pos))
+            resting.append(_Resting(k, q, view.bid_px[k], view.bid_sz[k], pos, t))
+    return remaining
+
+
+def _settle(book, strategy, resting, t, order, rec, rebate, remaining) -> int:
+    """Fill resting orders at their cancellation by the strategy's own rule (e.g. Cont–Kukanov:
+    min(L, (ξ − Q)⁺) with ξ the queue outflow realised while they rested)."""
+    for r in resting:
+        if r.qty <= 0 or remaining <= 0:
+            continue
+        filled = min(int(strategy.resting_fill(int(book.venues[r.k]), r.qty, r.ahead, r.placed_ns, t)), remaining)
+        if filled > 0:
+            rec.add(order.order_id, int(t), int(book.venues[r.k]), filled, r.price, -float(rebate[r.k]), KIND_REST)
+            remaining -= filled
+    resting.clear()
     return remaining
 
 

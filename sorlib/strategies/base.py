@@ -66,12 +66,19 @@ class Strategy:
 
     name: str = "strategy"
     interval_ns: int = 0  # 0: decide at every snapshot
+    #: False: resting orders fill by the engine's queue model from prints; True: the strategy's own
+    #: :meth:`resting_fill` settles them when they are cancelled (at the next decision or the deadline).
+    settles_resting: bool = False
 
     def begin(self, order: ParentOrder, book) -> None:  # noqa: B027 - optional hook
         """Called once at the order's arrival (reset per-order state here)."""
 
     def decide(self, view: MarketView) -> Decision:
         raise NotImplementedError
+
+    def resting_fill(self, venue: int, qty: int, queue_ahead: float, placed_ns: int, cancel_ns: int) -> int:
+        """Shares of a resting buy of ``qty`` (behind ``queue_ahead``) filled between placement and cancel."""
+        raise NotImplementedError("strategies with settles_resting=True define resting_fill")
 
     def params(self) -> dict:
         """The parameters that identify this strategy in results tables."""
