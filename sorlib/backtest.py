@@ -16,7 +16,7 @@ from .engine.book import Book
 from .engine.replay import Execution, replay
 from .errors import ConfigError
 from .metrics import order_table, savings_bps, summary
-from .strategies import TWAP, VWAP, BestAsk, ParentOrder, Router, Strategy
+from .strategies import TWAP, VWAP, BestAsk, ContKukanov, ParentOrder, Router, Strategy
 from .venues import VenueTable
 
 #: DESIGN §8. Values in $/share.
@@ -60,14 +60,15 @@ class BacktestConfig:
     twap_bucket_seconds: float = 60.0
     vwap_weights: str = "traded"
     rest_seconds: float = 30.0
+    ck_horizon_seconds: float = 30.0
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
         if not (isinstance(self.order_size, int | np.integer) and self.order_size > 0):
             raise ConfigError(f"order size must be a whole number of shares > 0, got {self.order_size}")
-        if self.mode not in ("spec", "uncapped"):
-            raise ConfigError(f"mode must be 'spec' or 'uncapped', got {self.mode!r}")
+        if self.mode not in ("spec", "uncapped", "ck"):
+            raise ConfigError(f"mode must be 'spec', 'uncapped' or 'ck', got {self.mode!r}")
         if self.every_minutes is not None and not self.every_minutes > 0:
             raise ConfigError(f"--every must be > 0 minutes, got {self.every_minutes}")
         if not self.horizon_minutes > 0:
@@ -102,7 +103,10 @@ def baselines(cfg: BacktestConfig) -> dict[str, Strategy]:
             "vwap": VWAP(cfg.vwap_weights, cfg.twap_bucket_seconds)}
 
 
-def router_for(cfg: BacktestConfig, params: dict[str, float]) -> Router:
+def router_for(cfg: BacktestConfig, params: dict[str, float]) -> Strategy:
+    """The router of ``cfg.mode`` with one grid point's parameters ($/share)."""
+    if cfg.mode == "ck":
+        return ContKukanov(**params, horizon_seconds=cfg.ck_horizon_seconds, seed=cfg.seed)
     return Router(**params, mode=cfg.mode, step=cfg.step, empty_policy=cfg.empty_policy,
                   rest_seconds=cfg.rest_seconds)
 

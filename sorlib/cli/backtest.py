@@ -17,7 +17,11 @@ def register(sub) -> None:
     p.add_argument("--order-size", type=int, default=5000, help="parent order size, shares")
     p.add_argument("--venues", default=None, help="TOML file of venue profiles (fees in $/share)")
     p.add_argument("--grid", default="penalty", help="'penalty', 'bps' or a TOML/JSON grid file")
-    p.add_argument("--mode", default="spec", choices=["spec", "uncapped"], help="allocator mode")
+    p.add_argument("--mode", default="spec", choices=["spec", "uncapped", "ck"],
+                   help="spec: the task's capped allocator; uncapped: excess rests at the bid; "
+                        "ck: the Cont-Kukanov market + limit model")
+    p.add_argument("--ck-horizon", type=float, default=30.0, metavar="SECONDS",
+                   help="ck mode: decision horizon T (limit orders rest this long)")
     p.add_argument("--every", type=float, default=None, metavar="MINUTES",
                    help="one parent order every N minutes (default: a single order at the data start)")
     p.add_argument("--horizon", type=float, default=10.0, metavar="MINUTES",
@@ -44,7 +48,8 @@ def run(args) -> int:
     cfg = BacktestConfig(order_size=args.order_size, mode=args.mode, grid=read_grid(args.grid),
                          every_minutes=args.every, horizon_minutes=args.horizon,
                          empty_policy=args.empty_policy, twap_bucket_seconds=args.twap_bucket,
-                         vwap_weights=args.vwap_weights, rest_seconds=args.rest_seconds, seed=args.seed)
+                         vwap_weights=args.vwap_weights, rest_seconds=args.rest_seconds,
+                         ck_horizon_seconds=args.ck_horizon, seed=args.seed)
     res = run_backtest(md, cfg, table, progress=sys.stderr.isatty())
     res.results["data"] = {"source": md.report.source, "format": md.report.format, "symbol": md.symbol,
                            "venues": [md.venue_name(v) for v in md.venues]}

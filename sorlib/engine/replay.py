@@ -146,7 +146,7 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
                 resting.clear()  # cancel what is left before deciding again
                 view = _view(book, j, t, order, remaining, taken, fee, rebate)
                 dec = strategy.decide(view)
-                remaining = _execute(book, dec, view, j, t, order, rec, taken, remaining, resting)
+                remaining = _execute(book, dec, view, j, t, order, rec, taken, remaining, resting, settles)
                 next_decision = t + strategy.interval_ns if strategy.interval_ns > 0 else t + 1
                 if dec.wake_ns is not None:
                     next_decision = max(next_decision, int(dec.wake_ns))
@@ -187,7 +187,8 @@ def _view(book, j, t, order, remaining, taken, fee, rebate) -> MarketView:
                       book=book)
 
 
-def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken, remaining, resting) -> int:
+def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken, remaining, resting,
+             overbook: bool = False) -> int:
     market = np.asarray(dec.market, np.int64)
     if market.shape != (book.venues.shape[0],):
         raise ValueError(f"strategy returned {market.shape} market quantities for {book.venues.shape[0]} venues")
@@ -206,7 +207,8 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken, rem
             if not np.isfinite(view.bid_px[k]) or budget <= 0:
                 continue
             q = min(int(limit[k]), budget)
-            budget -= q
+            if not overbook:  # queue-filled orders never rest more than the remainder in total
+                budget -= q
             resting.append(_Resting(k, q, view.bid_px[k], view.bid_sz[k], pos, t))
     return remaining
 

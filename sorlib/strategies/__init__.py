@@ -2,9 +2,10 @@
 
 from .base import Decision, MarketView, ParentOrder, Strategy, sweep_cheapest
 from .best_ask import BestAsk
+from .ck import ContKukanov
 from .router import Router
 from .twap import TWAP
 from .vwap import VWAP
 
-__all__ = ["BestAsk", "Decision", "MarketView", "ParentOrder", "Router", "Strategy", "TWAP", "VWAP",
+__all__ = ["BestAsk", "ContKukanov", "Decision", "MarketView", "ParentOrder", "Router", "Strategy", "TWAP", "VWAP",
            "sweep_cheapest"]

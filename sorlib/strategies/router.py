@@ -122,6 +122,19 @@ class Router(Strategy):
             table[row] = np.where(exe > 0, exe * (ask + fee), 0.0) + np.where(rest > 0, rest_cost, 0.0)
         return table
 
+    def decision_key(self) -> tuple:
+        """What decides this router's child orders: routers with equal keys route identically.
+
+        Spec mode: the penalties never change a split, so none is in the key. Uncapped mode:
+        ``lambda_over`` never matters and ``lambda_under``/``theta_queue`` act only through their float sum
+        ($/share), the very value :meth:`_expected_table` and the ``"task"`` table compute.
+        Parameter searches replay one router per distinct key and fan the result out.
+        """
+        if self.mode == "spec":
+            return ("spec", self.step, self.empty_policy)
+        return ("uncapped", self.step, self.interval_ns, self.uncapped_value, self.lookback_ns,
+                float(self.lambda_under + self.theta_queue))
+
     def params(self) -> dict:
         return {"lambda_over": self.lambda_over, "lambda_under": self.lambda_under,
                 "theta_queue": self.theta_queue, "mode": self.mode, "step": self.step,
