@@ -31,6 +31,8 @@ _API = {
     "Router": ".strategies", "BestAsk": ".strategies", "TWAP": ".strategies", "VWAP": ".strategies",
     # backtest
     "BacktestConfig": ".backtest", "run_backtest": ".backtest", "GRIDS": ".backtest",
+    # parameter search
+    "run_search": ".search",
     # Cont–Kukanov model
     "optimal_placement": ".ck", "single_venue_optimum": ".ck",
 }

@@ -1,0 +1,379 @@
+"""Where search tasks run: in this process, in local worker processes, or on a Dask cluster.
+
+A task is ``(strategy, parent-order chunk of one day)`` and returns that chunk's per-order rows. The
+market data never travels with a task: each worker loads it **once** from a small picklable
+:class:`DataSpec` (file paths and format, or the synthetic generator's options) into a process-global
+cache — through the process pool's ``initializer``, or a Dask ``WorkerPlugin`` (with a lazy fallback
+for workers that join later). Executors yield results as tasks complete; the caller orders them, so
+every executor gives the same table.
+
+* :class:`SerialExecutor` — in this process (debugging, tests).
+* :class:`ProcessExecutor` — ``concurrent.futures.ProcessPoolExecutor`` (default: 2 workers,
+  ``forkserver`` start with sorlib preloaded where available).
+* :class:`DaskExecutor` — a ``distributed.Client`` at an address, or ``"local-dask"`` for a
+  ``LocalCluster(n_workers, threads_per_worker=1, processes=True)`` that it starts and closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["DaskExecutor", "DataSpec", "Executor", "ProcessExecutor", "SerialExecutor", "make_executor",
+           "worker_books"]
+
+
+# ------------------------------------------------------------------------------------------- data spec
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def _venues_text(venues_file: str | None) -> str:
+    from importlib import resources
+
+    text = resources.files("sorlib").joinpath("venues_default.toml").read_text()
+    if venues_file is not None:
+        p = Path(venues_file)
+        if not p.is_file():
+            raise ConfigError(f"venue file not found: {p} (give a TOML file of venue profiles)")
+        text += "\n#--\n" + p.read_text()
+    return text
+
+
+def _file_identity(path: str) -> dict:
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:  # only on the workers' file system: identify it by its path alone
+        return {"path": path}
+    return {"path": str(p.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """How a worker gets the market data: one entry per day (a file, or the synthetic day).
+
+    ``digest`` identifies the data (file path, size and mtime; generator options and model version;
+    the venue profiles) in the result store's task keys. ``kind="memory"`` holds already-built
+    books; they are shipped once per worker (initializer / plugin), never with tasks.
+    """
+
+    kind: str
+    paths: tuple[str, ...] = ()
+    fmt: str = "auto"
+    regular_hours: bool = False
+    synth: tuple[tuple[str, Any], ...] = ()
+    venues_file: str | None = None
+    digest: str = ""
+    books: tuple | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def synthetic(cls, seed: int = 0, venues: int = 5, minutes: float = 390.0, start: str = "09:30",
+                  date: str = "2024-03-15", venues_file: str | None = None,
+                  regular_hours: bool = False) -> DataSpec:
+        """The embedded synthetic day (:func:`sorlib.synth.default_market`, disk-cached per worker)."""
+        from ..synth.cache import cache_key
+
+        opts = (("seed", int(seed)), ("venues", int(venues)), ("minutes", float(minutes)), ("start", start),
+                ("date", date))
+        digest = _digest({"synth": cache_key(**dict(opts), symbol="SYNT"), "rth": regular_hours,
+                          "venues": _venues_text(venues_file)})
+        return cls("synthetic", synth=opts, regular_hours=regular_hours, venues_file=venues_file, digest=digest)
+
+    @classmethod
+    def files(cls, paths: Iterable[str | Path], fmt: str = "auto", regular_hours: bool = False,
+              venues_file: str | None = None) -> DataSpec:
+        """Market data files, one day each (read with :func:`sorlib.data.load`); same paths on every worker."""
+        ps = tuple(str(p) for p in paths)
+        if not ps:
+            raise ConfigError("no data files given; pass one or more DATA paths, or none for the synthetic day")
+        digest = _digest({"files": [_file_identity(p) for p in ps], "fmt": fmt, "rth": regular_hours,
+                          "venues": _venues_text(venues_file)})
+        return cls("files", paths=ps, fmt=fmt, regular_hours=regular_hours, venues_file=venues_file,
+                   digest=digest)
+
+    @classmethod
+    def memory(cls, data: Iterable, venues_file: str | None = None) -> DataSpec:
+        """Already-loaded days (``MarketData`` or ``Book``); hashed by content."""
+        from ..engine.book import Book
+        from ..venues import VenueTable
+
+        table = VenueTable.load(venues_file)
+        books = tuple(d if isinstance(d, Book) else Book.from_market(d, table) for d in data)
+        h = hashlib.sha256()
+        for b in books:
+            for name in ("times", "venues", "row", "ask_px", "ask_sz", "bid_px", "bid_sz", "trades_ts",
+                         "trades_venue", "trades_px", "trades_sz", "trades_side"):
+                h.update(memoryview(getattr(b, name)).cast("B"))
+            h.update(repr(b.profiles).encode())
+        return cls("memory", digest=h.hexdigest()[:24], books=books)
+
+    @property
+    def days(self) -> int | None:
+        """Number of days when known without loading (files: one per path; synthetic: one)."""
+        return {"files": len(self.paths), "synthetic": 1}.get(self.kind, len(self.books or ()))
+
+    def ref(self) -> DataSpec:
+        """This spec without in-memory arrays: what travels with each task."""
+        return DataSpec(self.kind, self.paths, self.fmt, self.regular_hours, self.synth, self.venues_file,
+                        self.digest)
+
+    def describe(self) -> dict:
+        if self.kind == "files":
+            return {"kind": "files", "paths": list(self.paths), "format": self.fmt,
+                    "regular_hours": self.regular_hours}
+        if self.kind == "synthetic":
+            return {"kind": "synthetic", **dict(self.synth)}
+        return {"kind": "memory", "days": len(self.books or ())}
+
+    def load(self) -> tuple:
+        """Build the :class:`~sorlib.engine.Book` of every day (what workers cache)."""
+        if self.kind == "memory":
+            if self.books is None:
+                raise RuntimeError("in-memory data was not preloaded on this worker")
+            return self.books
+        from ..engine.book import Book
+        from ..venues import VenueTable
+
+        table = VenueTable.load(self.venues_file)
+        if self.kind == "synthetic":
+            from ..synth import default_market
+
+            mds = [default_market(**dict(self.synth))]
+        else:
+            from ..data import load
+
+            mds = [load(p, format=self.fmt) for p in self.paths]
+        if self.regular_hours:
+            mds = [md.regular_hours() for md in mds]
+        return tuple(Book.from_market(md, table) for md in mds)
+
+
+_CACHE: dict[str, tuple] = {}
+_LOCK = threading.Lock()
+LOADS = {"count": 0}  # how many times this process loaded data (tests check "once per worker")
+
+
+def worker_books(spec: DataSpec) -> tuple:
+    """The books of ``spec`` from this process's cache, loading them on first use."""
+    books = _CACHE.get(spec.digest)
+    if books is None:
+        with _LOCK:
+            books = _CACHE.get(spec.digest)
+            if books is None:
+                books = spec.load()
+                _CACHE[spec.digest] = books
+                LOADS["count"] += 1
+    return books
+
+
+def _init_worker(spec: DataSpec) -> None:
+    """Process-pool initializer: load the data once and warm the numba kernels."""
+    from ..allocation import warmup
+
+    worker_books(spec)
+    warmup()
+
+
+def worker_info() -> dict:
+    """This worker's pid and data-load count (for tests and diagnostics)."""
+    return {"pid": os.getpid(), "loads": LOADS["count"], "cached": sorted(_CACHE)}
+
+
+# ------------------------------------------------------------------------------------------- executors
+class Executor:
+    """Runs ``fn(*args)`` for many argument tuples; :meth:`imap` yields ``(index, result)`` as they finish."""
+
+    name = "executor"
+    workers = 1
+
+    def start(self, data: DataSpec) -> None:  # noqa: B027 - optional hook
+        """Make ``data`` available on every worker, loaded once per worker."""
+
+    def imap(self, fn: Callable, args: list[tuple]) -> Iterator[tuple[int, Any]]:
+        raise NotImplementedError
+
+    def call_everywhere(self, fn: Callable) -> list:
+        """``fn()`` once on every worker (diagnostics)."""
+        return [fn()]
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class SerialExecutor(Executor):
+    """Everything in this process, in order."""
+
+    name = "serial"
+
+    def start(self, data: DataSpec) -> None:
+        worker_books(data)
+
+    def imap(self, fn: Callable, args: list[tuple]) -> Iterator[tuple[int, Any]]:
+        for i, a in enumerate(args):
+            yield i, fn(*a)
+
+
+def _mp_context(method: str | None):
+    if method is None:
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":  # children fork from a server that has imported the heavy modules once
+        ctx.set_forkserver_preload(["sorlib.backtest", "sorlib.allocation.solver", "sorlib.search.executors"])
+    return ctx
+
+
+class ProcessExecutor(Executor):
+    """Local worker processes (``ProcessPoolExecutor``); the initializer loads the data once per worker."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
+        self.workers = int(workers or min(os.cpu_count() or 1, 2) or 1)
+        self.start_method = start_method
+        self._pool: ProcessPoolExecutor | None = None
+        self._digest = ""
+
+    def start(self, data: DataSpec) -> None:
+        if self._pool is not None and self._digest == data.digest:
+            return  # already running with this data loaded
+        self.close()
+        self._digest = data.digest
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=_mp_context(self.start_method),
+                                         initializer=_init_worker, initargs=(data,))
+
+    def imap(self, fn: Callable, args: list[tuple]) -> Iterator[tuple[int, Any]]:
+        assert self._pool is not None, "call start() first"
+        futures: dict[Future, int] = {self._pool.submit(fn, *a): i for i, a in enumerate(args)}
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in sorted(done, key=futures.__getitem__):
+                    yield futures[f], f.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+    def call_everywhere(self, fn: Callable) -> list:
+        assert self._pool is not None, "call start() first"
+        return list(self._pool.map(_call, [fn] * (4 * self.workers)))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _call(fn: Callable):
+    return fn()
+
+
+class DaskExecutor(Executor):
+    """A Dask ``distributed`` cluster: ``"local-dask"`` starts a ``LocalCluster``, else ``address`` is joined.
+
+    Data reach the workers through a ``WorkerPlugin`` that loads the :class:`DataSpec` once per worker
+    (workers joining later run it too); tasks carry only the spec's small reference.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str = "local-dask", workers: int | None = None) -> None:
+        self.address = address
+        self.workers = int(workers or 2)
+        self._client = None
+        self._cluster = None
+
+    def start(self, data: DataSpec) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+            raise ConfigError("the Dask scheduler needs 'dask[distributed]': pip install 'dask[distributed]'") from None
+        if self._client is None:
+            if self.address == "local-dask":
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None)
+                self._client = Client(self._cluster)
+            else:
+                try:
+                    self._client = Client(self.address, timeout="10s")
+                except (OSError, TimeoutError) as e:
+                    raise ConfigError(f"cannot reach the Dask scheduler at {self.address} ({e}); start it with "
+                                      "'dask scheduler' and workers with 'dask worker ADDRESS'") from None
+                self.workers = max(len(self._client.scheduler_info().get("workers", {})), 1)
+        self._client.register_plugin(_DataPlugin(data), name=f"sorlib-data-{data.digest}")
+
+    def imap(self, fn: Callable, args: list[tuple]) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        assert self._client is not None, "call start() first"
+        futures = [self._client.submit(fn, *a, pure=False) for a in args]
+        index = {f.key: i for i, f in enumerate(futures)}
+        try:
+            for f in as_completed(futures):
+                yield index[f.key], f.result()
+        finally:
+            self._client.cancel([f for f in futures if not f.done()])
+
+    def call_everywhere(self, fn: Callable) -> list:
+        assert self._client is not None, "call start() first"
+        return list(self._client.run(fn).values())
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+try:  # the plugin class needs distributed; the rest of this module does not
+    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+except ImportError:  # pragma: no cover
+    _WorkerPlugin = object  # type: ignore[assignment,misc]
+
+
+class _DataPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
+    """Loads a :class:`DataSpec` into the worker's cache when the worker starts (or joins)."""
+
+    def __init__(self, spec: DataSpec) -> None:
+        self.spec = spec
+
+    def setup(self, worker) -> None:
+        _init_worker(self.spec)
+
+
+def make_executor(scheduler: str | Executor = "processes", workers: int | None = None) -> Executor:
+    """``"serial"``, ``"processes"`` (default), ``"local-dask"``, or a Dask scheduler address
+    (``tcp://host:8786``); an :class:`Executor` is returned as is."""
+    if isinstance(scheduler, Executor):
+        return scheduler
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    if scheduler == "serial":
+        return SerialExecutor()
+    if scheduler == "processes":
+        return ProcessExecutor(workers)
+    if scheduler == "local-dask":
+        return DaskExecutor("local-dask", workers)
+    if "://" in scheduler or (":" in scheduler and scheduler.rsplit(":", 1)[1].isdigit()):
+        return DaskExecutor(scheduler, workers)
+    raise ConfigError(f"unknown scheduler {scheduler!r}: use serial, processes, local-dask or a Dask "
+                      "scheduler address such as tcp://host:8786")

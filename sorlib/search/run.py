@@ -1,0 +1,385 @@
+"""``run_search``: the router over a search space and the baselines, on many parent orders and days.
+
+Plan: per day, the parent orders (:func:`sorlib.backtest.parent_orders`, computed where the data live)
+are cut into chunks of ``chunk_orders``. Grid points whose routers have the same
+:meth:`~sorlib.strategies.Router.decision_key` are replayed once and the result is fanned out to each of
+them; baselines, which have no parameters, are replayed once. Tasks = (distinct router or baseline,
+day, chunk). Completed tasks are written to the :class:`~.store.ResultStore` as they finish and are
+skipped on the next run. The table is assembled in a fixed order and totals use exact sums
+(``math.fsum``), so serial, process and Dask runs — fresh or resumed — give identical results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ..backtest import PARAMS, BacktestConfig, baselines, router_for
+from ..errors import ConfigError
+from .adaptive import AdaptiveResult, run_adaptive
+from .executors import DataSpec, Executor, make_executor, worker_books
+from .space import SearchSpace, resolve_space
+from .store import ResultStore, task_key
+from .walkforward import CostMatrix, WalkForwardResult, savings, walk_forward
+
+__all__ = ["ROW_COLUMNS", "SearchIncomplete", "SearchResult", "data_spec", "decision_key", "run_search"]
+
+#: per-order columns of a task's rows (see :func:`sorlib.metrics.order_table`); $, shares, ns, bps
+ROW_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "shares", "total_cash", "cleanup_shares",
+               "cleanup_cash", "fees", "fills", "arrival_mid", "avg_fill_px", "shortfall_bps")
+_INT_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "shares", "cleanup_shares", "fills")
+BASELINES = ("best_ask", "twap", "vwap")
+
+
+class SearchIncomplete(RuntimeError):
+    """The search stopped before every task ran (``max_tasks`` reached); what finished is stored."""
+
+    def __init__(self, message: str, stats: dict) -> None:
+        super().__init__(message)
+        self.stats = stats
+
+
+@dataclass
+class SearchResult:
+    """What :func:`run_search` produced.
+
+    ``table``: one row per (strategy/grid point, day, parent order) with the :data:`ROW_COLUMNS`;
+    ``grid``: one row per grid point (parameters, its distinct-router ``group``, totals, savings bps vs
+    each baseline); ``summary``: the JSON written as ``summary.json``.
+    """
+
+    table: pd.DataFrame
+    grid: pd.DataFrame
+    summary: dict
+    space: SearchSpace
+    walkforward: WalkForwardResult | None = None
+    adaptive: AdaptiveResult | None = None
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def best_params(self) -> dict[str, float]:
+        return dict(self.summary["best_parameters"])
+
+
+# ----------------------------------------------------------------------------------------------- tasks
+def _plan_day(spec: DataSpec, day: int, cfg: dict) -> list[tuple[int, int, int, int]]:
+    """Worker side: the parent orders of one day as ``(order_id, arrival_ns, deadline_ns, size)``."""
+    from ..backtest import parent_orders
+
+    book = worker_books(spec)[day]
+    c = BacktestConfig(**cfg)
+    return [(o.order_id, o.arrival_ns, o.deadline_ns, o.size)
+            for o in parent_orders(book, c.order_size, c.every_minutes, c.horizon_minutes)]
+
+
+def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
+             orders: tuple[tuple[int, int, int, int], ...]) -> dict[str, list]:
+    """Worker side: replay one strategy on one chunk of parent orders; per-order columns."""
+    from ..engine.replay import replay
+    from ..metrics import order_table
+    from ..strategies.base import ParentOrder
+
+    book = worker_books(spec)[day]
+    c = BacktestConfig(**cfg)
+    strat = router_for(c, params) if strategy == "router" else baselines(c)[strategy]
+    pos = [ParentOrder(*o) for o in orders]
+    t = order_table(replay(book, strat, pos))
+    t["deadline_ns"] = [o.deadline_ns for o in pos]
+    return {k: [v.item() if hasattr(v, "item") else v for v in t[k].to_numpy()] for k in ROW_COLUMNS}
+
+
+def _plans(ex: Executor, ensure_started, st: ResultStore | None, spec: DataSpec, n_days: int,
+           cfgd: dict) -> dict[int, list[tuple[int, int, int, int]]]:
+    """Parent orders per day: from the store when planned before, else computed on the workers."""
+    keys = {d: task_key("plan", spec.digest, d, {k: cfgd[k] for k in ("order_size", "every_minutes",
+                                                                     "horizon_minutes")}) for d in range(n_days)}
+    plans: dict[int, list] = {}
+    for d, k in keys.items():
+        got = st.get(k) if st is not None else None
+        if got is not None:
+            plans[d] = [tuple(o) for o in got["rows"]["orders"]]
+    missing = [d for d in range(n_days) if d not in plans]
+    if missing:
+        ensure_started()
+        for d, orders in ex.imap(_plan_day, [(spec.ref(), d, cfgd) for d in missing]):
+            day = missing[d]
+            plans[day] = [tuple(o) for o in orders]
+            if st is not None:
+                st.put(keys[day], {"plan": day}, {"orders": [list(o) for o in orders]})
+    return plans
+
+
+def _check_validation(plans: dict, folds, window, fold_by: str, adaptive) -> None:
+    """Fail before any replay when the walk-forward/adaptive settings cannot work on these orders."""
+    from .walkforward import split_folds
+
+    rows = [(d, o[0], o[1], o[2]) for d, orders in plans.items() for o in orders]
+    orders = pd.DataFrame(rows, columns=["day", "order_id", "arrival_ns", "deadline_ns"]).sort_values(
+        ["arrival_ns", "day", "order_id"], kind="stable")
+    if folds:
+        split_folds(orders, folds, window, fold_by)
+    if adaptive and len(orders) < 4:
+        raise ConfigError(f"--adaptive needs at least 4 parent orders, have {len(orders)}; use a smaller --every")
+
+
+def decision_key(strategy) -> tuple:
+    """The strategy's ``decision_key()`` when it has one (:class:`~sorlib.strategies.Router`), else its type
+    and every public scalar attribute (parameters, seed, horizons): only identical strategies collapse."""
+    if hasattr(strategy, "decision_key"):
+        return tuple(strategy.decision_key())
+    attrs = sorted((k, v) for k, v in vars(strategy).items()
+                   if not k.startswith("_") and isinstance(v, int | float | str | bool | type(None)))
+    return (type(strategy).__name__, *(f"{k}={v!r}" for k, v in attrs))
+
+
+def _cfg_dict(cfg: BacktestConfig) -> dict:
+    d = asdict(cfg)
+    d.pop("grid")
+    return d
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+def data_spec(data: Any = None, fmt: str = "auto", regular_hours: bool = False, seed: int = 0,
+              venues: str | None = None) -> DataSpec:
+    """A :class:`DataSpec` from: None (the synthetic day of ``seed``), a path or list of paths (one day
+    each), ``MarketData``/``Book`` objects (in memory), or a spec."""
+    if isinstance(data, DataSpec):
+        return data
+    items = [] if data is None else list(data) if isinstance(data, list | tuple) else [data]
+    if not items:
+        return DataSpec.synthetic(seed=seed, venues_file=venues, regular_hours=regular_hours)
+    if all(isinstance(x, str | Path) for x in items):
+        return DataSpec.files(items, fmt, regular_hours, venues)
+    if any(isinstance(x, str | Path) for x in items):
+        raise ConfigError("mix of file paths and in-memory data; pass one kind")
+    return DataSpec.memory(items, venues)
+
+
+# ------------------------------------------------------------------------------------------------ main
+def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None = None,
+               random: int | None = None, config: BacktestConfig | None = None, folds: int | None = None,
+               window: int | None = None, fold_by: str = "order", adaptive: bool | str = False,
+               scheduler: str | Executor = "processes", workers: int | None = None,
+               out: str | Path | None = None, store: str | Path | None = None, chunk_orders: int = 8,
+               progress: bool | None = None, max_tasks: int | None = None, seed: int = 0,
+               fmt: str = "auto", regular_hours: bool = False, venues: str | None = None) -> SearchResult:
+    """Search router parameters (see module docstring).
+
+    Args:
+        data: None (synthetic day), path(s) (one day each), in-memory days, or a :class:`DataSpec`.
+        grid: ``"penalty"``, ``"bps"``, a TOML/JSON file, ``{param: range}`` or a :class:`SearchSpace`
+            (default: ``config.grid``); ``random=N`` draws N points within its bounds (seeded by ``seed``).
+        config: order size (shares), mode, ``every_minutes`` (default here: 5), horizon, … .
+        folds/window/fold_by: walk-forward validation (K folds; rolling window in blocks; by order/day).
+        adaptive: True or a policy name (``"ucb1"``, ``"thompson"``): evaluate a bandit over the grid.
+        scheduler/workers: ``serial``, ``processes``, ``local-dask``, a Dask address, or an Executor.
+        out: directory for ``results.parquet``, ``grid.csv``, ``summary.json`` and (unless ``store`` is
+            given) the resumable store ``out/store``; None keeps everything in memory.
+        chunk_orders: parent orders per task; max_tasks: stop after running this many (tests).
+    """
+    t_start = time.perf_counter()
+    cfg = config or BacktestConfig(every_minutes=5.0)
+    cfg.validate()
+    if isinstance(chunk_orders, bool) or not isinstance(chunk_orders, int) or chunk_orders < 1:
+        raise ConfigError(f"chunk size must be >= 1 parent order, got {chunk_orders!r}")
+    space = resolve_space(cfg.grid if grid is None else grid, random, seed)
+    spec = data_spec(data, fmt, regular_hours, seed, venues)
+    cfgd = _cfg_dict(cfg)
+    points = space.dicts()
+    try:
+        routers = [router_for(cfg, p) for p in points]
+    except ConfigError as e:
+        raise ConfigError(f"search space {space.name!r}: {e}") from None
+    keys = [decision_key(r) for r in routers]
+    group_of = {k: g for g, k in enumerate(dict.fromkeys(keys))}
+    groups = [group_of[k] for k in keys]
+    reps = {g: points[keys.index(k)] for k, g in group_of.items()}
+    base_params = {n: s.params() for n, s in baselines(cfg).items()}
+    store_dir = Path(store) if store is not None else (Path(out) / "store" if out is not None else None)
+    st = ResultStore(store_dir) if store_dir is not None else None
+    show = sys.stderr.isatty() if progress is None else progress
+
+    ex = make_executor(scheduler, workers)
+    stats: dict[str, Any] = {"scheduler": ex.name, "workers": ex.workers, "points": len(points),
+                             "distinct_routers": len(group_of), "executed": 0, "reused": 0}
+    parts: dict[str, dict[str, list]] = {}
+    started = False
+
+    def ensure_started() -> None:
+        nonlocal started
+        if not started:
+            ex.start(spec)
+            started = True
+
+    owned = not isinstance(scheduler, Executor)  # an Executor passed in stays open for the caller
+    with ex if owned else contextlib.nullcontext(ex):
+        n_days = int(spec.days or 0)
+        ref = spec.ref()
+        plans = _plans(ex, ensure_started, st, spec, n_days, cfgd)
+        _check_validation(plans, folds, window, fold_by, adaptive)
+        tasks: list[tuple[str, dict, tuple]] = []  # (key, description, args)
+        layout: dict[tuple[str, int], list[str]] = {}  # (strategy id, day) -> chunk keys in order
+        strategies = [(f"router/{g}", "router", reps[g], {"decision": list(k)}) for k, g in group_of.items()]
+        strategies += [(n, n, {}, {"params": base_params[n]}) for n in base_params]
+        for day in range(n_days):
+            orders = plans[day]
+            chunks = [tuple(orders[i:i + chunk_orders]) for i in range(0, len(orders), chunk_orders)]
+            for sid, kind, params, desc in strategies:
+                for ch in chunks:
+                    key = task_key(spec.digest, day, kind, desc, [list(o) for o in ch])
+                    layout.setdefault((sid, day), []).append(key)
+                    tasks.append((key, {"strategy": kind, "day": day, **desc, "orders": len(ch)},
+                                  (ref, day, cfgd, kind, params, ch)))
+        stats["tasks"] = len(tasks)
+        stats["parent_orders"] = sum(len(p) for p in plans.values())
+        stats["days"] = n_days
+        todo = []
+        have = st.keys() if st is not None else set()
+        for key, desc, args in dict((t[0], t) for t in tasks).values():  # one task per distinct key
+            got = st.get(key) if key in have else None
+            if got is not None:
+                parts[key] = got["rows"]
+                stats["reused"] += 1
+            else:
+                todo.append((key, desc, args))
+        if todo:
+            ensure_started()
+        limit = len(todo) if max_tasks is None else min(max_tasks, len(todo))
+        bar = None
+        if show and todo:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=stats["reused"] + len(todo), initial=stats["reused"], desc="search", unit="task")
+        run = ex.imap(run_task, [a for _, _, a in todo[:limit]]) if limit else iter(())
+        try:
+            for i, rows in run:
+                key, desc, _ = todo[i]
+                if st is not None:
+                    st.put(key, desc, rows)
+                parts[key] = rows
+                stats["executed"] += 1
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if hasattr(run, "close"):
+                run.close()
+            if bar is not None:
+                bar.close()
+    if stats["executed"] < len(todo):
+        stats["wall_seconds"] = time.perf_counter() - t_start
+        raise SearchIncomplete(f"stopped after {stats['executed']} of {len(todo)} tasks; run again to resume",
+                               stats)
+
+    table = _assemble(parts, layout, points, groups, n_days)
+    stats["wall_seconds"] = time.perf_counter() - t_start
+    res = _summarise(table, space, cfg, spec, stats, seed)
+    if folds:
+        res.walkforward = walk_forward(CostMatrix.from_table(table), folds, window, fold_by, seed=seed)
+        res.summary["walk_forward"] = res.walkforward.to_dict()
+    if adaptive:
+        policy = adaptive if isinstance(adaptive, str) else "ucb1"
+        res.adaptive = run_adaptive(CostMatrix.from_table(table), policy, seed=seed)
+        res.summary["adaptive"] = res.adaptive.to_dict()
+    if out is not None:
+        write_outputs(res, out)
+    return res
+
+
+def _columns(chunks: list[dict[str, list]], day: int) -> dict[str, np.ndarray]:
+    out = {k: np.array([v for c in chunks for v in c[k]],
+                       dtype=np.int64 if k in _INT_COLUMNS else np.float64) for k in ROW_COLUMNS}
+    out["day"] = np.full(out["order_id"].shape[0], day, np.int64)
+    return out
+
+
+def _assemble(parts, layout, points, groups, n_days: int) -> pd.DataFrame:
+    """The long table in a fixed order: baselines, then grid points in grid order; days; orders."""
+    def block(sid: str) -> dict[str, np.ndarray]:
+        days = [_columns([parts[k] for k in layout[(sid, d)]], d) for d in range(n_days)]
+        return {k: np.concatenate([d[k] for d in days]) for k in days[0]}
+
+    blocks: list[tuple[str, int, int, tuple, dict]] = []  # (strategy, point, group, params, columns)
+    for n in BASELINES:
+        if (n, 0) in layout:
+            blocks.append((n, -1, -1, (np.nan,) * len(PARAMS), block(n)))
+    per_group = {g: block(f"router/{g}") for g in sorted(set(groups))}
+    for i, (p, g) in enumerate(zip(points, groups, strict=True)):
+        blocks.append(("router", i, g, tuple(p[k] for k in PARAMS), per_group[g]))
+    sizes = [b[4]["order_id"].shape[0] for b in blocks]
+    cols: dict[str, object] = {
+        "strategy": np.repeat(np.array([b[0] for b in blocks], dtype=object), sizes),
+        "point": np.repeat(np.array([b[1] for b in blocks], np.int64), sizes),
+        "group": np.repeat(np.array([b[2] for b in blocks], np.int64), sizes),
+    }
+    for j, k in enumerate(PARAMS):
+        cols[k] = np.repeat(np.array([b[3][j] for b in blocks], np.float64), sizes)
+    for k in ("day", *ROW_COLUMNS):
+        cols[k] = np.concatenate([b[4][k] for b in blocks])
+    return pd.DataFrame(cols)
+
+
+def _totals(g: pd.DataFrame) -> dict:
+    shares = int(g["shares"].sum())
+    cash = math.fsum(g["total_cash"])
+    return {"total_cash": cash, "avg_fill_px": cash / shares if shares else math.nan, "shares": shares,
+            "cleanup_shares": int(g["cleanup_shares"].sum()), "cleanup_cash": math.fsum(g["cleanup_cash"]),
+            "fills": int(g["fills"].sum()), "fees": math.fsum(g["fees"]),
+            "shortfall_bps_mean": float(math.fsum(g["shortfall_bps"].dropna()) / max(g["shortfall_bps"].notna().sum(), 1))}
+
+
+def _summarise(table: pd.DataFrame, space: SearchSpace, cfg: BacktestConfig, spec: DataSpec, stats: dict,
+               seed: int) -> SearchResult:
+    cm = CostMatrix.from_table(table)
+    rows = []
+    router = table[table["strategy"] == "router"]
+    for i, g in router.groupby("point", sort=True):
+        base = {"point": int(i), "group": int(g["group"].iloc[0]), **{p: float(g[p].iloc[0]) for p in PARAMS}}
+        tot = _totals(g)
+        for b, c in cm.baselines.items():
+            tb = math.fsum(c)
+            tot[f"savings_bps_{b}"] = (tb - tot["total_cash"]) / tb * 1e4
+        rows.append({**base, **tot})
+    grid = pd.DataFrame(rows)
+    cash = grid["total_cash"].to_numpy()
+    best = int(np.argmin(cash))
+    ties = int(np.isclose(cash, cash[best], rtol=0, atol=1e-6).sum())
+    bt = {n: _totals(g) for n, g in table[table["strategy"] != "router"].groupby("strategy", sort=False)}
+    summary = {
+        "best_parameters": cm.params(best),
+        "best_point": best,
+        "optimized": {k: v for k, v in grid.iloc[best].to_dict().items() if k not in ("point", "group", *PARAMS)},
+        "baselines": bt,
+        "savings_vs_baselines_bps": {b: savings(cm.router[best], c, seed)["bps"] for b, c in cm.baselines.items()},
+        "savings_intervals": {b: savings(cm.router[best], c, seed) for b, c in cm.baselines.items()},
+        "grid_ties": ties,
+        "space": {"name": space.name, "points": len(space), "distinct_routers": stats["distinct_routers"],
+                  **space.description},
+        "parent_orders": stats["parent_orders"],
+        "days": stats["days"],
+        "config": _cfg_dict(cfg),
+        "data": spec.describe(),
+        "stats": stats,
+        "grid": grid.to_dict(orient="records"),
+    }
+    return SearchResult(table=table, grid=grid, summary=summary, space=space, stats=stats)
+
+
+def write_outputs(res: SearchResult, out: str | Path) -> dict[str, Path]:
+    """``results.parquet`` (the per-order table), ``grid.csv`` and ``summary.json`` in ``out``, atomically."""
+    out = Path(out)
+    buf = io.BytesIO()
+    res.table.to_parquet(buf, index=False)
+    paths = {"results": atomic_write_bytes(out / "results.parquet", buf.getvalue()),
+             "grid": atomic_write_text(out / "grid.csv", res.grid.to_csv(index=False)),
+             "summary": atomic_write_json(out / "summary.json", res.summary)}
+    return paths

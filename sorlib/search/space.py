@@ -1,0 +1,242 @@
+"""Search spaces: the named grids, custom ranges, seeded random draws, and TOML/JSON files.
+
+Every parameter is in $/share (``lambda_over``, ``lambda_under``, ``theta_queue``; see
+:mod:`sorlib.strategies.router`). A space is an ordered list of points; ties are broken by that order.
+
+Per parameter, a *range* is one of
+
+* a list of values ``[0.01, 0.05, 0.1]`` or a single number;
+* ``{"log": [lo, hi, n]}`` — n log-spaced values (lo > 0);
+* ``{"linspace": [lo, hi, n]}`` — n evenly spaced values;
+
+and the grid is their Cartesian product. A *distribution* for random search is
+``{"uniform": [lo, hi]}`` or ``{"loguniform": [lo, hi]}`` (or a list of values to pick from).
+
+A file holds either the ranges at top level (or under ``[grid]``), or a ``[random]`` table with ``n``,
+``seed`` and one distribution per parameter::
+
+    [random]
+    n = 50
+    seed = 7
+    lambda_over = {loguniform = [1.0, 20.0]}
+    lambda_under = {loguniform = [0.005, 0.2]}
+    theta_queue = {uniform = [0.0, 0.1]}
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..backtest import GRIDS, PARAMS
+from ..errors import ConfigError
+
+__all__ = ["SearchSpace", "expand_range", "grid_space", "load_space", "random_space", "resolve_space"]
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """An ordered list of parameter points ($/share) and where it came from."""
+
+    points: tuple[tuple[float, float, float], ...]
+    name: str = "custom"
+    description: dict = field(default_factory=dict, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def dicts(self) -> list[dict[str, float]]:
+        """The points as ``{param: value}`` dicts, in order."""
+        return [dict(zip(PARAMS, p, strict=True)) for p in self.points]
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Per parameter, the smallest and largest value in the space."""
+        arr = np.array(self.points, float).reshape(-1, len(PARAMS))
+        return {p: (float(arr[:, i].min()), float(arr[:, i].max())) for i, p in enumerate(PARAMS)}
+
+
+def _where(where: str | None) -> str:
+    return f"{where}: " if where else ""
+
+
+def _number(v: Any, what: str, where: str | None) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise ConfigError(f"{_where(where)}{what} must be a finite number ($/share), got {v!r}")
+    if v < 0:
+        raise ConfigError(f"{_where(where)}{what} must be >= 0 ($/share), got {v!r}")
+    return float(v)
+
+
+def _triple(spec: Any, kind: str, param: str, where: str | None) -> tuple[float, float, int]:
+    if not (isinstance(spec, list | tuple) and len(spec) == 3):
+        raise ConfigError(f"{_where(where)}'{param}': {{{kind} = [lo, hi, n]}} needs three numbers, got {spec!r}")
+    lo, hi = (_number(x, f"'{param}' {kind} bound", where) for x in spec[:2])
+    n = spec[2]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"{_where(where)}'{param}': {kind} count must be a whole number >= 1, got {n!r}")
+    if hi < lo:
+        raise ConfigError(f"{_where(where)}'{param}': {kind} needs lo <= hi, got [{lo}, {hi}]; swap them")
+    if kind == "log" and lo <= 0:
+        raise ConfigError(f"{_where(where)}'{param}': log spacing needs lo > 0, got {lo}; "
+                          "use linspace or a positive lower bound")
+    return lo, hi, n
+
+
+def expand_range(spec: Any, param: str, where: str | None = None) -> list[float]:
+    """The values of one parameter range (list, number, ``{"log": …}`` or ``{"linspace": …}``), $/share."""
+    if isinstance(spec, dict):
+        if len(spec) != 1 or next(iter(spec)) not in ("log", "linspace"):
+            raise ConfigError(f"{_where(where)}'{param}': a range table must be {{log = [lo, hi, n]}} or "
+                              f"{{linspace = [lo, hi, n]}}, got {spec!r}")
+        kind, body = next(iter(spec.items()))
+        lo, hi, n = _triple(body, kind, param, where)
+        vals = np.geomspace(lo, hi, n) if kind == "log" else np.linspace(lo, hi, n)
+        return [float(v) for v in vals]
+    if isinstance(spec, list | tuple):
+        if not spec:
+            raise ConfigError(f"{_where(where)}'{param}' is an empty list; give at least one value ($/share)")
+        return [_number(v, f"'{param}' value", where) for v in spec]
+    return [_number(spec, f"'{param}'", where)]
+
+
+def _check_keys(doc: dict, allowed: set[str], where: str | None) -> None:
+    unknown = sorted(set(doc) - allowed)
+    if unknown:
+        raise ConfigError(f"{_where(where)}unknown key(s) {unknown}; expected {sorted(allowed)}")
+
+
+def _dedupe(points: list[tuple[float, ...]]) -> tuple[tuple[float, float, float], ...]:
+    return tuple(dict.fromkeys(points))  # keeps the first of exact duplicates, in order
+
+
+def grid_space(ranges: str | dict, where: str | None = None) -> SearchSpace:
+    """A named grid (``"penalty"``, ``"bps"``; DESIGN §8) or the product of ``{param: range}``."""
+    if isinstance(ranges, str):
+        if ranges not in GRIDS:
+            raise ConfigError(f"unknown grid {ranges!r}: use one of {sorted(GRIDS)} or a TOML/JSON file")
+        return SearchSpace(_dedupe(list(itertools.product(*(GRIDS[ranges][p] for p in PARAMS)))), ranges,
+                           {"grid": ranges})
+    if not isinstance(ranges, dict):
+        raise ConfigError(f"{_where(where)}a grid must be a table of {list(PARAMS)}, got {type(ranges).__name__}")
+    _check_keys(ranges, set(PARAMS), where)
+    missing = [p for p in PARAMS if p not in ranges]
+    if missing:
+        raise ConfigError(f"{_where(where)}grid lacks {missing}; give a list, {{log = [lo, hi, n]}} or "
+                          f"{{linspace = [lo, hi, n]}} for each of {list(PARAMS)} ($/share)")
+    values = [expand_range(ranges[p], p, where) for p in PARAMS]
+    return SearchSpace(_dedupe(list(itertools.product(*values))), "custom", {"grid": ranges})
+
+
+def _draw(spec: Any, param: str, n: int, rng: np.random.Generator, where: str | None) -> np.ndarray:
+    if isinstance(spec, list | tuple):
+        vals = np.array(expand_range(list(spec), param, where))
+        return vals[rng.integers(0, vals.size, n)]
+    if not (isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in ("uniform", "loguniform")):
+        raise ConfigError(f"{_where(where)}'{param}': a distribution is {{uniform = [lo, hi]}}, "
+                          f"{{loguniform = [lo, hi]}} or a list of values, got {spec!r}")
+    kind, body = next(iter(spec.items()))
+    if not (isinstance(body, list | tuple) and len(body) == 2):
+        raise ConfigError(f"{_where(where)}'{param}': {kind} needs [lo, hi], got {body!r}")
+    lo, hi = (_number(x, f"'{param}' {kind} bound", where) for x in body)
+    if hi < lo:
+        raise ConfigError(f"{_where(where)}'{param}': {kind} needs lo <= hi, got [{lo}, {hi}]; swap them")
+    if kind == "loguniform":
+        if lo <= 0:
+            raise ConfigError(f"{_where(where)}'{param}': loguniform needs lo > 0, got {lo}; use uniform")
+        return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+    return rng.uniform(lo, hi, n)
+
+
+def random_space(dists: dict, n: int, seed: int = 0, where: str | None = None) -> SearchSpace:
+    """``n`` seeded draws; ``dists`` maps each parameter to a distribution (see module docstring).
+
+    Parameters are drawn in :data:`~sorlib.backtest.PARAMS` order from one ``numpy`` generator, so the
+    same ``(dists, n, seed)`` always gives the same points.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ConfigError(f"{_where(where)}random search needs n >= 1 draws, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"{_where(where)}random seed must be a whole number >= 0, got {seed!r}")
+    if not isinstance(dists, dict):
+        raise ConfigError(f"{_where(where)}random search needs a table of distributions per parameter")
+    _check_keys(dists, set(PARAMS), where)
+    missing = [p for p in PARAMS if p not in dists]
+    if missing:
+        raise ConfigError(f"{_where(where)}random search lacks {missing}; give {{uniform = [lo, hi]}} or "
+                          f"{{loguniform = [lo, hi]}} for each of {list(PARAMS)} ($/share)")
+    rng = np.random.default_rng(int(seed))
+    cols = [_draw(dists[p], p, int(n), rng, where) for p in PARAMS]
+    pts = [tuple(float(c[i]) for c in cols) for i in range(int(n))]
+    return SearchSpace(_dedupe(pts), "random", {"random": {"n": int(n), "seed": int(seed), **dists}})
+
+
+def random_within(space: SearchSpace, n: int, seed: int = 0) -> SearchSpace:
+    """``n`` draws inside the bounds of ``space``: log-uniform where the lower bound is > 0, else uniform."""
+    dists = {p: ({"loguniform": [lo, hi]} if lo > 0 else {"uniform": [lo, hi]})
+             for p, (lo, hi) in space.bounds().items()}
+    out = random_space(dists, n, seed)
+    return SearchSpace(out.points, f"random({space.name})", out.description)
+
+
+def _read_doc(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such space file; pass 'penalty', 'bps' or an existing TOML/JSON file")
+    text = path.read_text()
+    try:
+        doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{path}: cannot parse the space file ({e}); check its TOML/JSON syntax") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: the space file must hold a table, got {type(doc).__name__}")
+    return doc
+
+
+def space_from_doc(doc: dict, where: str | None = None) -> SearchSpace:
+    """A space from a parsed file: ranges at top level, under ``grid``, or a ``random`` table."""
+    if "random" in doc:
+        _check_keys(doc, {"random"}, where)
+        body = dict(doc["random"]) if isinstance(doc["random"], dict) else None
+        if body is None:
+            raise ConfigError(f"{_where(where)}[random] must be a table with n, seed and distributions")
+        n, seed = body.pop("n", None), body.pop("seed", 0)
+        if n is None:
+            raise ConfigError(f"{_where(where)}[random] needs n = <number of draws>")
+        return random_space(body, n, seed, where)
+    if "grid" in doc:
+        _check_keys(doc, {"grid"}, where)
+        return grid_space(doc["grid"], where)
+    return grid_space(doc, where)
+
+
+def load_space(path: str | Path) -> SearchSpace:
+    """Read a TOML/JSON space file (see the module docstring)."""
+    p = Path(path)
+    space = space_from_doc(_read_doc(p), str(p))
+    return SearchSpace(space.points, p.stem, {**space.description, "file": str(p)})
+
+
+def resolve_space(spec: str | dict | SearchSpace | Path = "penalty", random: int | None = None,
+                  seed: int = 0) -> SearchSpace:
+    """A :class:`SearchSpace` from a grid name, a file path, a ``{param: range}`` dict or a space.
+
+    With ``random=N`` the result is ``N`` seeded draws within the bounds of that space (log-uniform for
+    positive bounds) instead of the grid itself.
+    """
+    if isinstance(spec, SearchSpace):
+        space = spec
+    elif isinstance(spec, dict):
+        space = space_from_doc(spec)
+    elif isinstance(spec, str) and spec in GRIDS:
+        space = grid_space(spec)
+    elif isinstance(spec, str | Path):
+        space = load_space(spec)
+    else:
+        raise ConfigError(f"a search space is a grid name {sorted(GRIDS)}, a file or a table, got {spec!r}")
+    return random_within(space, random, seed) if random is not None else space

@@ -1,0 +1,187 @@
+"""Search execution: identical tables on serial / process / Dask executors, data loaded once per worker,
+resume without recomputation, collapsed replays equal direct ones, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sorlib.backtest import BacktestConfig, parent_orders, router_for, run_backtest
+from sorlib.engine import Book, replay
+from sorlib.metrics import order_table
+from sorlib.search import (
+    DaskExecutor,
+    DataSpec,
+    ProcessExecutor,
+    ResultStore,
+    SearchIncomplete,
+    make_executor,
+    run_search,
+)
+from sorlib.search.executors import worker_info
+
+CFG = dict(every_minutes=2.0, horizon_minutes=4.0, mode="uncapped")
+
+
+@pytest.fixture(scope="module")
+def spec() -> DataSpec:
+    return DataSpec.synthetic(seed=1, venues=3, minutes=40)
+
+
+def _search(spec, scheduler, **kw):
+    return run_search(spec, grid="penalty", config=BacktestConfig(**CFG), scheduler=scheduler, chunk_orders=4,
+                      progress=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def serial(spec):
+    return _search(spec, "serial", folds=2, adaptive=True)
+
+
+@pytest.fixture(scope="module")
+def dask_executor():
+    pytest.importorskip("distributed")
+    ex = DaskExecutor("local-dask", workers=2)
+    yield ex
+    ex.close()
+
+
+def _same(a, b) -> None:
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    pd.testing.assert_frame_equal(a.grid, b.grid, check_exact=True)
+    assert a.summary["best_parameters"] == b.summary["best_parameters"]
+
+
+def test_serial_shape(serial):
+    t = serial.table
+    st = serial.stats
+    assert st["points"] == 27 and st["distinct_routers"] == 6
+    assert st["tasks"] == (6 + 3) * math.ceil(st["parent_orders"] / 4)
+    assert len(t) == (27 + 3) * st["parent_orders"]
+    assert (t["shares"] == t["size"]).all()  # every strategy finishes the order
+    assert not t.duplicated(["strategy", "point", "day", "order_id"]).any()
+    assert serial.walkforward is not None and len(serial.walkforward.folds) == 2
+    assert serial.adaptive is not None and serial.adaptive.test_orders > 0
+
+
+def test_processes_identical_and_data_loaded_once_per_worker(spec, serial):
+    with ProcessExecutor(workers=2) as ex:
+        res = _search(spec, ex, folds=2, adaptive=True)
+        infos = ex.call_everywhere(worker_info)
+    _same(serial, res)
+    assert res.summary["walk_forward"] == serial.summary["walk_forward"]
+    assert res.summary["adaptive"] == serial.summary["adaptive"]
+    assert all(i["loads"] == 1 and i["cached"] == [spec.digest] for i in infos)  # not once per task
+
+
+def test_dask_identical_and_data_loaded_once_per_worker(spec, serial, dask_executor):
+    res = _search(spec, dask_executor)
+    _same(serial, res)
+    infos = dask_executor.call_everywhere(worker_info)
+    assert len(infos) == 2
+    assert all(i["loads"] == 1 and spec.digest in i["cached"] for i in infos)
+
+
+def test_collapsed_replays_equal_direct_replays(spec, serial):
+    """Fan-out by decision key: every point's totals equal run_backtest's own replay of that point,
+    and per order for points sharing a key."""
+    from sorlib.synth import default_market
+
+    market = default_market(seed=1, venues=3, minutes=40)
+    bt = run_backtest(market, BacktestConfig(grid="penalty", **CFG))
+    np.testing.assert_allclose(serial.grid["total_cash"], bt.grid["total_cash"], rtol=1e-13)
+    book = Book.from_market(market)
+    orders = parent_orders(book, 5000, CFG["every_minutes"], CFG["horizon_minutes"])
+    pts = serial.grid
+    shared = pts[pts["group"] == pts["group"].iloc[1]].head(2)  # two points, one key, different params
+    assert len(shared) == 2
+    for _, p in shared.iterrows():
+        params = {k: float(p[k]) for k in ("lambda_over", "lambda_under", "theta_queue")}
+        direct = order_table(replay(book, router_for(BacktestConfig(**CFG), params), orders))
+        mine = serial.table[(serial.table["point"] == p["point"])]
+        np.testing.assert_array_equal(mine["total_cash"].to_numpy(), direct["total_cash"].to_numpy())
+
+
+def test_resume_recomputes_nothing_stored(spec, serial, tmp_path):
+    store = tmp_path / "store"
+    with pytest.raises(SearchIncomplete) as e:
+        _search(spec, "processes", workers=2, store=store, max_tasks=7)
+    assert e.value.stats["executed"] == 7
+    parts = [p for p in (store / "parts").glob("*/*.json") if "plan" not in json.loads(p.read_text())["task"]]
+    assert len(parts) == 7
+    before = {p: p.stat().st_mtime_ns for p in parts}
+    res = _search(spec, "serial", store=store, folds=2, adaptive=True)
+    assert res.stats["reused"] == 7
+    assert res.stats["executed"] == res.stats["tasks"] - 7
+    assert {p: p.stat().st_mtime_ns for p in parts} == before  # not rewritten
+    _same(serial, res)
+    again = _search(spec, "serial", store=store)
+    assert again.stats["executed"] == 0 and again.stats["reused"] == again.stats["tasks"]
+    _same(serial, again)
+    # a damaged part is recomputed, nothing else
+    parts[0].write_text("{ truncated")
+    fixed = _search(spec, "serial", store=store)
+    assert fixed.stats["executed"] == 1
+    _same(serial, fixed)
+    assert ResultStore(store).get(parts[0].stem) is not None
+
+
+def test_store_is_shared_between_grids(spec, tmp_path):
+    """Parts are keyed by the decision key: a second grid reuses the replays the first one stored."""
+    store = tmp_path / "store"
+    cfg = BacktestConfig(every_minutes=4.0, horizon_minutes=4.0, mode="spec")
+    a = run_search(spec, grid="penalty", config=cfg, scheduler="serial", store=store, progress=False)
+    b = run_search(spec, grid="bps", config=cfg, scheduler="serial", store=store, progress=False)
+    assert a.stats["distinct_routers"] == b.stats["distinct_routers"] == 1
+    assert b.stats["executed"] == 0
+
+
+def test_cli_several_days(tmp_path, capsys):
+    from sorlib.cli import main
+    from sorlib.synth import generate_market, write_databento_mbp1_csv
+
+    days = []
+    for seed in (1, 2):
+        md = generate_market(venues=3, seed=seed, minutes=20, date=f"2024-03-1{seed}")
+        days.append(str(write_databento_mbp1_csv(md, tmp_path / f"day{seed}.csv")))
+    out = tmp_path / "out"
+    argv = ["search", *days, "--scheduler", "serial", "--every", "2", "--horizon", "4", "--folds", "1",
+            "--fold-by", "day", "--adaptive", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    line = capsys.readouterr().out.strip()
+    assert "\n" not in line and "on 2 day(s)" in line and "walk-forward OOS" in line
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["days"] == 2 and summary["walk_forward"]["folds"][0]["test_orders"] > 0
+    table = pd.read_parquet(out / "results.parquet")
+    assert set(table["day"]) == {0, 1}
+    assert main(argv) == 0
+    assert "0 run" in capsys.readouterr().out
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from sorlib.cli import main
+
+    assert main(["search", "--grid", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sorlib search: error:") and "\n" not in err
+    assert main(["search", "--scheduler", "bogus", "--out", str(tmp_path / "o")]) == 2
+    assert "unknown scheduler" in capsys.readouterr().err
+
+
+def test_make_executor():
+    assert make_executor("serial").name == "serial"
+    assert make_executor("processes", 2).workers == 2
+    assert isinstance(make_executor("tcp://127.0.0.1:8786"), DaskExecutor)
+    assert isinstance(make_executor("local-dask"), DaskExecutor)
+
+
+def test_in_memory_data_gives_the_same_table(spec, serial):
+    from sorlib.synth import default_market
+
+    res = _search(default_market(seed=1, venues=3, minutes=40), "serial")
+    pd.testing.assert_frame_equal(serial.table, res.table, check_exact=True)
+    assert res.summary["data"]["kind"] == "memory"
