@@ -1,0 +1,185 @@
+"""The rendered reports in a real browser: headless Chromium draws every plotly chart and logs no
+JavaScript error. Chromium is driven through the DevTools protocol (``websocket-client``, already a
+dependency of jupyter_server); without it, ``--dump-dom`` and the console log are scanned instead.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from test_report import NOTEBOOKS, report_dir  # noqa: F401 - the shared session fixture
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed "
+                                "(apt-get install -y chromium; CI installs it)")
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]
+
+_STATE_JS = """JSON.stringify({
+  graphs: document.querySelectorAll('.plotly-graph-div').length,
+  drawn: Array.from(document.querySelectorAll('.plotly-graph-div'))
+              .filter(d => d.querySelector('.main-svg')).length,
+  svgs: document.querySelectorAll('.main-svg').length})"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    """A headless Chromium with one page, driven over the DevTools protocol."""
+
+    def __init__(self, user_dir: Path) -> None:
+        import websocket
+
+        self.port = _free_port()
+        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={user_dir}",
+                                      f"--remote-debugging-port={self.port}", "--remote-allow-origins=*",
+                                      "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=2) as r:
+                    targets = [t for t in json.load(r) if t.get("type") == "page"]
+                if targets:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("Chromium's DevTools endpoint did not come up")
+            time.sleep(0.2)
+        self.ws = websocket.create_connection(targets[0]["webSocketDebuggerUrl"], timeout=60,
+                                              suppress_origin=True, max_size=None)
+        self.next_id = 0
+        self.events: list[dict] = []
+        for method in ("Runtime.enable", "Log.enable", "Page.enable"):
+            self.call(method)
+
+    def call(self, method: str, **params) -> dict:
+        self.next_id += 1
+        my = self.next_id
+        self.ws.send(json.dumps({"id": my, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == my:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            if "method" in msg:
+                self.events.append(msg)
+
+    def wait_event(self, method: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(e["method"] == method for e in self.events):
+            if time.monotonic() > deadline:
+                raise TimeoutError(method)
+            self.ws.settimeout(max(deadline - time.monotonic(), 0.1))
+            msg = json.loads(self.ws.recv())
+            if "method" in msg:
+                self.events.append(msg)
+
+    def render(self, url: str, timeout: float = 60) -> tuple[dict, list[str]]:
+        """Load ``url``; wait until every plotly div has drawn (or timeout); → (state, JS errors)."""
+        self.events = []
+        self.call("Page.navigate", url=url)
+        self.wait_event("Page.loadEventFired", timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            res = self.call("Runtime.evaluate", expression=_STATE_JS, returnByValue=True)
+            state = json.loads(res["result"]["value"])
+            if state["drawn"] >= state["graphs"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        time.sleep(0.5)  # let late errors arrive
+        self.call("Runtime.evaluate", expression="0")  # drains pending events
+        return state, self.errors()
+
+    def errors(self) -> list[str]:
+        out = []
+        for e in self.events:
+            m, p = e["method"], e.get("params", {})
+            if m == "Runtime.exceptionThrown":
+                d = p["exceptionDetails"]
+                out.append(d.get("exception", {}).get("description") or d.get("text", "exception"))
+            elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                out.append("console.error: " + " ".join(str(a.get("value", a.get("description", "")))
+                                                         for a in p.get("args", [])))
+            elif m == "Log.entryAdded" and p["entry"].get("level") == "error":
+                out.append(f"log: {p['entry'].get('text')} {p['entry'].get('url', '')}")
+        return out
+
+    def close(self) -> None:
+        ws = getattr(self, "ws", None)
+        if ws is not None:
+            ws.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _render_dump_dom(path: Path, user_dir: Path) -> tuple[dict, list[str]]:
+    """Fallback without websocket-client: ``--dump-dom`` after a virtual-time budget, and the console log."""
+    proc = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={user_dir}", "--enable-logging=stderr", "--v=0",
+                           "--virtual-time-budget=10000", "--dump-dom", path.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    dom = proc.stdout
+    graphs = dom.count('class="plotly-graph-div')
+    state = {"graphs": graphs, "drawn": dom.count("js-plotly-plot"), "svgs": dom.count('class="main-svg"')}
+    errors = [ln for ln in proc.stderr.splitlines() if ":CONSOLE" in ln and "Uncaught" in ln]
+    return state, errors
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    try:
+        import websocket  # noqa: F401
+    except ImportError:
+        yield None
+        return
+    b = Browser(tmp_path_factory.mktemp("chromium"))
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def _render(browser, path: Path, tmp: Path, timeout: float = 60):
+    return browser.render(path.as_uri(), timeout) if browser is not None else _render_dump_dom(path, tmp)
+
+
+def test_error_detection_works(browser, tmp_path: Path) -> None:
+    """The checks below are only worth something if a broken page is caught."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><div class='plotly-graph-div'></div><script>undefinedFn();</script></body></html>")
+    state, errors = _render(browser, bad, tmp_path / "u", timeout=3)
+    assert any("undefinedFn" in e for e in errors), errors
+    assert state["graphs"] == 1 and state["drawn"] == 0
+
+
+@pytest.mark.parametrize("name", [p.stem for p in NOTEBOOKS])
+def test_report_page_draws_every_chart_without_js_errors(browser, report_dir: Path, tmp_path: Path,  # noqa: F811
+                                                         name: str) -> None:
+    state, errors = _render(browser, report_dir / f"{name}.html", tmp_path / "u")
+    assert state["graphs"] > 0, f"{name}: no plotly charts in the page"
+    assert state["drawn"] == state["graphs"], f"{name}: only {state['drawn']}/{state['graphs']} charts drew"
+    assert state["svgs"] >= state["graphs"]
+    assert not errors, f"{name}: JavaScript errors: {errors[:5]}"
+
+
+def test_index_page_loads(browser, report_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    state, errors = _render(browser, report_dir / "index.html", tmp_path / "u")
+    assert not errors, errors
