@@ -86,3 +86,28 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["backtest", "--venues", str(tmp_path / "missing.toml")]) == 2
     assert "venue file not found" in capsys.readouterr().err
     assert main(["backtest", "--order-size", "0"]) == 2
+
+
+@pytest.fixture(scope="module")
+def algoseek_ibm():
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("SORLIB_REAL_DATA")
+    if not root:
+        pytest.skip("SORLIB_REAL_DATA is not set")
+    from sorlib.data import load
+
+    return load(Path(root) / "lean_algoseek_tick" / "ibm" / "20131007_quote.zip").regular_hours()
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("mode", ["spec", "uncapped", "ck"])
+def test_backtest_on_algoseek_fills_every_order(algoseek_ibm, mode):
+    grid = {"lambda_over": [2.0], "lambda_under": [0.01, 0.1], "theta_queue": [0.01]}
+    res = run_backtest(algoseek_ibm, BacktestConfig(mode=mode, grid=grid, every_minutes=60, horizon_minutes=10))
+    assert res.results["parent_orders"] >= 6
+    for ex in [res.router, *res.baselines.values()]:
+        t = order_table(ex)
+        assert (t["shares"] == 5000).all()
+        assert t["avg_fill_px"].between(180, 185).all()  # IBM traded 181.85-183.31 that day
