@@ -74,6 +74,10 @@ def test_cli_backtest_writes_json_and_plots(tmp_path):
         assert r["baselines"][b]["shares"] == 5000
     assert len(r["grid"]) == 27
     html = (tmp_path / "plots" / "cumulative.html").read_text()
+    import shutil
+
+    if shutil.which("chromium") or shutil.which("google-chrome"):  # kaleido renders PNG through Chrome
+        assert (tmp_path / "plots" / "cumulative.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Plotly.newPlot" in html and '<script src="https://cdn.plot.ly' not in html  # works offline
 
 
