@@ -135,10 +135,10 @@ def read_databento_csv(path: str | Path, *, price_scale: float | None = None) ->
         if "_sz_" in c:
             sz[c] = numeric(table, c, p, hdr, integer=True, fill=0)
             check_nonnegative(sz[c], c, p, hdr)
-    bid_px = np.column_stack([px[f"bid_px_{k:02d}"] for k in range(levels)])
-    ask_px = np.column_stack([px[f"ask_px_{k:02d}"] for k in range(levels)])
-    bid_sz = np.column_stack([sz[f"bid_sz_{k:02d}"] for k in range(levels)])
-    ask_sz = np.column_stack([sz[f"ask_sz_{k:02d}"] for k in range(levels)])
+    bid_px = _stack([px[f"bid_px_{k:02d}"] for k in range(levels)])
+    ask_px = _stack([px[f"ask_px_{k:02d}"] for k in range(levels)])
+    bid_sz = _stack([sz[f"bid_sz_{k:02d}"] for k in range(levels)])
+    ask_sz = _stack([sz[f"ask_sz_{k:02d}"] for k in range(levels)])
 
     extra = [numeric(table, c, p, hdr, integer=True, fill=-1)
              for c in ("ts_recv", "instrument_id", "depth", "sequence") if c in optional and c != "ts_recv"]
@@ -198,6 +198,11 @@ def _price(table: pa.Table, c: str, p: str, hdr: int, scale: float) -> np.ndarra
     return _scale(v, scale)
 
 
+def _stack(levels: list[np.ndarray]) -> np.ndarray:
+    """``(n, L)`` array of per-level columns (a view, not a copy, for one level)."""
+    return levels[0][:, None] if len(levels) == 1 else np.column_stack(levels)
+
+
 def _scale(v: np.ndarray, scale: float) -> np.ndarray:
     """Raw → $: divide by the integer 1/scale when it is one (correctly rounded), else multiply."""
     if scale == 1:
@@ -246,10 +251,10 @@ def read_dbn(path: str | Path) -> MarketData:
         out[x == UNDEF_PRICE] = np.nan
         return out
 
-    bid_px = np.column_stack([dollars(a[f"bid_px_{k:02d}"]) for k in range(levels)])
-    ask_px = np.column_stack([dollars(a[f"ask_px_{k:02d}"]) for k in range(levels)])
-    bid_sz = np.column_stack([a[f"bid_sz_{k:02d}"].astype(np.int64) for k in range(levels)])
-    ask_sz = np.column_stack([a[f"ask_sz_{k:02d}"].astype(np.int64) for k in range(levels)])
+    bid_px = _stack([dollars(a[f"bid_px_{k:02d}"]) for k in range(levels)])
+    ask_px = _stack([dollars(a[f"ask_px_{k:02d}"]) for k in range(levels)])
+    bid_sz = _stack([a[f"bid_sz_{k:02d}"].astype(np.int64) for k in range(levels)])
+    ask_sz = _stack([a[f"ask_sz_{k:02d}"].astype(np.int64) for k in range(levels)])
     extra = [a[c] for c in ("ts_recv", "instrument_id", "sequence", "depth") if c in names]
     symbol = None
     syms = [s for s in (store.symbols or []) if s and s != "ALL_SYMBOLS"]
@@ -272,9 +277,9 @@ def _assemble(report: LoadReport, *, ts, venue, action, side, flags, price, size
     n = len(ts)
     report.rows_read = n
     # 1. exact duplicates (hash on the core fields and level 0, verified on every field and level)
-    key = [ts, venue, action, side, flags, price, size, bid_px[:, 0], ask_px[:, 0], bid_sz[:, 0],
-           ask_sz[:, 0], *extra]
-    dup = duplicate_mask(key, verify=[bid_px, ask_px, bid_sz, ask_sz])
+    # hash on the fields that tell records apart; the candidates are then verified on every field
+    key = [ts, venue, action, side, price, size, *extra]
+    dup = duplicate_mask(key, verify=[flags, bid_px, ask_px, bid_sz, ask_sz])
     report.count("duplicate_record", int(dup.sum()))
     keep = ~dup if dup.any() else None
     cols = [ts, venue, action, side, flags, price, size, bid_px, bid_sz, ask_px, ask_sz]

@@ -283,13 +283,11 @@ def duplicate_mask(columns: list[np.ndarray], verify: list[np.ndarray] | None = 
     for c in columns:
         v = _u64(np.ascontiguousarray(c)) * np.uint64(0xBF58476D1CE4E5B9)
         h ^= v + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6)) + (h >> np.uint64(2))
-    order = np.argsort(h, kind="stable")
-    hs = h[order]
-    same = hs[1:] == hs[:-1]
-    if not same.any():
-        return mask
-    cand = np.unique(np.concatenate([order[1:][same], order[:-1][same]]))
     import pandas as pd
+
+    cand = np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy())  # hash table, no sort
+    if cand.size == 0:
+        return mask
 
     data: dict = {}
     for c in [*columns, *(verify or [])]:
