@@ -25,6 +25,7 @@ from .ck import bid_queue_outflows, optimal_placement, outflow_matrix
 from .data.market import MarketData
 from .engine.book import Book
 from .errors import ConfigError
+from .interactive import sync_widget
 from .plots.ck import (
     cost_slice_figure,
     overbooking_figure,
@@ -244,7 +245,7 @@ class CKExplorer:
         for name, fig in figs.items():
             w = self._widgets.get(name)
             if w is not None:
-                _sync(w, fig)
+                sync_widget(w, fig)
         self.last_ms = (time.perf_counter() - t) * 1e3
         if self._summary_widget is not None:
             self._summary_widget.value = f"<b>{self.describe()}</b> — recomputed in {self.last_ms:.0f} ms"
@@ -281,20 +282,3 @@ class CKExplorer:
             s.observe(on_change, names="value")
         figs = w.VBox([self._widgets[n] for n in ("placement", "path", "overbooking", "slice")])
         return w.VBox([w.HBox([w.VBox([s_lu, s_lo, s_th]), w.VBox([s_S, s_T])]), self._summary_widget, figs])
-
-
-def _sync(widget: go.FigureWidget, fig: go.Figure) -> None:
-    """Copy ``fig``'s traces, axis types and title into ``widget`` in one batch."""
-    with widget.batch_update():
-        same = len(widget.data) == len(fig.data) and all(
-            a.type == b.type for a, b in zip(widget.data, fig.data, strict=True))
-        if same:
-            for a, b in zip(widget.data, fig.data, strict=True):
-                props = b.to_plotly_json()
-                props.pop("type", None)
-                a.update(props, overwrite=True)
-        else:
-            widget.data = []
-            widget.add_traces(list(fig.data))
-        widget.layout.title = fig.layout.title
-        widget.layout.meta = fig.layout.meta

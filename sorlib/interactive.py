@@ -278,7 +278,7 @@ class WhatIf:
                     continue
                 if len(traces) != len(w.data):
                     rebuild = rebuild or self.figures()
-                    _sync(w, rebuild[name])
+                    sync_widget(w, rebuild[name])
                     continue
                 with w.batch_update():
                     for tr, props in zip(w.data, traces, strict=True):
@@ -341,8 +341,8 @@ class WhatIf:
                        figs_box])
 
 
-def _sync(widget: go.FigureWidget, fig: go.Figure) -> None:
-    """Copy ``fig``'s traces and title into ``widget`` in one batch (same trace layout: data only)."""
+def sync_widget(widget: go.FigureWidget, fig: go.Figure) -> None:
+    """Copy ``fig``'s traces, title and meta into ``widget`` in one batch (same trace layout: data only)."""
     with widget.batch_update():
         same = len(widget.data) == len(fig.data) and all(
             a.type == b.type for a, b in zip(widget.data, fig.data, strict=True))
@@ -355,6 +355,7 @@ def _sync(widget: go.FigureWidget, fig: go.Figure) -> None:
             widget.data = []
             widget.add_traces(list(fig.data))
         widget.layout.title = fig.layout.title
+        widget.layout.meta = fig.layout.meta
 
 
 def _savings_title(results: dict) -> str:
