@@ -261,17 +261,25 @@ def _symbol(p: Path) -> str | None:
     return m.group(1).upper() if m else None
 
 
+def _read_rows(path: Path, L: TaqLayout, n_fields: int | None, cols: dict[str, Col], what: str,
+               report: LoadReport, date: str | None):
+    """Shared head of the quote and trade readers: the table, header lines, column names by key,
+    UTC times (ns) and venue keys; counts the rows read."""
+    table, hdr = _table(path, L.header, n_fields, cols, what)
+    n = {k: _name(c, L.header) for k, c in cols.items()}
+    report.rows_read += table.num_rows
+    ts = _to_utc_ns(table, n["time"], L, path, hdr, date)
+    venue = _exchange(table, n["exchange"], str(path), hdr)
+    return table, hdr, n, ts, venue
+
+
 def _read_quotes(path: Path, L: TaqLayout, report: LoadReport, date: str | None) -> Quotes:
     cols = {"time": L.time, "bid_px": L.bid_px, "bid_sz": L.bid_sz, "ask_px": L.ask_px, "ask_sz": L.ask_sz,
             "exchange": L.exchange}
     if L.suspicious is not None:
         cols["suspicious"] = L.suspicious
-    table, hdr = _table(path, L.header, L.n_fields, cols, "quote")
+    table, hdr, n, ts, venue = _read_rows(path, L, L.n_fields, cols, "quote", report, date)
     p = str(path)
-    n = {k: _name(c, L.header) for k, c in cols.items()}
-    report.rows_read += table.num_rows
-    ts = _to_utc_ns(table, n["time"], L, path, hdr, date)
-    venue = _exchange(table, n["exchange"], p, hdr)
     bid_px = _dollars(numeric(table, n["bid_px"], p, hdr), L.price_scale)
     ask_px = _dollars(numeric(table, n["ask_px"], p, hdr), L.price_scale)
     bid_sz = numeric(table, n["bid_sz"], p, hdr, integer=True, fill=0)
@@ -426,12 +434,8 @@ def _read_trades(path: Path, L: TaqLayout, report: LoadReport, date: str | None)
     cols = {"time": T.time, "price": T.price, "size": T.size, "exchange": T.exchange}
     if T.suspicious is not None:
         cols["suspicious"] = T.suspicious
-    table, hdr = _table(path, L.header, T.n_fields, cols, "trade")
+    table, hdr, n, ts, venue = _read_rows(path, L, T.n_fields, cols, "trade", report, date)
     p = str(path)
-    n = {k: _name(c, L.header) for k, c in cols.items()}
-    report.rows_read += table.num_rows
-    ts = _to_utc_ns(table, n["time"], L, path, hdr, date)
-    venue = _exchange(table, n["exchange"], p, hdr)
     price = _dollars(numeric(table, n["price"], p, hdr), L.price_scale)
     size = numeric(table, n["size"], p, hdr, integer=True, fill=0)
     check_nonnegative(size, n["size"], p, hdr)
