@@ -85,8 +85,7 @@ def parent_orders(book: Book, size: int, every_minutes: float | None = None, hor
     """
     if book.times.shape[0] == 0:
         raise ConfigError("the data has no quotes to route against")
-    ready = book.row.min(axis=1) >= 0
-    t0 = int(book.times[np.argmax(ready)]) if ready.any() else int(book.times[0])
+    t0 = int(book.times[book.first_full_index])
     t_end = int(book.times[-1]) + 1
     horizon = int(round(horizon_minutes * 60 * NS_PER_SECOND))
     if arrivals_ns is None:

@@ -19,38 +19,47 @@ import pandas as pd
 from .engine.replay import KIND_CLEANUP, Execution
 
 
-def order_table(ex: Execution) -> pd.DataFrame:
-    """One row per parent order: shares, cash, clean-up, fills, average price, shortfall."""
+def order_columns(ex: Execution) -> dict[str, np.ndarray]:
+    """Per-parent-order columns as arrays (see :func:`order_table`); numpy only, for the search workers."""
     f = ex.fills
     ids = np.array([o.order_id for o in ex.orders], np.int64)
     pos = np.searchsorted(ids, f.order_id) if len(ids) else np.empty(0, np.int64)
     n = len(ids)
+    cleanup = f.kind == KIND_CLEANUP
 
     def per_order(values, mask=None):
-        out = np.zeros(n)
-        m = slice(None) if mask is None else mask
-        np.add.at(out, pos[m], values[m])
-        return out
+        if mask is not None:
+            return np.bincount(pos[mask], weights=values[mask], minlength=n)[:n]
+        return np.bincount(pos, weights=values, minlength=n)[:n]
 
-    cash = f.cash
-    cleanup = f.kind == KIND_CLEANUP
-    shares = per_order(f.qty.astype(float))
-    total = per_order(cash)
-    df = pd.DataFrame({
+    qty = f.qty.astype(np.float64)
+    shares = per_order(qty).astype(np.int64)
+    total = per_order(f.cash)
+    mid = np.asarray(ex.arrival_mid, np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg = np.where(shares > 0, total / np.where(shares > 0, shares, 1), np.nan)
+        shortfall = (avg - mid) / mid * 1e4
+    return {
         "order_id": ids,
-        "arrival_ns": [o.arrival_ns for o in ex.orders],
-        "size": [o.size for o in ex.orders],
-        "shares": shares.astype(np.int64),
+        "arrival_ns": np.array([o.arrival_ns for o in ex.orders], np.int64),
+        "deadline_ns": np.array([o.deadline_ns for o in ex.orders], np.int64),
+        "size": np.array([o.size for o in ex.orders], np.int64),
+        "shares": shares,
         "total_cash": total,
-        "cleanup_shares": per_order(f.qty.astype(float), cleanup).astype(np.int64),
-        "cleanup_cash": per_order(cash, cleanup),
+        "cleanup_shares": per_order(qty, cleanup).astype(np.int64),
+        "cleanup_cash": per_order(f.cash, cleanup),
         "fees": per_order(f.fee * f.qty),
-        "fills": per_order(np.ones(len(f))).astype(np.int64),
-        "arrival_mid": ex.arrival_mid,
-    })
-    df["avg_fill_px"] = df["total_cash"] / df["shares"].where(df["shares"] > 0)
-    df["shortfall_bps"] = (df["avg_fill_px"] - df["arrival_mid"]) / df["arrival_mid"] * 1e4
-    return df
+        "fills": np.bincount(pos, minlength=n)[:n].astype(np.int64),
+        "arrival_mid": mid,
+        "avg_fill_px": avg,
+        "shortfall_bps": shortfall,
+    }
+
+
+def order_table(ex: Execution) -> pd.DataFrame:
+    """One row per parent order: shares, cash ($), clean-up, fees ($), fills, average price ($/share),
+    implementation shortfall (bps)."""
+    return pd.DataFrame(order_columns(ex))
 
 
 def summary(ex: Execution) -> dict:
@@ -93,7 +102,11 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, level: float = 0.95, se
     if v.size < 2:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
+    means = np.empty(n_boot)
+    rows = max(1, 65_536 // v.size)  # resamples per block: same draws as one (n_boot, n) call, cache-sized
+    for s in range(0, n_boot, rows):
+        m = min(rows, n_boot - s)
+        means[s:s + m] = v[rng.integers(0, v.size, size=(m, v.size))].mean(axis=1)
     a = (1 - level) / 2
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 

@@ -64,6 +64,19 @@ def test_bootstrap_interval_covers_mean_and_is_seeded():
     assert (lo, hi) == bootstrap_ci(v, seed=1)
 
 
+@pytest.mark.parametrize("n", [2, 7, 76, 3000, 70_000])
+def test_bootstrap_in_blocks_equals_one_draw_of_all_resamples(n):
+    """The blocked bootstrap draws the same resamples as one (n_boot, n) draw (row sums may differ in the
+    last bit for long rows, where numpy's reduction blocks differently) and repeats exactly."""
+    v = np.random.default_rng(n).normal(0.0, 3.0, n)
+    rng = np.random.default_rng(4)
+    means = v[rng.integers(0, n, size=(300, n))].mean(axis=1)
+    expected = (float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975)))
+    got = bootstrap_ci(v, n_boot=300, seed=4)
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert got == bootstrap_ci(v, n_boot=300, seed=4)
+
+
 def test_cli_backtest_writes_json_and_plots(tmp_path):
     out = tmp_path / "r.json"
     rc = main(["backtest", "--out", str(out), "--plots", str(tmp_path / "plots"), "--horizon", "5"])

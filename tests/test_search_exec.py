@@ -185,3 +185,22 @@ def test_in_memory_data_gives_the_same_table(spec, serial):
     res = _search(default_market(seed=1, venues=3, minutes=40), "serial")
     pd.testing.assert_frame_equal(serial.table, res.table, check_exact=True)
     assert res.summary["data"]["kind"] == "memory"
+
+
+def test_cost_matrix_equals_the_one_rebuilt_from_the_table():
+    """The search builds its CostMatrix from the assembled columns; it must equal ``from_table`` of the
+    written table (what a user gets back from results.parquet), on two days in time order."""
+    from sorlib.search.walkforward import CostMatrix
+    from sorlib.synth import default_market
+
+    days = [default_market(seed=s, venues=3, minutes=30) for s in (2, 3)]
+    res = run_search(days, grid="penalty", config=BacktestConfig(**CFG), scheduler="serial", chunk_orders=3,
+                     progress=False)
+    direct, rebuilt = res.costs, CostMatrix.from_table(res.table)
+    pd.testing.assert_frame_equal(direct.orders, rebuilt.orders, check_exact=True)
+    pd.testing.assert_frame_equal(direct.points, rebuilt.points, check_exact=True, check_dtype=False)
+    assert np.array_equal(direct.router, rebuilt.router)
+    assert direct.baselines.keys() == rebuilt.baselines.keys()
+    assert all(np.array_equal(direct.baselines[b], rebuilt.baselines[b]) for b in direct.baselines)
+    assert (np.diff(direct.orders["arrival_ns"].to_numpy()) >= 0).all()
+    assert direct.orders["day"].nunique() == 2

@@ -7,6 +7,7 @@ replay; building it is the cost that the notebooks' sliders cache.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -54,6 +55,12 @@ class Book:
     @property
     def lot_size(self) -> np.ndarray:
         return np.array([p.lot_size for p in self.profiles], np.int64)
+
+    @cached_property
+    def first_full_index(self) -> int:
+        """First snapshot at which every venue has quoted (0 when none has them all); computed once."""
+        ready = self.row.min(axis=1) >= 0
+        return int(np.argmax(ready)) if ready.any() else 0
 
     def index_at(self, t_ns: int) -> int:
         """Index of the last snapshot at or before ``t_ns`` (-1 if none)."""

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,11 +262,8 @@ class ProcessExecutor(Executor):
         assert self._pool is not None, "call start() first"
         futures: dict[Future, int] = {self._pool.submit(fn, *a): i for i, a in enumerate(args)}
         try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in sorted(done, key=futures.__getitem__):
-                    yield futures[f], f.result()
+            for f in as_completed(futures):
+                yield futures[f], f.result()
         finally:
             for f in futures:
                 f.cancel()

@@ -55,7 +55,8 @@ class SearchResult:
 
     ``table``: one row per (strategy/grid point, day, parent order) with the :data:`ROW_COLUMNS`;
     ``grid``: one row per grid point (parameters, its distinct-router ``group``, totals, savings bps vs
-    each baseline); ``summary``: the JSON written as ``summary.json``.
+    each baseline); ``summary``: the JSON written as ``summary.json``; ``costs``: the per-order cash of
+    every grid point and baseline (:class:`~.walkforward.CostMatrix`, what validation works on).
     """
 
     table: pd.DataFrame
@@ -65,6 +66,7 @@ class SearchResult:
     walkforward: WalkForwardResult | None = None
     adaptive: AdaptiveResult | None = None
     stats: dict = field(default_factory=dict)
+    costs: CostMatrix | None = None
 
     @property
     def best_params(self) -> dict[str, float]:
@@ -83,19 +85,17 @@ def _plan_day(spec: DataSpec, day: int, cfg: dict) -> list[tuple[int, int, int, 
 
 
 def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
-             orders: tuple[tuple[int, int, int, int], ...]) -> dict[str, list]:
-    """Worker side: replay one strategy on one chunk of parent orders; per-order columns."""
+             orders: tuple[tuple[int, int, int, int], ...]) -> dict[str, np.ndarray]:
+    """Worker side: replay one strategy on one chunk of parent orders; the :data:`ROW_COLUMNS` as arrays."""
     from ..engine.replay import replay
-    from ..metrics import order_table
+    from ..metrics import order_columns
     from ..strategies.base import ParentOrder
 
     book = worker_books(spec)[day]
     c = BacktestConfig(**cfg)
     strat = router_for(c, params) if strategy == "router" else baselines(c)[strategy]
-    pos = [ParentOrder(*o) for o in orders]
-    t = order_table(replay(book, strat, pos))
-    t["deadline_ns"] = [o.deadline_ns for o in pos]
-    return {k: [v.item() if hasattr(v, "item") else v for v in t[k].to_numpy()] for k in ROW_COLUMNS}
+    cols = order_columns(replay(book, strat, [ParentOrder(*o) for o in orders]))
+    return {k: cols[k] for k in ROW_COLUMNS}
 
 
 def _plans(ex: Executor, ensure_started, st: ResultStore | None, spec: DataSpec, n_days: int,
@@ -252,6 +252,7 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
                 stats["reused"] += 1
             else:
                 todo.append((key, desc, args))
+        todo.sort(key=lambda t: -t[1]["orders"])  # short chunks last: less idle time at the end (stable)
         if todo:
             ensure_started()
         limit = len(todo) if max_tasks is None else min(max_tasks, len(todo))
@@ -265,7 +266,7 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
             for i, rows in run:
                 key, desc, _ = todo[i]
                 if st is not None:
-                    st.put(key, desc, rows)
+                    st.put(key, desc, {k: v.tolist() for k, v in rows.items()})
                 parts[key] = rows
                 stats["executed"] += 1
                 if bar is not None:
@@ -280,30 +281,31 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
         raise SearchIncomplete(f"stopped after {stats['executed']} of {len(todo)} tasks; run again to resume",
                                stats)
 
-    table = _assemble(parts, layout, points, groups, n_days)
+    table, base_cols, group_cols = _assemble(parts, layout, points, groups, n_days)
     stats["wall_seconds"] = time.perf_counter() - t_start
-    res = _summarise(table, space, cfg, spec, stats, seed)
+    res = _summarise(table, base_cols, group_cols, points, groups, space, cfg, spec, stats, seed)
     if folds:
-        res.walkforward = walk_forward(CostMatrix.from_table(table), folds, window, fold_by, seed=seed)
+        res.walkforward = walk_forward(res.costs, folds, window, fold_by, seed=seed)
         res.summary["walk_forward"] = res.walkforward.to_dict()
     if adaptive:
         policy = adaptive if isinstance(adaptive, str) else "ucb1"
-        res.adaptive = run_adaptive(CostMatrix.from_table(table), policy, seed=seed)
+        res.adaptive = run_adaptive(res.costs, policy, seed=seed)
         res.summary["adaptive"] = res.adaptive.to_dict()
     if out is not None:
         write_outputs(res, out)
     return res
 
 
-def _columns(chunks: list[dict[str, list]], day: int) -> dict[str, np.ndarray]:
-    out = {k: np.array([v for c in chunks for v in c[k]],
-                       dtype=np.int64 if k in _INT_COLUMNS else np.float64) for k in ROW_COLUMNS}
+def _columns(chunks: list[dict], day: int) -> dict[str, np.ndarray]:
+    out = {k: np.concatenate([np.asarray(c[k], dtype=np.int64 if k in _INT_COLUMNS else np.float64)
+                              for c in chunks]) for k in ROW_COLUMNS}
     out["day"] = np.full(out["order_id"].shape[0], day, np.int64)
     return out
 
 
-def _assemble(parts, layout, points, groups, n_days: int) -> pd.DataFrame:
-    """The long table in a fixed order: baselines, then grid points in grid order; days; orders."""
+def _assemble(parts, layout, points, groups, n_days: int) -> tuple[pd.DataFrame, dict, dict]:
+    """The long table in a fixed order: baselines, then grid points in grid order; days; orders.
+    Also the columns of each baseline and of each distinct router (group), which share one order sequence."""
     def block(sid: str) -> dict[str, np.ndarray]:
         days = [_columns([parts[k] for k in layout[(sid, d)]], d) for d in range(n_days)]
         return {k: np.concatenate([d[k] for d in days]) for k in days[0]}
@@ -325,42 +327,57 @@ def _assemble(parts, layout, points, groups, n_days: int) -> pd.DataFrame:
         cols[k] = np.repeat(np.array([b[3][j] for b in blocks], np.float64), sizes)
     for k in ("day", *ROW_COLUMNS):
         cols[k] = np.concatenate([b[4][k] for b in blocks])
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols), {b[0]: b[4] for b in blocks if b[1] < 0}, per_group
 
 
-def _totals(g: pd.DataFrame) -> dict:
-    shares = int(g["shares"].sum())
-    cash = math.fsum(g["total_cash"])
+def _totals(c: dict[str, np.ndarray]) -> dict:
+    """Totals of one strategy's per-order columns (exact sums: independent of order and chunking)."""
+    shares = int(c["shares"].sum())
+    cash = math.fsum(c["total_cash"])
+    sf = c["shortfall_bps"][~np.isnan(c["shortfall_bps"])]
     return {"total_cash": cash, "avg_fill_px": cash / shares if shares else math.nan, "shares": shares,
-            "cleanup_shares": int(g["cleanup_shares"].sum()), "cleanup_cash": math.fsum(g["cleanup_cash"]),
-            "fills": int(g["fills"].sum()), "fees": math.fsum(g["fees"]),
-            "shortfall_bps_mean": float(math.fsum(g["shortfall_bps"].dropna()) / max(g["shortfall_bps"].notna().sum(), 1))}
+            "cleanup_shares": int(c["cleanup_shares"].sum()), "cleanup_cash": math.fsum(c["cleanup_cash"]),
+            "fills": int(c["fills"].sum()), "fees": math.fsum(c["fees"]),
+            "shortfall_bps_mean": float(math.fsum(sf) / max(sf.size, 1))}
 
 
-def _summarise(table: pd.DataFrame, space: SearchSpace, cfg: BacktestConfig, spec: DataSpec, stats: dict,
-               seed: int) -> SearchResult:
-    cm = CostMatrix.from_table(table)
-    rows = []
-    router = table[table["strategy"] == "router"]
-    for i, g in router.groupby("point", sort=True):
-        base = {"point": int(i), "group": int(g["group"].iloc[0]), **{p: float(g[p].iloc[0]) for p in PARAMS}}
-        tot = _totals(g)
-        for b, c in cm.baselines.items():
-            tb = math.fsum(c)
-            tot[f"savings_bps_{b}"] = (tb - tot["total_cash"]) / tb * 1e4
-        rows.append({**base, **tot})
+def _cost_matrix(base_cols: dict, group_cols: dict, points: list[dict], groups: list[int]) -> CostMatrix:
+    """The :class:`CostMatrix` straight from the assembled columns (equal to ``CostMatrix.from_table``)."""
+    any_cols = next(iter(group_cols.values()))
+    order = np.lexsort((any_cols["order_id"], any_cols["day"], any_cols["arrival_ns"]))  # time order
+    orders = pd.DataFrame({k: any_cols[k][order] for k in ("day", "order_id", "arrival_ns", "deadline_ns")})
+    gs = sorted(group_cols)
+    cash = np.stack([group_cols[g]["total_cash"][order] for g in gs])
+    router = cash[np.searchsorted(gs, groups)]
+    pts = pd.DataFrame({"point": np.arange(len(points), dtype=np.int64), "group": np.asarray(groups, np.int64),
+                        **{k: np.array([p[k] for p in points], np.float64) for k in PARAMS}})
+    return CostMatrix(orders, pts, router, {n: c["total_cash"][order] for n, c in base_cols.items()})
+
+
+def _summarise(table: pd.DataFrame, base_cols: dict, group_cols: dict, points: list[dict], groups: list[int],
+               space: SearchSpace, cfg: BacktestConfig, spec: DataSpec, stats: dict, seed: int) -> SearchResult:
+    cm = _cost_matrix(base_cols, group_cols, points, groups)
+    base_cash = {b: math.fsum(c) for b, c in cm.baselines.items()}
+    by_group: dict[int, dict] = {}  # grid points of one group share their rows: total them once
+    for g, c in group_cols.items():
+        by_group[g] = _totals(c)
+        for b, tb in base_cash.items():
+            by_group[g][f"savings_bps_{b}"] = (tb - by_group[g]["total_cash"]) / tb * 1e4
+    rows = [{"point": i, "group": int(g), **{k: float(p[k]) for k in PARAMS}, **by_group[g]}
+            for i, (p, g) in enumerate(zip(points, groups, strict=True))]
     grid = pd.DataFrame(rows)
     cash = grid["total_cash"].to_numpy()
     best = int(np.argmin(cash))
     ties = int(np.isclose(cash, cash[best], rtol=0, atol=1e-6).sum())
-    bt = {n: _totals(g) for n, g in table[table["strategy"] != "router"].groupby("strategy", sort=False)}
+    bt = {n: _totals(c) for n, c in base_cols.items()}
+    intervals = {b: savings(cm.router[best], c, seed) for b, c in cm.baselines.items()}
     summary = {
         "best_parameters": cm.params(best),
         "best_point": best,
-        "optimized": {k: v for k, v in grid.iloc[best].to_dict().items() if k not in ("point", "group", *PARAMS)},
+        "optimized": {k: v for k, v in rows[best].items() if k not in ("point", "group", *PARAMS)},
         "baselines": bt,
-        "savings_vs_baselines_bps": {b: savings(cm.router[best], c, seed)["bps"] for b, c in cm.baselines.items()},
-        "savings_intervals": {b: savings(cm.router[best], c, seed) for b, c in cm.baselines.items()},
+        "savings_vs_baselines_bps": {b: v["bps"] for b, v in intervals.items()},
+        "savings_intervals": intervals,
         "grid_ties": ties,
         "space": {"name": space.name, "points": len(space), "distinct_routers": stats["distinct_routers"],
                   **space.description},
@@ -369,9 +386,9 @@ def _summarise(table: pd.DataFrame, space: SearchSpace, cfg: BacktestConfig, spe
         "config": _cfg_dict(cfg),
         "data": spec.describe(),
         "stats": stats,
-        "grid": grid.to_dict(orient="records"),
+        "grid": rows,
     }
-    return SearchResult(table=table, grid=grid, summary=summary, space=space, stats=stats)
+    return SearchResult(table=table, grid=grid, summary=summary, space=space, stats=stats, costs=cm)
 
 
 def write_outputs(res: SearchResult, out: str | Path) -> dict[str, Path]:

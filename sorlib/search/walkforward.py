@@ -46,20 +46,35 @@ class CostMatrix:
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> CostMatrix:
         """From a search results table (one row per strategy/point and parent order)."""
-        r = table[table["strategy"] == "router"]
-        orders = (table[["day", "order_id", "arrival_ns", "deadline_ns"]].drop_duplicates(["day", "order_id"])
-                  .sort_values(["arrival_ns", "day", "order_id"], kind="stable").reset_index(drop=True))
-        cols = pd.MultiIndex.from_frame(orders[["day", "order_id"]])
-        cash = r.pivot(index="point", columns=["day", "order_id"], values="total_cash").reindex(columns=cols)
-        if cash.isna().to_numpy().any():
+        strategy = table["strategy"].to_numpy()
+        day, oid = table["day"].to_numpy(np.int64), table["order_id"].to_numpy(np.int64)
+        arrival = table["arrival_ns"].to_numpy(np.int64)
+        cash = table["total_cash"].to_numpy(np.float64)
+        # one column per distinct (day, order), in time order
+        span = int(oid.max()) - int(oid.min()) + 1 if oid.size else 1
+        _, first, inverse = np.unique(day * span + (oid - (oid.min() if oid.size else 0)), return_index=True,
+                                      return_inverse=True)
+        by_time = np.lexsort((oid[first], day[first], arrival[first]))
+        col = np.empty(by_time.size, np.int64)
+        col[by_time] = np.arange(by_time.size)
+        col = col[inverse]
+        orders = (table[["day", "order_id", "arrival_ns", "deadline_ns"]].iloc[first[by_time]]
+                  .reset_index(drop=True))
+        r = strategy == "router"
+        pts, pfirst, prow = np.unique(table["point"].to_numpy(np.int64)[r], return_index=True, return_inverse=True)
+        router = np.full((pts.size, by_time.size), np.nan)
+        router[prow, col[r]] = cash[r]
+        if np.isnan(router).any():
             raise ValueError("the table lacks the router's cash for some (point, order)")
-        pcols = ["point", "group", *PARAMS] if "group" in r else ["point", *PARAMS]
-        points = r[pcols].drop_duplicates("point").sort_values("point").reset_index(drop=True)
+        pcols = ["point", "group", *PARAMS] if "group" in table else ["point", *PARAMS]
+        points = table[pcols].iloc[np.flatnonzero(r)[pfirst]].reset_index(drop=True)
         base = {}
-        for name, g in table[table["strategy"] != "router"].groupby("strategy", sort=False):
-            s = g.set_index(["day", "order_id"])["total_cash"].reindex(cols)
-            base[str(name)] = s.to_numpy(float)
-        return cls(orders, points, cash.loc[points["point"]].to_numpy(float), base)
+        for name in pd.unique(strategy[~r]):
+            m = strategy == name
+            v = np.full(by_time.size, np.nan)
+            v[col[m]] = cash[m]
+            base[str(name)] = v
+        return cls(orders, points, router, base)
 
     def params(self, i: int) -> dict[str, float]:
         return {p: float(self.points[p].iloc[i]) for p in PARAMS}
