@@ -123,6 +123,8 @@ def _check_validation(plans: dict, folds, window, fold_by: str, adaptive) -> Non
     """Fail before any replay when the walk-forward/adaptive settings cannot work on these orders."""
     from .walkforward import split_folds
 
+    if not folds and not adaptive:
+        return
     rows = [(d, o[0], o[1], o[2]) for d, orders in plans.items() for o in orders]
     orders = pd.DataFrame(rows, columns=["day", "order_id", "arrival_ns", "deadline_ns"]).sort_values(
         ["arrival_ns", "day", "order_id"], kind="stable")
