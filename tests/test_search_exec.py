@@ -204,3 +204,14 @@ def test_cost_matrix_equals_the_one_rebuilt_from_the_table():
     assert all(np.array_equal(direct.baselines[b], rebuilt.baselines[b]) for b in direct.baselines)
     assert (np.diff(direct.orders["arrival_ns"].to_numpy()) >= 0).all()
     assert direct.orders["day"].nunique() == 2
+
+
+def test_cost_matrix_refuses_a_table_missing_or_repeating_router_rows(serial):
+    from sorlib.search.walkforward import CostMatrix
+
+    t = serial.table
+    first_router = int(np.flatnonzero((t["strategy"] == "router").to_numpy())[0])
+    with pytest.raises(ValueError, match="lacks or repeats"):
+        CostMatrix.from_table(t.drop(index=t.index[first_router]))
+    with pytest.raises(ValueError, match="lacks or repeats"):
+        CostMatrix.from_table(pd.concat([t, t.iloc[[first_router]]], ignore_index=True))

@@ -346,6 +346,9 @@ def _totals(c: dict[str, np.ndarray]) -> dict:
 def _cost_matrix(base_cols: dict, group_cols: dict, points: list[dict], groups: list[int]) -> CostMatrix:
     """The :class:`CostMatrix` straight from the assembled columns (equal to ``CostMatrix.from_table``)."""
     any_cols = next(iter(group_cols.values()))
+    if not all(np.array_equal(c["order_id"], any_cols["order_id"]) and np.array_equal(c["day"], any_cols["day"])
+               for c in (*group_cols.values(), *base_cols.values())):  # guaranteed by the task layout
+        raise RuntimeError("search blocks do not share one parent-order sequence")
     order = np.lexsort((any_cols["order_id"], any_cols["day"], any_cols["arrival_ns"]))  # time order
     orders = pd.DataFrame({k: any_cols[k][order] for k in ("day", "order_id", "arrival_ns", "deadline_ns")})
     gs = sorted(group_cols)

@@ -64,8 +64,8 @@ class CostMatrix:
         pts, pfirst, prow = np.unique(table["point"].to_numpy(np.int64)[r], return_index=True, return_inverse=True)
         router = np.full((pts.size, by_time.size), np.nan)
         router[prow, col[r]] = cash[r]
-        if np.isnan(router).any():
-            raise ValueError("the table lacks the router's cash for some (point, order)")
+        if np.isnan(router).any() or int(r.sum()) != router.size:
+            raise ValueError("the table lacks or repeats the router's cash for some (point, order)")
         pcols = ["point", "group", *PARAMS] if "group" in table else ["point", *PARAMS]
         points = table[pcols].iloc[np.flatnonzero(r)[pfirst]].reset_index(drop=True)
         base = {}
