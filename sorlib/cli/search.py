@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_data_args, read_grid
+from ._common import add_config_args, add_data_args, config_from_args, read_grid
 
 
 def register(sub) -> None:
@@ -26,23 +26,7 @@ def register(sub) -> None:
     p.add_argument("--scheduler", default="processes",
                    help="serial, processes, local-dask, or a Dask scheduler address (tcp://host:8786)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: 2 / the cluster's)")
-    p.add_argument("--order-size", type=int, default=5000, help="parent order size, shares")
-    p.add_argument("--every", type=float, default=5.0, metavar="MINUTES", help="one parent order every N minutes")
-    p.add_argument("--horizon", type=float, default=10.0, metavar="MINUTES",
-                   help="time each parent order has before the clean-up")
-    p.add_argument("--mode", default="spec", choices=["spec", "uncapped", "ck"],
-                   help="router: the task's allocator (spec), uncapped, or Cont-Kukanov (ck)")
-    p.add_argument("--ck-horizon", type=float, default=30.0, metavar="SECONDS",
-                   help="Cont-Kukanov placement horizon T (mode ck)")
-    p.add_argument("--twap-bucket", type=float, default=60.0, metavar="SECONDS", help="TWAP/VWAP bucket length")
-    p.add_argument("--vwap-weights", default="traded", choices=["traded", "displayed"],
-                   help="VWAP schedule weights")
-    p.add_argument("--rest-seconds", type=float, default=30.0,
-                   help="how long uncapped resting orders stay before the next decision")
-    p.add_argument("--empty-policy", default="take_displayed",
-                   choices=["wait", "take_displayed", "best_ask_fallback"],
-                   help="what the router does when no split sums to the remainder")
-    p.add_argument("--venues", default=None, help="TOML file of venue profiles (fees in $/share)")
+    add_config_args(p, 5.0, "one parent order every N minutes")
     p.add_argument("--chunk", type=int, default=8, metavar="ORDERS", help="parent orders per task")
     p.add_argument("--out", default="search-results", metavar="DIR",
                    help="results.parquet, grid.csv, summary.json and the resumable task store (DIR/store)")
@@ -55,16 +39,12 @@ def register(sub) -> None:
 def run(args) -> int:
     import sys
 
-    from ..backtest import BacktestConfig
     from ..search import run_search
 
     grid = args.grid if args.grid in ("penalty", "bps") else Path(args.grid)
     if isinstance(grid, Path):
         read_grid(args.grid)  # same existence/parse errors as 'sorlib backtest --grid FILE'
-    cfg = BacktestConfig(order_size=args.order_size, mode=args.mode, every_minutes=args.every,
-                         horizon_minutes=args.horizon, empty_policy=args.empty_policy,
-                         twap_bucket_seconds=args.twap_bucket, vwap_weights=args.vwap_weights,
-                         rest_seconds=args.rest_seconds, ck_horizon_seconds=args.ck_horizon, seed=args.seed)
+    cfg = config_from_args(args)
     res = run_search(args.data or None, grid=grid, random=args.random, config=cfg, folds=args.folds,
                      window=args.window, fold_by=args.fold_by, adaptive=args.adaptive or False,
                      scheduler=args.scheduler, workers=args.workers, out=args.out, store=args.store,
