@@ -29,7 +29,7 @@ from .data.market import NS_PER_SECOND, MarketData
 from .engine.book import Book
 from .engine.replay import KIND_CLEANUP, Execution, replay
 from .errors import ConfigError
-from .metrics import bootstrap_ci, order_table, summary
+from .metrics import order_table, savings_from_cash, summary
 from .plots.backtest import COLORS, fill_size_figure, savings_figure, venue_split_figure
 from .strategies import ParentOrder
 from .venues import VenueTable
@@ -122,15 +122,6 @@ def fewer_larger_verdict(executions: dict[str, Execution], router: str = "router
                      f"on average, {name} {int(b['fills'])} of {b['mean_fill_size']:.0f} sh "
                      f"({d_n:+.0f}% fills, {d_s:+.0f}% mean size)")
     return "\n".join(lines)
-
-
-def _savings(router_table: pd.DataFrame, base_table: pd.DataFrame, seed: int = 0) -> dict:
-    """:func:`sorlib.metrics.savings_bps` on precomputed per-order tables (same order ids)."""
-    a, b = router_table["total_cash"].to_numpy(), base_table["total_cash"].to_numpy()
-    per = (b - a) / b * 1e4
-    lo, hi = bootstrap_ci(per, seed=seed)
-    return {"bps": float((b.sum() - a.sum()) / b.sum() * 1e4), "mean_bps": float(per.mean()),
-            "ci95": [lo, hi], "orders": int(per.size)}
 
 
 # ------------------------------------------------------------------------------------------- what-if
@@ -233,7 +224,8 @@ class WhatIf:
         base = self.baselines(self.order_size)
         ex, table = self._router_entry(p["lambda_over"], p["lambda_under"], p["theta_queue"], self.order_size,
                                        self.mode)
-        sav = {n: _savings(table, t, self.seed) for n, t in self._base_tables[self.order_size].items()}
+        sav = {n: savings_from_cash(table["total_cash"], t["total_cash"], self.seed)
+               for n, t in self._base_tables[self.order_size].items()}
         results = {"savings_intervals": sav, "savings_vs_baselines_bps": {n: s["bps"] for n, s in sav.items()},
                    "parameters": dict(p), "order_size": self.order_size, "mode": self.mode,
                    "parent_orders": len(ex.orders)}

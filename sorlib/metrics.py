@@ -13,6 +13,8 @@ Definitions (all for buys; cash in $, prices in $/share):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -111,12 +113,22 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, level: float = 0.95, se
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
 
+def savings_from_cash(cash: np.ndarray, base: np.ndarray, seed: int = 0) -> dict:
+    """Savings of per-order ``cash`` vs ``base`` (same parent orders, $) in bps: pooled
+    ``(Σ base − Σ cash)/Σ base·10⁴`` (exact sums), the per-order mean and its bootstrap 95% interval."""
+    cash, base = np.asarray(cash, float), np.asarray(base, float)
+    if cash.size == 0:
+        return {"bps": math.nan, "mean_bps": math.nan, "ci95": [math.nan, math.nan], "orders": 0}
+    per = (base - cash) / base * 1e4
+    tb, ta = math.fsum(base), math.fsum(cash)
+    lo, hi = bootstrap_ci(per, seed=seed)
+    return {"bps": (tb - ta) / tb * 1e4, "mean_bps": math.fsum(per) / per.size, "ci95": [lo, hi],
+            "orders": int(per.size)}
+
+
 def savings_bps(ex: Execution, baseline: Execution, seed: int = 0) -> dict:
-    """Savings of ``ex`` vs ``baseline`` in bps: pooled, per-order mean and its bootstrap 95% interval."""
-    a, b = order_table(ex), order_table(baseline)
-    if not np.array_equal(a["order_id"].to_numpy(), b["order_id"].to_numpy()):
+    """:func:`savings_from_cash` of two executions of the same parent orders."""
+    a, b = order_columns(ex), order_columns(baseline)
+    if not np.array_equal(a["order_id"], b["order_id"]):
         raise ValueError("savings need the same parent orders in both executions")
-    per = (b["total_cash"] - a["total_cash"]) / b["total_cash"] * 1e4
-    pooled = (b["total_cash"].sum() - a["total_cash"].sum()) / b["total_cash"].sum() * 1e4
-    lo, hi = bootstrap_ci(per.to_numpy(), seed=seed)
-    return {"bps": float(pooled), "mean_bps": float(per.mean()), "ci95": [lo, hi], "orders": int(len(per))}
+    return savings_from_cash(a["total_cash"], b["total_cash"], seed)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..backtest import PARAMS
 from ..errors import ConfigError
-from ..metrics import bootstrap_ci
+from ..metrics import savings_from_cash as savings
 
 __all__ = ["CostMatrix", "FoldResult", "WalkForwardResult", "choose_point", "savings", "split_folds",
            "walk_forward"]
@@ -78,18 +78,6 @@ class CostMatrix:
 
     def params(self, i: int) -> dict[str, float]:
         return {p: float(self.points[p].iloc[i]) for p in PARAMS}
-
-
-def savings(cash: np.ndarray, base: np.ndarray, seed: int = 0) -> dict:
-    """Savings of ``cash`` vs ``base`` (same orders, $): pooled bps, per-order mean bps and its 95% CI."""
-    cash, base = np.asarray(cash, float), np.asarray(base, float)
-    if cash.size == 0:
-        return {"bps": math.nan, "mean_bps": math.nan, "ci95": [math.nan, math.nan], "orders": 0}
-    per = (base - cash) / base * 1e4
-    tb, ta = math.fsum(base), math.fsum(cash)
-    lo, hi = bootstrap_ci(per, seed=seed)
-    return {"bps": (tb - ta) / tb * 1e4, "mean_bps": math.fsum(per) / per.size, "ci95": [lo, hi],
-            "orders": int(per.size)}
 
 
 def choose_point(train_cash: np.ndarray) -> int:
