@@ -1,0 +1,44 @@
+"""The bad-input catalogue (issue 10): every case ends in a one-line error or a counted repair.
+
+No case may end in a traceback, a hang or a silent wrong number. Cases live in ``tests/badcases/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from badcases import Case
+from badcases.cli import CASES as CLI_CASES
+from badcases.data import CASES as DATA_CASES
+
+from sorlib.cli import main
+
+ALL: list[Case] = DATA_CASES + CLI_CASES
+
+
+def test_catalogue_size_and_ids():
+    ids = [c.id for c in ALL]
+    assert len(ids) == len(set(ids)), "case ids must be unique"
+    assert len(ALL) >= 60
+    commands = {c.id.split("-", 1)[0] for c in ALL}
+    assert {"inspect", "backtest", "search", "synth", "report"} <= commands
+
+
+@pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])
+def test_bad_input(case: Case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = case.build(tmp_path)
+    rc = main(argv)  # any exception escaping here is a traceback for the user: the test fails
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    if case.outcome == "error":
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert rc == 2, f"exit {rc}; stderr: {err!r}"
+        assert len(lines) == 1 and lines[-1].startswith(f"sorlib {argv[0]}: error: "), err
+        assert re.search(case.match, lines[-1], re.I), f"{lines[-1]!r} does not match {case.match!r}"
+        assert "np.float64" not in err and "np.int64" not in err
+    else:
+        assert rc == 0, f"exit {rc}; stderr: {err!r}"
+        if case.match:
+            assert re.search(case.match, out + err, re.I), f"output does not match {case.match!r}"
