@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sorlib.data import load, venue_facts
+from sorlib.data import load, read_dbn, venue_facts
 from sorlib.errors import DataError
 
 pytestmark = pytest.mark.real
@@ -25,6 +25,9 @@ def real() -> Path:
 
 
 DB = "databento_fixtures"
+# fixtures where no instant has a bid and an ask: load() refuses them, the reader still decodes them
+ONE_SIDED = {f"{DB}/DBEQ.BASIC/test_data.mbp-1.dbn.zst", f"{DB}/DBEQ.BASIC/test_data.mbp-10.dbn.zst",
+             f"{DB}/EQUS.MINI/test_data.bbo-1s.dbn.zst"}
 
 
 # file, records, publishers, levels, trades
@@ -43,7 +46,10 @@ DB = "databento_fixtures"
     (f"{DB}/GLBX.MDP3/test_data.tbbo.v3.dbn.zst", 2, {1}, 1, 2),
 ])
 def test_databento_dbn_fixtures(real, rel, n, pubs, levels, trades):
-    md = load(real / rel)
+    if rel in ONE_SIDED:
+        with pytest.raises(DataError, match="no two-sided quote"):
+            load(real / rel)
+    md = read_dbn(real / rel) if rel in ONE_SIDED else load(real / rel)
     assert md.report.rows_read == n and len(md.quotes) == n and len(md.trades) == trades
     assert set(md.venues.tolist()) == pubs and md.quotes.levels == levels
     assert np.all(np.diff(md.quotes.ts) >= 0)
@@ -51,7 +57,7 @@ def test_databento_dbn_fixtures(real, rel, n, pubs, levels, trades):
 
 
 def test_dbeq_mbp1_facts(real):
-    md = load(real / DB / "DBEQ.BASIC/test_data.mbp-1.dbn.zst")
+    md = read_dbn(real / DB / "DBEQ.BASIC/test_data.mbp-1.dbn.zst")  # one ask, no bid: load() refuses it
     q = md.quotes
     priced = np.isfinite(q.ask_px[:, 0])
     assert priced.sum() == 1 and q.venue[priced][0] == 40
@@ -64,7 +70,7 @@ def test_equs_mini_best_prices(real):
     q = load(real / DB / "EQUS.MINI/test_data.mbp-1.dbn.zst").quotes
     assert np.nanmax(q.bid_px[:, 0]) == 307.89 and np.nanmin(q.ask_px[:, 0]) == 307.94
     assert 1500 in q.bid_sz[:, 0] and 600 in q.ask_sz[:, 0]
-    bbo = load(real / DB / "EQUS.MINI/test_data.bbo-1s.dbn.zst").quotes  # ts_event undefined → ts_recv
+    bbo = read_dbn(real / DB / "EQUS.MINI/test_data.bbo-1s.dbn.zst").quotes  # ts_event undefined → ts_recv
     assert pd.Timestamp(int(bbo.ts[0]), tz="UTC").strftime("%H:%M:%S") == "09:33:15"
 
 
@@ -79,7 +85,11 @@ def test_blockhouse_mbp10_csv(real):
     md = load(real / "blockhouse_xnas_arl_20250717/mbp.csv")
     assert md.report.rows_read == 3928 and len(md.quotes) == 3928 and md.quotes.levels == 10
     assert len(md.trades) == 46 and md.symbol == "ARL" and md.venues.tolist() == [2]
-    assert md.report.repairs == {}  # no crossed/locked book, sorted, no duplicates
+    # no crossed/locked book, sorted, no duplicates; file lines 3920-3922 (16:00:00.54-16:00:01.40 New York)
+    # show an ask at $2,147.48 (level 1, then level 0 twice) on a ~$13 stock: emptied as stub quotes
+    assert md.report.repairs == {"stub_quote": 3}
+    assert np.nanmax(md.quotes.ask_px) == 21.47  # the highest real (pre-market) ask
+    assert any("one venue only" in s for s in md.report.notes)
     assert md.report.format == "databento-csv/mbp-10"
     first = pd.Timestamp(int(md.quotes.ts[0]), tz="UTC")
     assert first == pd.Timestamp("2025-07-17T07:05:09.035627674Z")

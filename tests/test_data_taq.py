@@ -72,17 +72,19 @@ def test_algoseek_own_side_stale(write_csv):
 
 def test_midnight_origin_in_winter_uses_est(write_csv):
     p = write_csv("x/20131209_quote.zip", None, [_q(MS_0930, 1817500, 300, 0, 0, "N")])
-    md = load(p)
+    md = read_taq(p, ALGOSEEK)  # one bid, no ask: load() would refuse it (no two-sided quote)
     assert md.quotes.ts[0] == pd.Timestamp("2013-12-09 14:30", tz="UTC").value
 
 
 def test_generic_taq_layout_two_sided(write_csv):
     layout = TaqLayout(time="t", bid_px="bp", bid_sz="bs", ask_px="ap", ask_sz="as", exchange="ex",
                        time_unit="ns", time_origin="epoch")
-    rows = [[3, 10.00, 100, 10.02, 200, "P"], [1, 10.01, 100, 10.02, 100, "N"],
-            [2, 10.03, 100, 10.02, 100, "N"], [4, 10.02, 100, 10.02, 100, "P"], [5, 0, 0, 10.05, 100, "P"]]
+    t0 = UTC_0930_OCT7
+    rows = [[t0 + 3, 10.00, 100, 10.02, 200, "P"], [t0 + 1, 10.01, 100, 10.02, 100, "N"],
+            [t0 + 2, 10.03, 100, 10.02, 100, "N"], [t0 + 4, 10.02, 100, 10.02, 100, "P"],
+            [t0 + 5, 0, 0, 10.05, 100, "P"]]
     md = load(write_csv("q.csv", ["t", "bp", "bs", "ap", "as", "ex"], rows), format="taq", layout=layout)
-    assert md.quotes.ts.tolist() == [1, 3, 5]
+    assert md.quotes.ts.tolist() == [t0 + 1, t0 + 3, t0 + 5]
     assert md.report.repairs == {"unsorted_time": 2, "crossed_book": 1, "locked_book": 1}
     assert np.isnan(md.quotes.bid_px[2, 0]) and md.quotes.bid_sz[2, 0] == 0
 

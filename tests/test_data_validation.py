@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sorlib.data import Quotes, load, snapshot_index, venue_state_at
-from sorlib.data.load import duplicate_mask
+from sorlib.data.validate import duplicate_mask
 from sorlib.errors import DataError
 
 TS = "2024-08-01T13:36:32.00000000{}Z"
@@ -115,7 +115,7 @@ def test_duplicate_mask_exact():
     a = np.array([1, 2, 1, 1, 3])
     b = np.array([1.0, np.nan, 1.0, 2.0, np.nan])
     deep = np.array([[0, 0], [0, 0], [0, 0], [0, 0], [0, 1]])
-    assert duplicate_mask([a, b], verify=[deep]).tolist() == [False, False, True, False, False]
+    assert duplicate_mask([a, b, deep]).tolist() == [False, False, True, False, False]
 
 
 def _quotes(ts, venue, ask):
@@ -138,3 +138,100 @@ def test_venue_state_at_last_quote_persists():
     np.testing.assert_array_equal(book.ask_px[:, 0], [np.nan, 10.0, 10.0, 9.9, 9.9])
     np.testing.assert_array_equal(book.best_ask(), [np.nan, 10.0, 10.0, 9.9, 9.9])
     assert book.ask_sz[0].tolist() == [0, 0]
+
+
+# ----------------------------------------------------------------- de-duplication: every field counts
+def _dup_rows(change):
+    """Records 1 and 2 identical except for what ``change`` alters in record 2."""
+    rows = _rows(2)
+    rows[1] = list(rows[0])
+    change(rows[1])
+    return rows
+
+
+@pytest.mark.parametrize("field,value,dups", [
+    (None, None, 1),  # identical in every field: one duplicate dropped
+    (10, "0", 0),  # flags 130 vs 0
+    (10, "128", 0),  # flags 130 vs 128 (one bit)
+    (12, "7", 0),  # sequence
+    (16, "6", 0),  # ask size at level 0
+])
+def test_duplicates_compare_every_field(write_csv, field, value, dups):
+    def change(r):
+        if field is not None:
+            r[field] = value
+    md = load(write_csv("d.csv", MBP1_HEADER, _dup_rows(change)))
+    assert md.report.repairs.get("duplicate_record", 0) == dups
+    assert md.report.rows_read == 2 and len(md.quotes) == 2 - dups
+
+
+def test_duplicates_compare_every_book_level(write_csv):
+    header = MBP1_HEADER[:13] + [f"{f}_{k:02d}" for k in range(10) for f in ("bid_px", "ask_px", "bid_sz", "ask_sz")]
+    levels = []
+    for k in range(10):
+        levels += [f"{10.00 - k / 100:.2f}", f"{10.02 + k / 100:.2f}", "100", "200"]
+    base = [TS.format(0), TS.format(0), "10", "2", "38", "A", "B", "0", "10.00", "100", "130", "0", "1"]
+    same, deep = base + levels, base + levels
+    deep = list(deep)
+    deep[13 + 9 * 4 + 3] = "201"  # level 9 ask size only
+    md = load(write_csv("d10.csv", header, [same, list(same), deep]))
+    assert md.report.repairs == {"duplicate_record": 1}  # the exact copy; the level-9 change is kept
+    assert md.quotes.ask_sz[:, 9].tolist() == [200, 201]
+
+
+def test_duplicate_mask_flags_and_levels():
+    ts = np.array([5, 5, 5, 5])
+    flags = np.array([130, 130, 0, 130])
+    book = np.array([[1, 2, 3], [1, 2, 3], [1, 2, 3], [1, 2, 4]])  # row 3 differs at the deepest level
+    assert duplicate_mask([ts, flags, book]).tolist() == [False, True, False, False]
+
+
+def test_unreadable_file_is_one_line(tmp_path, write_csv, monkeypatch):
+    p = write_csv("r.csv", MBP1_HEADER, _rows())
+    real_open = open
+
+    def deny(file, *a, **k):
+        if str(file) == str(p):
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, *a, **k)
+
+    monkeypatch.setattr("builtins.open", deny)
+    assert "r.csv: permission denied: cannot read the file; check its permissions" in _err(p)
+
+
+def test_year_2300_is_located(write_csv):
+    rows = _rows(3)
+    rows[2][1] = "2300-01-01T00:00:00Z"
+    assert "line 4, column 'ts_event': timestamp '2300-01-01T00:00:00Z' is out of range" in _err(
+        write_csv("y.csv", MBP1_HEADER, rows))
+
+
+def test_symbol_and_date_select(write_csv):
+    rows = _rows(4)
+    rows[1][19] = rows[3][19] = "MSFT"
+    rows[3][0] = rows[3][1] = "2024-08-02T13:36:32.000000003Z"
+    p = write_csv("s.csv", MBP1_HEADER, rows)
+    assert "2 instruments interleaved in one file: AAPL (2 rows), MSFT (2 rows)" in _err(p)
+    assert "spans 2 trading dates" in _err(p, symbol="MSFT")
+    md = load(p, symbol="MSFT", date="2024-08-01")
+    assert md.symbol == "MSFT" and md.report.rows_read == 1 and md.quotes.ts.tolist() == [1722519392000000001]
+
+
+def test_two_sided_across_venues_and_stub(write_csv):
+    rows = _rows(4)
+    rows[0][14], rows[0][16] = "", "0"  # record 1: bid only
+    # records 2-4 two-sided: mids 10.005, 10.005, 505.005 -> median 10.005, stub bounds 1.0005 .. 100.05
+    rows[3][14] = "1000.00"  # record 4: a stub ask, emptied
+    md = load(write_csv("b.csv", MBP1_HEADER, rows))
+    assert md.report.repairs == {"stub_quote": 1}
+    assert np.isnan(md.quotes.ask_px[3, 0]) and md.quotes.ask_sz[3, 0] == 0 and md.quotes.bid_px[3, 0] == 10.0
+
+
+def test_bid_and_ask_on_different_venues_is_two_sided(write_csv):
+    rows = _rows(2)
+    rows[0][14], rows[0][16] = "", "0"  # venue 2: bid only
+    rows[1][3], rows[1][13], rows[1][15] = "39", "", "0"  # venue 39: ask only
+    md = load(write_csv("c.csv", MBP1_HEADER, rows))
+    assert len(md.quotes) == 2 and md.report.repairs == {}
+    rows[1][3] = "2"  # the same venue: its ask-only row replaces its bid-only state
+    assert "no two-sided quote" in _err(write_csv("c2.csv", MBP1_HEADER, rows))

@@ -17,6 +17,10 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object (keys: report, totals, venues)")
     p.add_argument("--regular-hours", action="store_true",
                    help="keep 09:30-16:00 exchange time only (facts are computed on that window)")
+    p.add_argument("--symbol", default=None, metavar="SYMBOL",
+                   help="the instrument to keep (symbol or instrument_id) when the file holds several")
+    p.add_argument("--date", default=None, metavar="YYYY-MM-DD",
+                   help="the trading date to keep (New York time) when the file spans several")
     p.set_defaults(func=run)
 
 
@@ -24,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.facts import format_facts, format_report, venue_facts
     from ..data.load import load
 
-    md = load(args.path, format=args.format)
+    md = load(args.path, format=args.format, symbol=args.symbol, date=args.date)
     if args.regular_hours:
         md = md.regular_hours()
     facts = venue_facts(md)

@@ -15,32 +15,47 @@ Mapping to :class:`~sorlib.data.market.MarketData`:
   1e9 (a correctly rounded division, so both spellings give identical dollars); the undefined price
   (int64 max) or an empty field is an empty level (NaN price, size 0).
 
-Validation and repairs follow the policy table in :mod:`sorlib.data.load`.
+* one instrument and one trading date per load: a file interleaving several (``symbol``/``instrument_id``)
+  or spanning several New York dates is refused with the list, unless ``symbol=``/``date=`` picks one.
+
+Validation (thresholds in :mod:`sorlib.data.validate`) and repairs follow the policy table in
+:mod:`sorlib.data.load`.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import DataError
-from .load import (
-    check_nonnegative,
-    crossed_locked,
-    duplicate_mask,
+from ._csv import (
+    Where,
+    check_time_range,
     first_line,
-    numeric,
+    header_names,
     open_source,
+    raw_numbers,
     read_csv_table,
     require_columns,
     strings_to_codes,
-    time_order,
     timestamps,
+    whole_numbers,
 )
 from .market import LoadReport, MarketData, Quotes, Trades
+from .validate import (
+    MAX_SIZE,
+    check_prices,
+    crossed_locked,
+    duplicate_mask,
+    pick_instrument,
+    pick_session,
+    reference_price,
+    stub_levels,
+    time_order,
+)
 
 UNDEF_PRICE = 9223372036854775807  # int64 max: Databento's "no price"
 UNDEF_TS = 18446744073709551615  # uint64 max: Databento's "no timestamp"
@@ -66,6 +81,8 @@ PUBLISHERS: dict[int, str] = {
 _REQUIRED = ["ts_event", "publisher_id", "action", "side", "price", "size",
              "bid_px_00", "ask_px_00", "bid_sz_00", "ask_sz_00"]
 _T, _R, _A, _B = ord("T"), ord("R"), ord("A"), ord("B")
+_BBO_RTYPES = (0xC3, 0xC4)  # bbo-1s, bbo-1m: ts_event may be undefined
+TZ = "America/New_York"  # trading dates are New York dates
 
 
 def publisher_name(publisher_id: int) -> str:
@@ -90,15 +107,17 @@ def read_databento(path: str | Path, **kw) -> MarketData:
 
 
 # ------------------------------------------------------------------------------------------------ CSV
-def read_databento_csv(path: str | Path, *, price_scale: float | None = None) -> MarketData:
+def read_databento_csv(path: str | Path, *, price_scale: float | None = None, symbol: str | None = None,
+                       date: str | None = None) -> MarketData:
     """Read a Databento MBP-1/MBP-10/TBBO/BBO CSV (pretty or raw; optional ``symbol``; extra columns ignored).
 
-    ``price_scale`` ($ per price unit) overrides the detection: fixed-point (1e-9) when an integer price
-    column holds a magnitude >= 1e6 (or the undefined price), else decimal dollars.
+    ``price_scale`` ($ per price unit) overrides the detection: fixed-point (1e-9) when no price column
+    holds a decimal number and an integer price column holds a magnitude >= 1e6, else decimal dollars.
+    ``symbol`` / ``date`` (YYYY-MM-DD, New York) pick one instrument / trading date of the file.
     """
     p = str(path)
     open_source(path)
-    names = [c.strip() for c in first_line(path).split(",")]
+    names = header_names(first_line(path))
     if "order_id" in names and "bid_px_00" not in names:
         raise DataError("this looks like a Databento MBO (market-by-order) file; sorlib reads MBP-1, MBP-10, "
                         "TBBO and BBO files (book levels bid_px_00/ask_px_00...)", path=p)
@@ -111,95 +130,127 @@ def read_databento_csv(path: str | Path, *, price_scale: float | None = None) ->
     if missing:
         raise DataError(f"missing required column(s) {', '.join(missing)} (a book level needs bid_px, "
                         "ask_px, bid_sz and ask_sz)", path=p)
-    optional = [c for c in ("ts_recv", "instrument_id", "depth", "flags", "sequence", "symbol") if c in names]
+    optional = [c for c in ("ts_recv", "rtype", "instrument_id", "depth", "flags", "sequence", "symbol")
+                if c in names]
     include = list(dict.fromkeys(_REQUIRED + optional + lvl_cols))
     dict_t = pa.dictionary(pa.int32(), pa.string())
     types = {c: dict_t for c in ("action", "side", "symbol") if c in names}
     table, hdr = read_csv_table(path, include=include, column_types=types)
+    w = Where(p, hdr)
     n = table.num_rows
 
-    ts = _csv_times(table, p, hdr)
-    venue = numeric(table, "publisher_id", p, hdr, integer=True)
+    def ints(c: str, lo: int, hi: int, fill: int | None) -> np.ndarray:
+        if c not in optional and c not in _REQUIRED:
+            return np.full(n, -1 if fill is None else fill, np.int64)
+        return whole_numbers(raw_numbers(table, c, w, integer=True), w, c, lo=lo, hi=hi, what=c, fill=fill)
+
+    rtype = ints("rtype", 0, 255, -1)
+    ts = _csv_times(table, w, rtype, "ts_recv" in optional)
+    venue = ints("publisher_id", 0, 65535, None)
     action = strings_to_codes(table.column("action"))
     side = strings_to_codes(table.column("side"))
-    flags = numeric(table, "flags", p, hdr, integer=True, fill=0) if "flags" in names else np.zeros(n, np.int64)
-    size = numeric(table, "size", p, hdr, integer=True, fill=0)
-    check_nonnegative(size, "size", p, hdr)
+    flags = ints("flags", 0, 255, 0)
+    size = whole_numbers(raw_numbers(table, "size", w, integer=True), w, "size", lo=0, hi=MAX_SIZE, what="size")
+    is_trade = action == _T
+    zero = is_trade & (size == 0)
+    if zero.any():
+        raise w.error("trade of 0 shares (a trade needs a size of at least 1)", int(np.flatnonzero(zero)[0]), "size")
 
     px_names = ["price"] + [c for c in lvl_cols if "_px_" in c]
+    raw_px = {c: raw_numbers(table, c, w) for c in px_names}
     if price_scale is None:
-        price_scale = PRICE_SCALE if _looks_fixed_point(table, px_names) else 1.0
-    px = {c: _price(table, c, p, hdr, price_scale) for c in px_names}
-    sz = {}
-    for c in lvl_cols:
-        if "_sz_" in c:
-            sz[c] = numeric(table, c, p, hdr, integer=True, fill=0)
-            check_nonnegative(sz[c], c, p, hdr)
+        price_scale = PRICE_SCALE if _looks_fixed_point(raw_px) else 1.0
+    px = {}
+    for c, raw in raw_px.items():
+        px[c] = _dollars(raw, price_scale)
+        if c == "price":  # the record's order price: used (and checked) on trades only
+            px[c] = np.where(is_trade, px[c], np.nan)
+        check_prices(px[c], w, c, required=is_trade if c == "price" else None,
+                     sentinel=UNDEF_PRICE if price_scale == 1 else None)
+    sz = {c: whole_numbers(raw_numbers(table, c, w, integer=True), w, c, lo=0, hi=MAX_SIZE, what="size")
+          for c in lvl_cols if "_sz_" in c}
     bid_px = _stack([px[f"bid_px_{k:02d}"] for k in range(levels)])
     ask_px = _stack([px[f"ask_px_{k:02d}"] for k in range(levels)])
     bid_sz = _stack([sz[f"bid_sz_{k:02d}"] for k in range(levels)])
     ask_sz = _stack([sz[f"ask_sz_{k:02d}"] for k in range(levels)])
 
-    extra = [numeric(table, c, p, hdr, integer=True, fill=-1)
-             for c in ("ts_recv", "instrument_id", "depth", "sequence") if c in optional and c != "ts_recv"]
+    ids = ints("instrument_id", 0, 2**32 - 1, -1)
+    extra = [ids, ints("depth", 0, 255, -1), ints("sequence", 0, 2**63 - 1, -1)]
     if "ts_recv" in optional:
-        extra.append(timestamps(table, "ts_recv", p, hdr))
-    symbol = None
-    if "symbol" in names:
-        vc = pc.value_counts(table.column("symbol").cast(pa.string())).to_pylist()
-        vc = [d for d in vc if d["values"]]
-        if vc:
-            symbol = max(vc, key=lambda d: d["counts"])["values"]
+        recv, empty = timestamps(table, "ts_recv", w, missing=float(UNDEF_TS))
+        extra.append(np.where(empty, -1, recv))
+    symbols = None
+    if "symbol" in optional:
+        symbols = table.column("symbol").cast(pa.string()).to_numpy(zero_copy_only=False).astype(str)
+        symbols = np.char.strip(symbols)
+    keep = pick_instrument(p, ids if "instrument_id" in optional else None, venue, symbols, {}, symbol)
+    cols = dict(ts=ts, venue=venue, action=action, side=side, flags=flags, price=px["price"], size=size,
+                bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz, extra=extra)
     report = LoadReport(source=p, format=f"databento-csv/mbp-{levels}" + ("/fixed" if price_scale != 1 else ""))
-    return _assemble(report, ts=ts, venue=venue, action=action, side=side, flags=flags, price=px["price"],
-                     size=size, bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz, extra=extra,
-                     all_trades=False, symbol=symbol)
+    cols, symbols = _select(report, cols, symbols, keep, date)
+    name = None
+    if symbols is not None:
+        vals = np.unique(symbols[symbols != ""])
+        name = str(vals[0]) if vals.size == 1 else None
+    return _assemble(report, **cols, all_trades=False, symbol=name)
 
 
-def _csv_times(table: pa.Table, p: str, hdr: int) -> np.ndarray:
-    col = table.column("ts_event")
-    if col.null_count and "ts_recv" in table.column_names:  # bbo-* CSVs: ts_event may be empty
-        ts_recv = timestamps(table, "ts_recv", p, hdr)
-        null = col.is_null().to_numpy(zero_copy_only=False)
-        if null.all():
-            return ts_recv
-        good = timestamps(table.filter(pa.array(~null)), "ts_event", p, hdr)
-        out = ts_recv.copy()
-        out[~null] = good
-        return out
-    return timestamps(table, "ts_event", p, hdr)
+def _select(report: LoadReport, cols: dict, symbols, keep: np.ndarray | None, date: str | None):
+    """Keep the rows of one instrument (``keep``) and one trading date (``date``); note what was dropped."""
+    n = len(cols["ts"])
+    if keep is not None:
+        cols = {k: ([a[keep] for a in v] if k == "extra" else v[keep]) for k, v in cols.items()}
+        symbols = symbols[keep] if symbols is not None else None
+    day = pick_session(report.source, cols["ts"], TZ, date)
+    if day is not None:
+        cols = {k: ([a[day] for a in v] if k == "extra" else v[day]) for k, v in cols.items()}
+        symbols = symbols[day] if symbols is not None else None
+    kept = len(cols["ts"])
+    if kept < n:
+        report.notes.append(f"kept {kept:,} of {n:,} records (the chosen instrument and date)")
+    return cols, symbols
 
 
-def _looks_fixed_point(table: pa.Table, cols: list[str]) -> bool:
-    for c in cols:
-        t = table.column(c).type
-        if pa.types.is_integer(t):
-            mm = pc.min_max(table.column(c)).as_py()
-            lo, hi = mm["min"], mm["max"]
-            if lo is not None and max(abs(lo), abs(hi)) >= 1_000_000:
-                return True
+def _csv_times(table: pa.Table, w: Where, rtype: np.ndarray, has_recv: bool) -> np.ndarray:
+    """``ts_event`` (ns); an empty one is allowed only on bbo-* records, which then use ``ts_recv``."""
+    ts, empty = timestamps(table, "ts_event", w, missing=float(UNDEF_TS))
+    if not empty.any():
+        return ts
+    allowed = np.isin(rtype, _BBO_RTYPES) if has_recv else np.zeros(len(ts), bool)
+    bad = empty & ~allowed
+    if bad.any():
+        raise w.error("missing timestamp (ts_event is empty)", int(np.flatnonzero(bad)[0]), "ts_event")
+    recv, recv_empty = timestamps(table, "ts_recv", w, missing=float(UNDEF_TS))
+    both = empty & recv_empty
+    if both.any():
+        raise w.error("missing timestamp (ts_event and ts_recv are both empty)", int(np.flatnonzero(both)[0]),
+                      "ts_recv")
+    return np.where(empty, recv, ts)
+
+
+def _looks_fixed_point(raw_px: dict[str, np.ndarray]) -> bool:
+    """Fixed-point (1e-9) when no price column is decimal and some integer price is >= 1e6 units."""
+    if any(a.dtype.kind == "f" and np.any(a[~np.isnan(a)] != np.floor(a[~np.isnan(a)])) for a in raw_px.values()):
+        return False
+    for a in raw_px.values():
+        v = a[~np.isnan(a)] if a.dtype.kind == "f" else a
+        if v.size and np.max(np.abs(v.astype(np.float64))) >= 1e6:
+            return True
     return False
 
 
-def _price(table: pa.Table, c: str, p: str, hdr: int, scale: float) -> np.ndarray:
-    col = table.column(c)
-    if pa.types.is_integer(col.type):
-        v = col.to_numpy(zero_copy_only=False)
-        if v.dtype.kind != "f":
-            undef = v == UNDEF_PRICE
-            out = v.astype(np.float64)
-        else:  # nulls present → float with NaN
-            undef = np.isnan(v)
-            out = v
-        out = _scale(out, scale)
-        out[undef] = np.nan
-        return out
-    v = numeric(table, c, p, hdr)
-    return _scale(v, scale)
+def _dollars(raw: np.ndarray, scale: float) -> np.ndarray:
+    """Raw prices → $ (float64, NaN = empty); the fixed-point undefined price is an empty level."""
+    if scale == 1:
+        return raw.astype(np.float64)
+    undef = raw == (UNDEF_PRICE if raw.dtype.kind in "iu" else float(UNDEF_PRICE))
+    out = _scale(raw.astype(np.float64), scale)
+    out[undef] = np.nan
+    return out
 
 
 def _stack(levels: list[np.ndarray]) -> np.ndarray:
-    """``(n, L)`` array of per-level columns (a view, not a copy, for one level)."""
+    """``(n, L)`` array of per-level columns."""
     return levels[0][:, None] if len(levels) == 1 else np.column_stack(levels)
 
 
@@ -212,8 +263,11 @@ def _scale(v: np.ndarray, scale: float) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ DBN
-def read_dbn(path: str | Path) -> MarketData:
-    """Read a DBN file (``.dbn`` or ``.dbn.zst``) of schema mbp-1, mbp-10, tbbo or bbo-1s/bbo-1m."""
+def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = None) -> MarketData:
+    """Read a DBN file (``.dbn`` or ``.dbn.zst``) of schema mbp-1, mbp-10, tbbo or bbo-1s/bbo-1m.
+
+    ``symbol`` / ``date`` (YYYY-MM-DD, New York) pick one instrument / trading date of the file.
+    """
     p = str(path)
     open_source(path)
     import databento as db
@@ -228,11 +282,15 @@ def read_dbn(path: str | Path) -> MarketData:
         raise DataError(f"DBN schema {schema!r} has no quote records; supported schemas: "
                         f"{', '.join(QUOTE_SCHEMAS)}", path=p)
     try:
-        a = store.to_ndarray()
+        with warnings.catch_warnings():  # a truncated file is reported by _check_complete, as one error line
+            warnings.filterwarnings("ignore", message=".*truncated.*")
+            a = store.to_ndarray()
     except Exception as e:  # noqa: BLE001
-        raise DataError(f"DBN decode failed: {str(e).splitlines()[0]}", path=p) from None
+        raise DataError(f"DBN decode failed (truncated or corrupt file): {str(e).splitlines()[0]}", path=p) from None
     if len(a) == 0:
         raise DataError("no records", path=p)
+    _check_complete(store, p)
+    w = Where(p, None)
     names = a.dtype.names
     levels = 0
     while f"bid_px_{levels:02d}" in names:
@@ -242,32 +300,76 @@ def read_dbn(path: str | Path) -> MarketData:
     ts = ts.astype(np.int64)
     if undef.any():
         ts[undef] = a["ts_recv"].astype(np.int64)[undef]
+    check_time_range(ts, w, "ts_event")
     n = len(a)
     action = a["action"].view(np.uint8) if "action" in names else np.zeros(n, np.uint8)
     side = a["side"].view(np.uint8)
+    all_trades = schema == "tbbo"
+    is_trade = np.ones(n, bool) if all_trades else (action == _T) & (not schema.startswith("bbo"))
 
-    def dollars(x: np.ndarray) -> np.ndarray:
-        out = x.astype(np.float64) / 1e9
-        out[x == UNDEF_PRICE] = np.nan
+    def dollars(c: str, required: np.ndarray | None = None) -> np.ndarray:
+        out = _dollars(a[c].astype(np.int64), PRICE_SCALE)
+        if required is not None:  # the record's order price: used (and checked) on trades only
+            out[~required] = np.nan
+        check_prices(out, w, c, required=required)
         return out
 
-    bid_px = _stack([dollars(a[f"bid_px_{k:02d}"]) for k in range(levels)])
-    ask_px = _stack([dollars(a[f"ask_px_{k:02d}"]) for k in range(levels)])
-    bid_sz = _stack([a[f"bid_sz_{k:02d}"].astype(np.int64) for k in range(levels)])
-    ask_sz = _stack([a[f"ask_sz_{k:02d}"].astype(np.int64) for k in range(levels)])
+    def sizes(c: str) -> np.ndarray:
+        return whole_numbers(a[c].astype(np.int64), w, c, lo=0, hi=MAX_SIZE, what="size")
+
+    price = dollars("price", required=is_trade)
+    size = sizes("size")
+    zero = is_trade & (size == 0)
+    if zero.any():
+        raise w.error("trade of 0 shares (a trade needs a size of at least 1)", int(np.flatnonzero(zero)[0]), "size")
+    bid_px = _stack([dollars(f"bid_px_{k:02d}") for k in range(levels)])
+    ask_px = _stack([dollars(f"ask_px_{k:02d}") for k in range(levels)])
+    bid_sz = _stack([sizes(f"bid_sz_{k:02d}") for k in range(levels)])
+    ask_sz = _stack([sizes(f"ask_sz_{k:02d}") for k in range(levels)])
     extra = [a[c] for c in ("ts_recv", "instrument_id", "sequence", "depth") if c in names]
-    symbol = None
-    syms = [s for s in (store.symbols or []) if s and s != "ALL_SYMBOLS"]
-    if len(syms) == 1:
-        symbol = syms[0]
+    ids = a["instrument_id"].astype(np.int64)
+    id_names: dict[int, str] = {}
+    for raw, intervals in (store.mappings or {}).items():
+        for iv in intervals:
+            if str(iv.get("symbol", "")).isdigit():
+                id_names[int(iv["symbol"])] = str(raw)
+    venue = a["publisher_id"].astype(np.int64)
+    keep = pick_instrument(p, ids, venue, None, id_names, symbol)
+    cols = dict(ts=ts, venue=venue, action=action, side=side, flags=a["flags"].astype(np.int64), price=price,
+                size=size, bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz, extra=extra + [ids])
     report = LoadReport(source=p, format=f"databento-dbn/{schema}")
+    cols, _ = _select(report, cols, None, keep, date)
+    kept_ids = np.unique(cols["extra"][-1])
+    name = id_names.get(int(kept_ids[0])) if kept_ids.size == 1 else None
+    if name is None:
+        syms = [s for s in (store.symbols or []) if s and s != "ALL_SYMBOLS"]
+        name = syms[0] if len(syms) == 1 else None
     if store.dataset:
         report.notes.append(f"dataset {store.dataset}")
-    return _assemble(report, ts=ts, venue=a["publisher_id"].astype(np.int64), action=action, side=side,
-                     flags=a["flags"].astype(np.int64), price=dollars(a["price"]),
-                     size=a["size"].astype(np.int64), bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px,
-                     ask_sz=ask_sz, extra=extra, all_trades=schema == "tbbo", no_trades=schema.startswith("bbo"),
-                     symbol=symbol)
+    return _assemble(report, **cols, all_trades=all_trades, no_trades=schema.startswith("bbo"), symbol=name)
+
+
+def _check_complete(store, p: str) -> None:
+    """A DBN body must be whole records (the decoder silently drops a truncated last record)."""
+    try:
+        data = store.reader.read()
+    except Exception as e:  # noqa: BLE001 - zstd/IO errors of a damaged file
+        raise DataError(f"DBN file truncated or corrupt ({str(e).splitlines()[0] if str(e) else type(e).__name__})",
+                        path=p) from None
+    if data[:3] != b"DBN" or len(data) < 8:
+        return
+    body = np.frombuffer(data, np.uint8)[8 + int.from_bytes(data[4:8], "little"):]
+    if body.size == 0:
+        return
+    rec = int(body[0]) * 4
+    if rec and body.size % rec == 0 and (body[::rec] == body[0]).all():  # fixed-size records: fast path
+        return
+    pos, n = 0, body.size
+    while pos < n and body[pos]:
+        pos += int(body[pos]) * 4
+    if pos != n:
+        raise DataError("DBN file truncated or corrupt: the last record is incomplete; re-download the file",
+                        path=p)
 
 
 # ------------------------------------------------------------------------------------------- assembly
@@ -276,15 +378,12 @@ def _assemble(report: LoadReport, *, ts, venue, action, side, flags, price, size
     """Shared tail of the CSV and DBN readers: de-duplicate, sort, split trades, apply the repair policy."""
     n = len(ts)
     report.rows_read = n
-    # 1. exact duplicates (hash on the core fields and level 0, verified on every field and level)
-    # hash on the fields that tell records apart; the candidates are then verified on every field
-    key = [ts, venue, action, side, price, size, *extra]
-    dup = duplicate_mask(key, verify=[flags, bid_px, ask_px, bid_sz, ask_sz])
+    # 1. exact duplicates: identical in every field read, flags and every book level included
+    dup = duplicate_mask([ts, venue, action, side, flags, price, size, *extra, bid_px, ask_px, bid_sz, ask_sz])
     report.count("duplicate_record", int(dup.sum()))
-    keep = ~dup if dup.any() else None
     cols = [ts, venue, action, side, flags, price, size, bid_px, bid_sz, ask_px, ask_sz]
-    if keep is not None:
-        cols = [c[keep] for c in cols]
+    if dup.any():
+        cols = [c[~dup] for c in cols]
     # 2. stable time sort
     order, unsorted = time_order(cols[0])
     report.count("unsorted_time", unsorted)
@@ -299,20 +398,18 @@ def _assemble(report: LoadReport, *, ts, venue, action, side, flags, price, size
         tmask = np.ones(len(ts), bool) if all_trades else action == _T
     tside = np.where(side == _B, 1, np.where(side == _A, -1, 0)).astype(np.int8)
     trades = Trades(ts[tmask], venue[tmask], price[tmask], size[tmask], tside[tmask])
-    # 4. quotes: clears and bad-book rows are empty books
+    # 4. quotes: clears and bad-book rows are empty books; stub levels are emptied
     bad_ts = int(np.count_nonzero(flags & F_BAD_TS_RECV))
     if bad_ts:
         report.notes.append(f"{bad_ts} record(s) flagged F_BAD_TS_RECV (no effect: ts_event is used)")
     bad = (flags & F_MAYBE_BAD_BOOK) != 0
     report.count("bad_book_flag", int(bad.sum()))
+    bid_px, ask_px, bid_sz, ask_sz = bid_px.copy(), ask_px.copy(), bid_sz.copy(), ask_sz.copy()
     empty = bad | (action == _R)
-    if empty.any():
-        bid_px, ask_px = bid_px.copy(), ask_px.copy()
-        bid_sz, ask_sz = bid_sz.copy(), ask_sz.copy()
-        bid_px[empty], ask_px[empty] = np.nan, np.nan
-        bid_sz[empty], ask_sz[empty] = 0, 0
-    bid_sz = np.where(np.isnan(bid_px), 0, bid_sz)
-    ask_sz = np.where(np.isnan(ask_px), 0, ask_sz)
+    bid_px[empty], ask_px[empty] = np.nan, np.nan
+    bid_sz[np.isnan(bid_px)] = 0
+    ask_sz[np.isnan(ask_px)] = 0
+    stub_levels(bid_px, bid_sz, ask_px, ask_sz, reference_price(trades.price, bid_px[:, 0], ask_px[:, 0]), report)
     crossed, locked = crossed_locked(bid_px[:, 0], ask_px[:, 0])
     report.count("crossed_book", int(crossed.sum()))
     report.count("locked_book", int(locked.sum()))
@@ -323,4 +420,3 @@ def _assemble(report: LoadReport, *, ts, venue, action, side, flags, price, size
     report.quote_rows, report.trade_rows = len(quotes), len(trades)
     names = {int(v): publisher_name(v) for v in np.unique(np.concatenate([quotes.venue, trades.venue]))}
     return MarketData(quotes, trades, report, venue_names=names, symbol=symbol)
-

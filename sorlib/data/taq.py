@@ -24,10 +24,12 @@ layout of the Lean/AlgoSeek US-equity tick zips (``YYYYMMDD_quote.zip`` / ``YYYY
 * rows flagged ``suspicious`` are dropped and counted (``suspicious_quote`` / ``suspicious_trade``);
 * reading a quote zip also reads the sibling ``*_trade.zip`` (and vice versa) when it exists.
 
-Repairs follow the policy table in :mod:`sorlib.data.load`. With one-sided rows a crossed or locked
-state can only come from a stale carried side, which is cleared (above) rather than the row dropped, so
-``crossed_book``/``locked_book`` then count only two-sided rows that cross. The state machine runs in
-numba (compiled once, cached) with a pure-Python fallback.
+Validation (thresholds in :mod:`sorlib.data.validate`): a price of 0 (or an empty field) is an empty side;
+other prices must be finite, > 0 and < $1,000,000/share; sizes whole shares in 0..100,000,000; exchange
+codes one letter or digit; midnight-relative times within the file's day. Repairs follow the policy table
+in :mod:`sorlib.data.load`. With one-sided rows a crossed or locked state can only come from a stale
+carried side, which is cleared (above) rather than the row dropped, so ``crossed_book``/``locked_book``
+then count only two-sided rows that cross. The state machine runs in numba (compiled once, cached).
 """
 
 from __future__ import annotations
@@ -41,19 +43,31 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import DataError
-from .load import (
-    check_nonnegative,
-    crossed_locked,
-    duplicate_mask,
-    numeric,
+from ._csv import (
+    Where,
+    check_time_range,
+    first_line,
+    fmt,
+    header_names,
     open_source,
+    raw_numbers,
     read_csv_table,
     require_columns,
     strings_to_codes,
-    time_order,
     timestamps,
+    whole_numbers,
 )
 from .market import LoadReport, MarketData, Quotes, Trades
+from .validate import (
+    MAX_SIZE,
+    check_prices,
+    crossed_locked,
+    duplicate_mask,
+    pick_session,
+    reference_price,
+    stub_levels,
+    time_order,
+)
 
 Col = str | int
 
@@ -133,31 +147,43 @@ def _to_utc_ns(table: pa.Table, col: str, layout: TaqLayout, path: Path, hdr: in
     import pandas as pd
 
     t = table.column(col).type
-    p = str(path)
+    w = Where(str(path), hdr)
     if pa.types.is_timestamp(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
         if pa.types.is_timestamp(t) and t.tz is None:  # naive wall-clock times in layout.tz
-            naive = timestamps(table, col, p, hdr)
-            return pd.DatetimeIndex(naive).tz_localize(layout.tz, ambiguous="NaT",
-                                                       nonexistent="shift_forward").asi8
-        return timestamps(table, col, p, hdr)
+            naive, _ = timestamps(table, col, w)
+            out = pd.DatetimeIndex(naive).tz_localize(layout.tz, ambiguous="NaT", nonexistent="shift_forward").asi8
+        else:
+            out, empty = timestamps(table, col, w)
+            if empty.any():
+                raise w.error("missing timestamp", int(np.flatnonzero(empty)[0]), col)
+        return out
     if layout.time_unit not in _UNITS:
-        raise DataError(f"unknown time unit {layout.time_unit!r} (use s, ms, us or ns)", path=p)
-    raw = numeric(table, col, p, hdr)
+        raise DataError(f"unknown time unit {layout.time_unit!r} (use s, ms, us or ns)", path=str(path))
+    raw = raw_numbers(table, col, w)
     if np.isnan(raw).any():
-        i = int(np.flatnonzero(np.isnan(raw))[0])
-        raise DataError("missing timestamp", path=p, row=i + 1 + hdr, column=col)
+        raise w.error("missing timestamp", int(np.flatnonzero(np.isnan(raw))[0]), col)
     ns = np.round(raw * _UNITS[layout.time_unit]).astype(np.int64)
     if layout.time_origin == "epoch":
+        check_time_range(ns, w, col)
         return ns
     if layout.time_origin != "midnight":
-        raise DataError(f"unknown time origin {layout.time_origin!r} (use epoch or midnight)", path=p)
+        raise DataError(f"unknown time origin {layout.time_origin!r} (use epoch or midnight)", path=str(path))
+    day_ns = 86_400 * 10**9
+    bad = (ns < 0) | (ns >= day_ns)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise w.error(f"time {fmt(raw[i])} {layout.time_unit} after midnight is outside the day "
+                      f"(0 to {day_ns // _UNITS[layout.time_unit]:,})", i, col)
     day = pd.Timestamp(_file_date(path, date))
     start = day.tz_localize(layout.tz)
     end = (day + pd.Timedelta(days=1)).tz_localize(layout.tz)
     if (end - start) == pd.Timedelta(days=1):  # no DST change that day: one offset
-        return ns + start.value
-    return pd.DatetimeIndex(ns + day.value).tz_localize(layout.tz, ambiguous="NaT",
-                                                       nonexistent="shift_forward").asi8
+        out = ns + start.value
+    else:
+        out = pd.DatetimeIndex(ns + day.value).tz_localize(layout.tz, ambiguous="NaT",
+                                                          nonexistent="shift_forward").asi8
+    check_time_range(out, w, col)
+    return out
 
 
 def _dollars(raw: np.ndarray, scale: float) -> np.ndarray:
@@ -168,14 +194,32 @@ def _dollars(raw: np.ndarray, scale: float) -> np.ndarray:
     return raw / round(inv) if abs(inv - round(inv)) < 1e-6 else raw * scale
 
 
-def _exchange(table: pa.Table, col: str, path: str, hdr: int) -> np.ndarray:
+def _prices(table: pa.Table, col: str, w: Where, scale: float, *, zero_is_empty: bool) -> np.ndarray:
+    """A price column in $ (NaN = empty side; 0 too when ``zero_is_empty``), checked against the thresholds."""
+    px = _dollars(raw_numbers(table, col, w), scale)
+    if zero_is_empty:
+        px = np.where(px == 0, np.nan, px)
+    check_prices(px, w, col, required=None if zero_is_empty else np.ones(len(px), bool))
+    return px
+
+
+def _sizes(table: pa.Table, col: str, w: Where) -> np.ndarray:
+    return whole_numbers(raw_numbers(table, col, w, integer=True), w, col, lo=0, hi=MAX_SIZE, what="size")
+
+
+def _flag(table: pa.Table, col: str, w: Where) -> np.ndarray:
+    """A 0/1 (or any integer) flag column → bool (empty = 0)."""
+    raw = raw_numbers(table, col, w, integer=True)
+    return whole_numbers(raw, w, col, lo=-2**31, hi=2**31, what="flag") != 0
+
+
+def _exchange(table: pa.Table, col: str, w: Where) -> np.ndarray:
     c = table.column(col).cast(pa.string())
-    lens = pc.utf8_length(pc.fill_null(c, "")).to_numpy(zero_copy_only=False)
-    bad = np.flatnonzero(lens != 1)
+    ok = pc.fill_null(pc.match_substring_regex(c, r"^[A-Za-z0-9]$"), False).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(~ok)
     if bad.size:
         i = int(bad[0])
-        raise DataError(f"exchange code {c[i].as_py()!r} is not a single letter", path=path,
-                        row=i + 1 + hdr, column=col)
+        raise w.error(f"exchange code {c[i].as_py()!r} is not a single letter", i, col)
     return strings_to_codes(c).astype(np.int32)
 
 
@@ -186,10 +230,7 @@ def _table(path: Path, header: bool, n_fields: int | None, cols: dict[str, Col],
         names = [f"f{i}" for i in range(n)]
     want = [_name(c, header) for c in cols.values()]
     if header:
-        from .load import first_line
-
-        have = [x.strip() for x in first_line(path).split(",")]
-        require_columns(have, want, str(path), what)
+        require_columns(header_names(first_line(path)), want, str(path), what)
     ex = _name(cols["exchange"], header)
     table, hdr = read_csv_table(path, header=header, names=names, include=want,
                                 column_types={ex: pa.string()})
@@ -203,12 +244,14 @@ def _sibling(path: Path, src: str, dst: str) -> Path | None:
 
 
 def read_taq(path: str | Path, layout: TaqLayout = ALGOSEEK, *, trades_path: str | Path | None = None,
-             date: str | None = None) -> MarketData:
+             date: str | None = None, symbol: str | None = None, session: str | None = None) -> MarketData:
     """Read a TAQ-style quote file (CSV, optionally zipped) and its trades into :class:`MarketData`.
 
     Give a quote file (its sibling trades file, e.g. ``*_trade.zip``, is read too when it exists) or a
     trades file (its sibling quote file is read too). ``trades_path`` names the trades file explicitly;
     ``date`` (YYYYMMDD) overrides the date taken from the file name for midnight-relative times.
+    ``symbol`` must match the file's symbol (from its name) when both are known; ``session``
+    (YYYY-MM-DD, in ``layout.tz``) keeps one trading date of a file spanning several.
     """
     p = Path(path)
     open_source(p)
@@ -221,8 +264,10 @@ def read_taq(path: str | Path, layout: TaqLayout = ALGOSEEK, *, trades_path: str
     elif trade_path is None and layout.trades is not None:
         sib = _sibling(p, layout.quote_tag, layout.trade_tag)
         trade_path = sib if sib is not None and sib.exists() else None
-    fmt = "algoseek" if layout is ALGOSEEK else "taq"
-    report = LoadReport(source=str(p), format=fmt)
+    sym = _symbol(p)
+    if symbol is not None and sym is not None and symbol.upper() != sym:
+        raise DataError(f"--symbol {symbol}: this file holds {sym} only", path=str(p))
+    report = LoadReport(source=str(p), format="algoseek" if layout is ALGOSEEK else "taq")
     dfmt = _file_date(p, date) if layout.time_origin == "midnight" else None
 
     quotes = Quotes.empty(1)
@@ -247,10 +292,16 @@ def read_taq(path: str | Path, layout: TaqLayout = ALGOSEEK, *, trades_path: str
                 letter = chr(int(v))
                 why = " (a trade-reporting venue)" if letter in layout.trades_only else ""
                 report.notes.append(f"venue {letter} has trades but no quotes{why}")
+    day = pick_session(str(p), np.concatenate([quotes.ts, trades.ts]), layout.tz, session)
+    if day is not None:
+        quotes, trades = quotes.take(day[:len(quotes)]), trades.take(day[len(quotes):])
+        report.notes.append(f"kept {len(quotes):,} quote and {len(trades):,} trade rows of {session}")
+    stub_levels(quotes.bid_px, quotes.bid_sz, quotes.ask_px, quotes.ask_sz,
+                reference_price(trades.price, quotes.bid_px[:, 0], quotes.ask_px[:, 0]), report)
     report.quote_rows, report.trade_rows = len(quotes), len(trades)
     keys = np.union1d(np.unique(quotes.venue), np.unique(trades.venue))
     names = {int(k): f"{layout.venue_names.get(chr(int(k)), chr(int(k)))} ({chr(int(k))})" for k in keys}
-    return MarketData(quotes, trades, report, venue_names=names, symbol=_symbol(p), tz=layout.tz)
+    return MarketData(quotes, trades, report, venue_names=names, symbol=sym, tz=layout.tz)
 
 
 def _symbol(p: Path) -> str | None:
@@ -269,8 +320,9 @@ def _read_rows(path: Path, L: TaqLayout, n_fields: int | None, cols: dict[str, C
     n = {k: _name(c, L.header) for k, c in cols.items()}
     report.rows_read += table.num_rows
     ts = _to_utc_ns(table, n["time"], L, path, hdr, date)
-    venue = _exchange(table, n["exchange"], str(path), hdr)
-    return table, hdr, n, ts, venue
+    w = Where(str(path), hdr)
+    venue = _exchange(table, n["exchange"], w)
+    return table, w, n, ts, venue
 
 
 def _read_quotes(path: Path, L: TaqLayout, report: LoadReport, date: str | None) -> Quotes:
@@ -278,22 +330,17 @@ def _read_quotes(path: Path, L: TaqLayout, report: LoadReport, date: str | None)
             "exchange": L.exchange}
     if L.suspicious is not None:
         cols["suspicious"] = L.suspicious
-    table, hdr, n, ts, venue = _read_rows(path, L, L.n_fields, cols, "quote", report, date)
-    p = str(path)
-    bid_px = _dollars(numeric(table, n["bid_px"], p, hdr), L.price_scale)
-    ask_px = _dollars(numeric(table, n["ask_px"], p, hdr), L.price_scale)
-    bid_sz = numeric(table, n["bid_sz"], p, hdr, integer=True, fill=0)
-    ask_sz = numeric(table, n["ask_sz"], p, hdr, integer=True, fill=0)
-    check_nonnegative(bid_sz, n["bid_sz"], p, hdr)
-    check_nonnegative(ask_sz, n["ask_sz"], p, hdr)
-    rows = np.arange(len(ts))
+    table, w, n, ts, venue = _read_rows(path, L, L.n_fields, cols, "quote", report, date)
+    bid_px = _prices(table, n["bid_px"], w, L.price_scale, zero_is_empty=True)
+    ask_px = _prices(table, n["ask_px"], w, L.price_scale, zero_is_empty=True)
+    bid_sz = _sizes(table, n["bid_sz"], w)
+    ask_sz = _sizes(table, n["ask_sz"], w)
     if "suspicious" in n:
-        sus = numeric(table, n["suspicious"], p, hdr, integer=True, fill=0) != 0
+        sus = _flag(table, n["suspicious"], w)
         report.count("suspicious_quote", int(sus.sum()))
         if sus.any():
             keep = ~sus
-            ts, venue, bid_px, ask_px, bid_sz, ask_sz, rows = (a[keep] for a in
-                                                               (ts, venue, bid_px, ask_px, bid_sz, ask_sz, rows))
+            ts, venue, bid_px, ask_px, bid_sz, ask_sz = (a[keep] for a in (ts, venue, bid_px, ask_px, bid_sz, ask_sz))
     dup = duplicate_mask([ts, venue, bid_px, bid_sz, ask_px, ask_sz])
     report.count("duplicate_record", int(dup.sum()))
     if dup.any():
@@ -305,10 +352,8 @@ def _read_quotes(path: Path, L: TaqLayout, report: LoadReport, date: str | None)
         ts, venue, bid_px, ask_px, bid_sz, ask_sz = (a[order] for a in (ts, venue, bid_px, ask_px, bid_sz, ask_sz))
     if L.one_sided:
         return _one_sided_state(ts, venue, bid_px, bid_sz, ask_px, ask_sz, L.nbbo_rows, report)
-    for px, sz in ((bid_px, bid_sz), (ask_px, ask_sz)):
-        empty = ~(px > 0)
-        px[empty] = np.nan
-        sz[empty] = 0
+    bid_sz = np.where(np.isnan(bid_px), 0, bid_sz)
+    ask_sz = np.where(np.isnan(ask_px), 0, ask_sz)
     crossed, locked = crossed_locked(bid_px, ask_px)
     report.count("crossed_book", int(crossed.sum()))
     report.count("locked_book", int(locked.sum()))
@@ -414,14 +459,12 @@ def _replay_py(vidx, bpx, bsz, apx, asz, k, nbbo, counts, out):  # pragma: no co
 
 
 def _replay(*args):
+    """:func:`_replay_py` compiled by numba on first use (cached on disk)."""
     global _replay_jit
     if _replay_jit is None:
-        try:
-            import numba
+        import numba
 
-            _replay_jit = numba.njit(cache=True)(_replay_py)
-        except Exception:  # noqa: BLE001 - numba missing: fall back to Python (slow, same result)
-            _replay_jit = _replay_py
+        _replay_jit = numba.njit(cache=True)(_replay_py)
     return _replay_jit(*args)
 
 
@@ -434,13 +477,11 @@ def _read_trades(path: Path, L: TaqLayout, report: LoadReport, date: str | None)
     cols = {"time": T.time, "price": T.price, "size": T.size, "exchange": T.exchange}
     if T.suspicious is not None:
         cols["suspicious"] = T.suspicious
-    table, hdr, n, ts, venue = _read_rows(path, L, T.n_fields, cols, "trade", report, date)
-    p = str(path)
-    price = _dollars(numeric(table, n["price"], p, hdr), L.price_scale)
-    size = numeric(table, n["size"], p, hdr, integer=True, fill=0)
-    check_nonnegative(size, n["size"], p, hdr)
+    table, w, n, ts, venue = _read_rows(path, L, T.n_fields, cols, "trade", report, date)
+    price = _prices(table, n["price"], w, L.price_scale, zero_is_empty=False)
+    size = _sizes(table, n["size"], w)
     if "suspicious" in n:
-        sus = numeric(table, n["suspicious"], p, hdr, integer=True, fill=0) != 0
+        sus = _flag(table, n["suspicious"], w)
         report.count("suspicious_trade", int(sus.sum()))
         if sus.any():
             ts, venue, price, size = (a[~sus] for a in (ts, venue, price, size))
