@@ -34,3 +34,8 @@ class DataError(SorlibError):
 
 class ConfigError(SorlibError):
     """Invalid configuration: parameters, venue files, grids, CLI options."""
+
+
+class OutputError(SorlibError):
+    """An output that cannot be written: a path that is a directory (or under a regular file), an
+    unwritable folder, a full disk. Nothing partial that looks complete is left behind."""

@@ -5,7 +5,10 @@
 ``<out>/<name>.ipynb`` (executed) and ``<out>/<name>.html`` (nbconvert, code hidden unless
 ``show_code``; plotly.js embedded once per page, no CDN, no require.js, no MathJax) and
 ``<out>/index.html`` linking them and the results JSON that notebook 02 writes (``RESULTS_JSON``).
-Every file is written atomically. A failing cell raises :class:`NotebookError` naming the notebook and
+Every file is written atomically, and the report as one set: the notebooks run into a staging folder
+inside ``<out>``, then (under a lock on ``<out>``) the old ``index.html`` is removed, the pages moved in,
+pages of the previous report that this one lacks removed, and the new ``index.html`` written last — an
+interrupted run never leaves an index next to pages of another run. A failing cell raises :class:`NotebookError` naming the notebook and
 the cell; the partly executed notebook is kept as ``<out>/<name>.failed.ipynb``.
 
 The notebooks call :func:`setup_notebook` and :func:`load_market` first.
@@ -18,11 +21,12 @@ import html
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._io import atomic_write_text
+from ._io import atomic_write_json, atomic_write_text, check_output_dir, dir_lock, file_mode, output_error
 from .errors import ConfigError, SorlibError
 
 RESULTS_NAME = "results.json"
@@ -117,7 +121,12 @@ def find_notebooks(directory: str | Path | None = None) -> list[Path]:
 def _declared_parameters(path: Path) -> set[str]:
     import papermill
 
-    return set(papermill.inspect_notebook(str(path)))
+    try:
+        return set(papermill.inspect_notebook(str(path)))
+    except Exception as e:  # not JSON, not a notebook, no kernelspec...: name the file
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ConfigError(f"{path}: cannot read the notebook's parameters ({first}); "
+                          "check it opens in Jupyter and has a kernelspec") from None
 
 
 def export_html(nb, path: Path, show_code: bool = False) -> Path:
@@ -161,6 +170,7 @@ class ReportResult:
     html: list[Path] = field(default_factory=list)
     notebooks: list[Path] = field(default_factory=list)
     results_json: Path | None = None
+    index_text: str = field(default="", repr=False)
 
 
 def _title(nb, default: str) -> str:
@@ -173,20 +183,15 @@ def _title(nb, default: str) -> str:
 
 
 def run_report(data: str | None = None, out: str | Path = "reports", parameters: dict | None = None,
-               show_code: bool = False, notebooks: str | Path | list | None = None, progress: bool = True,
+               show_code: bool = False, notebooks: str | Path | list | None = None, progress: bool | str = True,
                kernel: str = "python3", timeout: float | None = None) -> ReportResult:
     """Execute the notebooks with papermill and write ``out``/{name}.html, {name}.ipynb, index.html.
 
     ``data``: a market data file (None: the embedded synthetic day), passed as ``DATA``; ``parameters``
     override the notebooks' ``parameters`` cells (a name no notebook declares is an error).
     """
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-    from tqdm.auto import tqdm
-
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out, "--out")
     paths = [Path(p) for p in notebooks] if isinstance(notebooks, list) else find_notebooks(notebooks)
     declared = {p: _declared_parameters(p) for p in paths}
     params = dict(parameters or {})
@@ -198,50 +203,109 @@ def run_report(data: str | None = None, out: str | Path = "reports", parameters:
     if unknown:
         known = sorted(set().union(*declared.values()))
         raise ConfigError(f"unknown notebook parameter(s) {unknown}; the notebooks declare {known}")
-    results_path = out / RESULTS_NAME
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _remove_dead_staging(out)
+        stage = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{os.getpid()}-", dir=out))
+    except OSError as e:
+        raise output_error(out, e) from None
+    try:
+        res = _run_into(stage, out, paths, declared, params, data, show_code, progress, kernel, timeout)
+        _publish(stage, out, res)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return res
+
+
+_STAGING = ".staging-"
+_MANIFEST = ".sorlib-report.json"
+
+
+def _remove_dead_staging(out: Path) -> None:
+    """Staging folders left by report runs that were killed (their pid is gone)."""
+    for d in out.glob(f"{_STAGING}*"):
+        try:
+            pid = int(d.name[len(_STAGING):].split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue
+
+
+def _run_into(stage: Path, out: Path, paths: list[Path], declared: dict, params: dict, data: str | None,
+              show_code: bool, progress: bool | str, kernel: str, timeout: float | None) -> ReportResult:
+    """Execute and export every notebook into ``stage``; a failing notebook is kept as ``out/NAME.failed.ipynb``."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+    from tqdm.auto import tqdm
+
+    results_path = stage / RESULTS_NAME
     res = ReportResult(out=out, index=out / "index.html")
     entries = []
-    bar = tqdm(paths, desc="notebooks", unit="nb", disable=not progress)
-    for path in bar:
+    bar = tqdm(paths, desc="notebooks", unit="nb", disable=progress is not True, leave=False)
+    for i, path in enumerate(bar, 1):
         bar.set_postfix_str(path.name)
+        if progress == "lines":
+            print(f"report: notebook {i}/{len(paths)} {path.name}", flush=True)
         mine = {k: v for k, v in params.items() if k in declared[path]}
         if RESULTS_PARAMETER in declared[path]:
             mine.setdefault(RESULTS_PARAMETER, str(results_path))
         if "INTERACTIVE" in declared[path]:
             mine.setdefault("INTERACTIVE", False)  # headless: never build widgets
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".ipynb", dir=out)
-        os.close(fd)
+        executed = stage / path.name
         try:
-            papermill.execute_notebook(str(path), tmp, parameters=mine, kernel_name=kernel, progress_bar=False,
-                                       cwd=str(out), execution_timeout=timeout, log_output=False,
-                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            papermill.execute_notebook(str(path), str(executed), parameters=mine, kernel_name=kernel,
+                                       progress_bar=False, cwd=str(stage), execution_timeout=timeout,
+                                       log_output=False, extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except PapermillExecutionError as e:
+            bar.close()
             failed = out / f"{path.stem}.failed.ipynb"
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, failed)
-            raise NotebookError(path.name, _source_cell_index(failed, e.cell_index), e.ename, e.evalue,
-                                failed) from None
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        nb = nbformat.read(tmp, as_version=4)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out / path.name)
-        stale = out / f"{path.stem}.failed.ipynb"
-        if stale.exists():
-            stale.unlink()
+            try:
+                os.chmod(executed, file_mode())
+                os.replace(executed, failed)
+            except OSError:
+                failed = None
+            raise NotebookError(path.name, _source_cell_index(failed or executed, e.cell_index), e.ename,
+                                e.evalue, failed) from None
+        os.chmod(executed, file_mode())
+        nb = nbformat.read(str(executed), as_version=4)
+        export_html(nb, stage / f"{path.stem}.html", show_code)
         res.notebooks.append(out / path.name)
-        res.html.append(export_html(nb, out / f"{path.stem}.html", show_code))
-        os.chmod(res.html[-1], 0o644)
+        res.html.append(out / f"{path.stem}.html")
         entries.append((path.stem, _title(nb, path.stem), mine))
+    bar.close()
     if results_path.is_file():
-        res.results_json = results_path
-    atomic_write_text(res.index, _index_html(entries, res.results_json, data))
-    for p in (res.index, res.results_json):
-        if p is not None:
-            os.chmod(p, 0o644)
+        os.chmod(results_path, file_mode())
+        res.results_json = out / RESULTS_NAME
+    res.index_text = _index_html(entries, results_path if results_path.is_file() else None, data)
     return res
+
+
+def _publish(stage: Path, out: Path, res: ReportResult) -> None:
+    """Move the staged pages into ``out`` as one set, under the folder's lock: the old ``index.html`` is
+    removed first and the new one written last, and the pages of the previous report that this one did
+    not produce are removed (listed in ``out/.sorlib-report.json``). A run killed before this point
+    leaves ``out`` untouched; one killed during it leaves no ``index.html``."""
+    new = sorted(p.name for p in stage.iterdir() if p.is_file())
+    with dir_lock(out):
+        try:
+            (out / "index.html").unlink(missing_ok=True)
+            try:
+                old = json.loads((out / _MANIFEST).read_text()).get("files", [])
+            except (OSError, ValueError, AttributeError):
+                old = []
+            for name in old:
+                if name not in new and name != "index.html" and "/" not in str(name):
+                    (out / name).unlink(missing_ok=True)
+            for name in new:
+                os.replace(stage / name, out / name)
+                (out / f"{Path(name).stem}.failed.ipynb").unlink(missing_ok=True)
+        except OSError as e:
+            raise output_error(out, e) from None
+        atomic_write_json(out / _MANIFEST, {"files": [*new, "index.html"]})
+        atomic_write_text(res.index, res.index_text)
 
 
 def _source_cell_index(executed: Path, cell_index: int | None) -> int | None:

@@ -8,6 +8,7 @@ with the package, ``--venues FILE.toml`` overrides it key by key).  Units: ``tak
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -39,24 +40,35 @@ class VenueProfile:
 
 _NUMERIC = {"taker_fee": float, "maker_rebate": float, "lot_size": int, "min_size": int,
             "latency_us": float}
+_FIELDS = ("name", *_NUMERIC)
+
+#: Bounds of each numeric field (inclusive), with its unit. Exchange access fees are capped at
+#: $0.003/share (Reg NMS Rule 610); |fee| <= $0.01/share leaves room for rebates and tiers.
+BOUNDS = {"taker_fee": (-0.01, 0.01, "$/share"), "maker_rebate": (-0.01, 0.01, "$/share"),
+          "lot_size": (1, 1_000_000, "shares"), "min_size": (1, 1_000_000, "shares"),
+          "latency_us": (0.0, 10_000_000.0, "microseconds")}
 
 
 def _parse_entry(entry: dict, where: str) -> dict:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be a table of {', '.join(_FIELDS)}, got {entry!r}")
     out = {}
     for k, v in entry.items():
         if k == "name":
-            out[k] = str(v)
+            if not isinstance(v, str) or not v.strip():
+                raise ConfigError(f"{where}: 'name' must be a non-empty string, got {v!r}")
+            out[k] = v
         elif k in _NUMERIC:
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                raise ConfigError(f"{where}: '{k}' must be a number, got {v!r}")
+            lo, hi, unit = BOUNDS[k]
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise ConfigError(f"{where}: '{k}' must be a finite number ({unit}), got {v!r}")
+            if _NUMERIC[k] is int and float(v) != int(v):
+                raise ConfigError(f"{where}: '{k}' must be a whole number of {unit}, got {v!r}")
+            if not lo <= v <= hi:
+                raise ConfigError(f"{where}: '{k}' = {v!r} is outside [{lo:g}, {hi:g}] {unit}")
             out[k] = _NUMERIC[k](v)
         else:
-            raise ConfigError(f"{where}: unknown field '{k}' (known: name, {', '.join(_NUMERIC)})")
-    for k in ("lot_size", "min_size"):
-        if k in out and out[k] < 1:
-            raise ConfigError(f"{where}: '{k}' must be >= 1 share, got {out[k]}")
-    if out.get("latency_us", 0) < 0:
-        raise ConfigError(f"{where}: 'latency_us' must be >= 0")
+            raise ConfigError(f"{where}: unknown field '{k}'; allowed fields: {', '.join(_FIELDS)}")
     return out
 
 
@@ -66,6 +78,13 @@ class VenueTable:
     def __init__(self, default: dict, venues: dict[int, dict]) -> None:
         self._default = default
         self._venues = venues
+        self.source: str | None = None  # the user's --venues file, when one was merged in
+        self.user_keys: tuple[int, ...] = ()  # the venue keys that file lists
+
+    def absent_from(self, keys) -> list[int]:
+        """Venue keys the user's file lists that are not among ``keys`` (the data's venues)."""
+        have = {int(k) for k in keys}
+        return [k for k in self.user_keys if k not in have]
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> VenueTable:
@@ -80,14 +99,20 @@ class VenueTable:
                 doc = tomllib.loads(p.read_text())
             except tomllib.TOMLDecodeError as e:
                 raise ConfigError(f"{p}: not valid TOML: {e}") from None
-            table = table.merged(cls._from_toml(doc, str(p)))
+            except (OSError, UnicodeDecodeError) as e:
+                raise ConfigError(f"{p}: cannot read the venue file ({e}); give a UTF-8 TOML file") from None
+            user = cls._from_toml(doc, str(p))
+            table = table.merged(user)
+            table.source, table.user_keys = str(p), tuple(user._venues)
         return table
 
     @classmethod
     def _from_toml(cls, doc: dict, where: str) -> VenueTable:
         unknown = set(doc) - {"default", "venue"}
         if unknown:
-            raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}; use [default] and [venue.KEY]")
+            raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}; allowed: [default] and [venue.KEY]")
+        if not isinstance(doc.get("venue", {}), dict):
+            raise ConfigError(f"{where}: 'venue' must be tables [venue.KEY]")
         default = _parse_entry(doc.get("default", {}), f"{where} [default]")
         venues = {}
         for k, entry in doc.get("venue", {}).items():

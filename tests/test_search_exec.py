@@ -145,19 +145,19 @@ def test_cli_several_days(tmp_path, capsys):
     from sorlib.synth import generate_market, write_databento_mbp1_csv
 
     days = []
-    for seed in (1, 2):
+    for seed in (1, 2, 3):
         md = generate_market(venues=3, seed=seed, minutes=20, date=f"2024-03-1{seed}")
         days.append(str(write_databento_mbp1_csv(md, tmp_path / f"day{seed}.csv")))
     out = tmp_path / "out"
-    argv = ["search", *days, "--scheduler", "serial", "--every", "2", "--horizon", "4", "--folds", "1",
+    argv = ["search", *days, "--scheduler", "serial", "--every", "2", "--horizon", "4", "--folds", "2",
             "--fold-by", "day", "--adaptive", "--out", str(out), "--no-progress"]
     assert main(argv) == 0
     line = capsys.readouterr().out.strip()
-    assert "\n" not in line and "on 2 day(s)" in line and "walk-forward OOS" in line
+    assert "\n" not in line and "on 3 day(s)" in line and "walk-forward OOS" in line
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["days"] == 2 and summary["walk_forward"]["folds"][0]["test_orders"] > 0
+    assert summary["days"] == 3 and summary["walk_forward"]["folds"][0]["test_orders"] > 0
     table = pd.read_parquet(out / "results.parquet")
-    assert set(table["day"]) == {0, 1}
+    assert set(table["day"]) == {0, 1, 2}
     assert main(argv) == 0
     assert "0 run" in capsys.readouterr().out
 

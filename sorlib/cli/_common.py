@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
-import tomllib
-from pathlib import Path
+import math
+import sys
 
 from ..errors import ConfigError
 
@@ -18,64 +17,164 @@ def add_data_args(p: argparse.ArgumentParser, nargs: str = "?") -> None:
                    help="input format (default: detected)")
     p.add_argument("--regular-hours", action="store_true",
                    help="keep only 09:30-16:00 New York time")
+    p.add_argument("--symbol", default=None, metavar="SYMBOL",
+                   help="the instrument to keep (symbol or instrument_id) when a file holds several")
+    p.add_argument("--date", default=None, metavar="YYYY-MM-DD",
+                   help="the trading date to keep (New York time) when a file spans several")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic day and bootstraps (default 0)")
 
 
+#: Validation ranges of the numeric options (units in the help texts and the README's CLI section).
+MAX_ORDER_SIZE = 100_000_000  # shares
+MAX_SEED = 2**32 - 1
+
+
+def _number_text(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return v
+
+
+def real(lo: float, hi: float, unit: str, lo_open: bool = True):
+    """argparse type: a finite float in (lo, hi] (``lo_open``) or [lo, hi], in ``unit``."""
+    def parse(text: str) -> float:
+        v = _number_text(text)
+        if (v <= lo if lo_open else v < lo) or v > hi:
+            left = "(" if lo_open else "["
+            raise argparse.ArgumentTypeError(f"must be in {left}{lo:g}, {hi:g}] {unit}, got {text}")
+        return v
+    return parse
+
+
+def whole(lo: int, hi: int, unit: str = ""):
+    """argparse type: a whole number in [lo, hi] (``5000``, ``5e3`` and ``5000.0`` accepted), in ``unit``."""
+    what = f"a whole number{' of ' + unit if unit else ''} in [{lo:,}, {hi:,}]"
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            try:
+                f = float(text)
+            except ValueError:
+                f = math.nan
+            if not (math.isfinite(f) and f.is_integer()):
+                raise argparse.ArgumentTypeError(f"must be {what}, got {text}") from None
+            v = int(f)
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return v
+    parse.what = what  # type: ignore[attr-defined]
+    return parse
+
+
+#: ``--seed`` of every command: 0..2**32-1
+seed_type = whole(0, MAX_SEED)
+
+
 def add_config_args(p: argparse.ArgumentParser, every: float | None, every_help: str) -> None:
-    """The :class:`~sorlib.backtest.BacktestConfig` options shared by ``backtest`` and ``search``."""
-    p.add_argument("--order-size", type=int, default=5000, help="parent order size, shares")
+    """The :class:`~sorlib.backtest.BacktestConfig` options shared by ``backtest`` and ``search``.
+
+    Mode-specific options default to None, so :func:`config_from_args` can reject them when given with
+    another ``--mode`` (and fill in their defaults otherwise).
+    """
+    p.add_argument("--order-size", type=whole(1, MAX_ORDER_SIZE, "shares"), default=5000,
+                   help=f"parent order size, shares, 1..{MAX_ORDER_SIZE:,}")
     p.add_argument("--venues", default=None, help="TOML file of venue profiles (fees in $/share)")
     p.add_argument("--mode", default="spec", choices=["spec", "uncapped", "ck"],
                    help="spec: the task's capped allocator; uncapped: excess rests at the bid; "
                         "ck: the Cont-Kukanov market + limit model")
-    p.add_argument("--ck-horizon", type=float, default=30.0, metavar="SECONDS",
-                   help="ck mode: decision horizon T (limit orders rest this long)")
-    p.add_argument("--every", type=float, default=every, metavar="MINUTES", help=every_help)
-    p.add_argument("--horizon", type=float, default=10.0, metavar="MINUTES",
-                   help="time each parent order has before the clean-up")
-    p.add_argument("--empty-policy", default="take_displayed",
-                   choices=["wait", "take_displayed", "best_ask_fallback"],
-                   help="what the router does when no split sums to the remainder")
-    p.add_argument("--twap-bucket", type=float, default=60.0, metavar="SECONDS", help="TWAP/VWAP bucket length")
+    p.add_argument("--ck-horizon", type=real(0, 3600, "seconds"), default=None, metavar="SECONDS",
+                   help="ck mode only: decision horizon T, (0, 3600] s (default 30)")
+    p.add_argument("--every", type=real(0.01, 1440, "minutes", lo_open=False), default=every, metavar="MINUTES",
+                   help=every_help + ", [0.01, 1440] min")
+    p.add_argument("--horizon", type=real(0, 1440, "minutes"), default=10.0, metavar="MINUTES",
+                   help="time each parent order has before the clean-up, (0, 1440] min")
+    p.add_argument("--empty-policy", default=None, choices=["wait", "take_displayed", "best_ask_fallback"],
+                   help="spec mode only: what the router does when no split sums to the remainder "
+                        "(default take_displayed)")
+    p.add_argument("--twap-bucket", type=real(0, 3600, "seconds"), default=60.0, metavar="SECONDS",
+                   help="TWAP/VWAP bucket length, (0, 3600] s")
     p.add_argument("--vwap-weights", default="traded", choices=["traded", "displayed"],
                    help="VWAP venue weights: traded volume (lookback) or displayed size")
-    p.add_argument("--rest-seconds", type=float, default=30.0,
-                   help="uncapped mode: how long resting limit orders live before re-deciding")
+    p.add_argument("--rest-seconds", type=real(0, 3600, "seconds"), default=None, metavar="SECONDS",
+                   help="uncapped mode only: how long resting limit orders live before re-deciding, "
+                        "(0, 3600] s (default 30)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (shown on stderr when it is a terminal)")
+
+
+#: option -> (attribute, the mode it applies to, its default)
+_MODE_OPTIONS = {"--rest-seconds": ("rest_seconds", "uncapped", 30.0),
+                 "--ck-horizon": ("ck_horizon", "ck", 30.0),
+                 "--empty-policy": ("empty_policy", "spec", "take_displayed")}
+
+
+def check_common(args: argparse.Namespace) -> None:
+    """Checks of the options of :func:`add_data_args` that argparse cannot express (same as ``synth``)."""
+    seed = getattr(args, "seed", 0)
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"argument --seed: must be {seed_type.what}, got {seed}")
+    data = getattr(args, "data", None)
+    if getattr(args, "format", "auto") not in (None, "auto") and not data:
+        raise ConfigError(f"--format {args.format} applies only to DATA files; give a DATA path or drop --format")
 
 
 def config_from_args(args: argparse.Namespace, **extra):
-    """The :class:`~sorlib.backtest.BacktestConfig` of the options of :func:`add_config_args`."""
+    """The :class:`~sorlib.backtest.BacktestConfig` of the options of :func:`add_config_args`.
+
+    An option that does not apply to ``--mode`` is a :class:`~sorlib.errors.ConfigError`, not ignored.
+    """
     from ..backtest import BacktestConfig
 
+    check_common(args)
+    values = {}
+    for opt, (attr, mode, default) in _MODE_OPTIONS.items():
+        v = getattr(args, attr)
+        if v is not None and args.mode != mode:
+            raise ConfigError(f"{opt} applies only to --mode {mode} (this run is --mode {args.mode}); "
+                              f"drop {opt} or use --mode {mode}")
+        values[attr] = default if v is None else v
     return BacktestConfig(order_size=args.order_size, mode=args.mode, every_minutes=args.every,
-                          horizon_minutes=args.horizon, empty_policy=args.empty_policy,
+                          horizon_minutes=args.horizon, empty_policy=values["empty_policy"],
                           twap_bucket_seconds=args.twap_bucket, vwap_weights=args.vwap_weights,
-                          rest_seconds=args.rest_seconds, ck_horizon_seconds=args.ck_horizon, seed=args.seed,
-                          **extra)
+                          rest_seconds=values["rest_seconds"], ck_horizon_seconds=values["ck_horizon"],
+                          seed=args.seed, **extra)
 
 
-def load_data(path: str | None, fmt: str = "auto", regular_hours: bool = False, seed: int = 0):
-    """The market data at ``path``, or the embedded synthetic default day when ``path`` is None."""
+def show_progress(args: argparse.Namespace) -> bool:
+    """A tqdm bar on stderr when it is a terminal and ``--no-progress`` is not given."""
+    return not getattr(args, "no_progress", False) and sys.stderr.isatty()
+
+
+def load_data(path: str | None, fmt: str = "auto", regular_hours: bool = False, seed: int = 0, *,
+              symbol: str | None = None, date: str | None = None):
+    """The market data at ``path``, or the embedded synthetic default day when ``path`` is None.
+
+    ``symbol`` / ``date`` (YYYY-MM-DD, New York) pick one instrument / trading date of a file holding
+    several (see :func:`sorlib.data.load`); they need a DATA file.
+    """
     if path is None:
+        if symbol is not None or date is not None:
+            raise ConfigError("--symbol and --date select rows of a DATA file; give one (the synthetic day "
+                              "has one instrument and one date)")
         from ..synth import default_market
 
         md = default_market(seed=seed)
     else:
         from ..data import load
 
-        md = load(path, format=fmt)
+        md = load(path, format=fmt, symbol=symbol, date=date)
     return md.regular_hours() if regular_hours else md
 
 
 def read_grid(spec: str) -> str | dict:
-    """A named grid or a TOML/JSON file ``{lambda_over = [...], lambda_under = [...], theta_queue = [...]}``."""
-    if spec in ("penalty", "bps"):
-        return spec
-    p = Path(spec)
-    if not p.is_file():
-        raise ConfigError(f"--grid {spec!r}: not 'penalty', 'bps' or an existing TOML/JSON file")
-    try:
-        doc = json.loads(p.read_text()) if p.suffix == ".json" else tomllib.loads(p.read_text())
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"{p}: cannot parse grid file: {e}") from None
-    return doc.get("grid", doc)
+    """``--grid``: a named grid or a TOML/JSON space file, parsed by the one space parser of ``search``
+    (:func:`sorlib.search.space.backtest_grid`): lists, ``{log = [lo, hi, n]}``, ``{linspace = ...}``."""
+    from ..search.space import backtest_grid
+
+    return backtest_grid(spec)

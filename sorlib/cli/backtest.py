@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
-from .._io import atomic_write_json
-from ._common import add_config_args, add_data_args, config_from_args, load_data, read_grid
+from .._io import atomic_write_json, check_output_dir, check_output_file
+from ._common import add_config_args, add_data_args, config_from_args, load_data, read_grid, show_progress
 
 
 def register(sub) -> None:
@@ -15,20 +16,34 @@ def register(sub) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_data_args(p)
     add_config_args(p, None, "one parent order every N minutes (default: a single order at the data start)")
-    p.add_argument("--grid", default="penalty", help="'penalty', 'bps' or a TOML/JSON grid file")
+    p.add_argument("--grid", default="penalty",
+                   help="'penalty', 'bps' or a TOML/JSON grid file (lists, {log=[lo,hi,n]}, {linspace=[lo,hi,n]})")
     p.add_argument("--out", default="results.json", help="results JSON path")
     p.add_argument("--plots", default=None, metavar="DIR", help="write comparison plots (HTML, PNG) here")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..backtest import run_backtest
+    from ..backtest import grid_points, parent_orders, run_backtest
+    from ..engine.book import Book
     from ..venues import VenueTable
 
-    table = VenueTable.load(args.venues)
-    md = load_data(args.data, args.format, args.regular_hours, args.seed)
+    # everything the user gave is checked before the data are loaded
     cfg = config_from_args(args, grid=read_grid(args.grid))
-    res = run_backtest(md, cfg, table, progress=sys.stderr.isatty())
+    cfg.validate()
+    check_output_file(args.out, "--out")
+    if args.plots:
+        check_output_dir(args.plots, "--plots")
+    table = VenueTable.load(args.venues)
+    md = load_data(args.data, args.format, args.regular_hours, args.seed,
+                   **{k: getattr(args, k) for k in ("symbol", "date") if getattr(args, k, None) is not None})
+    warn_unused_venues(table, md, "backtest")
+    book = Book.from_market(md, table)
+    n_orders = len(parent_orders(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes))
+    n_points = len(grid_points(cfg.grid))
+    print(f"backtest: {n_orders:,} parent order(s) x {n_points} grid point(s) + 3 baselines, mode {cfg.mode}",
+          flush=True)
+    res = run_backtest(book, cfg, table, progress=show_progress(args))
     res.results["data"] = {"source": md.report.source, "format": md.report.format, "symbol": md.symbol,
                            "venues": [md.venue_name(v) for v in md.venues]}
     atomic_write_json(args.out, res.results)
@@ -37,9 +52,41 @@ def run(args) -> int:
           f"avg {r['optimized']['avg_fill_px']:.4f} $/sh; savings bps "
           + ", ".join(f"{k} {v:+.2f}" for k, v in r["savings_vs_baselines_bps"].items())
           + f"; grid ties {r['grid_ties']}/{len(r['grid'])} -> {args.out}")
+    for line in result_warnings(r, args.out):
+        print(f"sorlib backtest: warning: {line}", file=sys.stderr)
     if args.plots:
         from ..plots import write_backtest_plots
 
         paths = write_backtest_plots(res, md, Path(args.plots))
         print(f"plots: {', '.join(str(p) for p in paths)}")
     return 0
+
+
+def result_warnings(r: dict, out: str) -> list[str]:
+    """One line each for parent orders never placed and for clean-up shares bought past the visible book
+    (keys added to the results by the backtest; absent keys mean nothing to report)."""
+    lines = []
+    unplaced = r.get("unplaced_orders") or []
+    if unplaced:
+        reasons = Counter(str(u.get("reason", "unknown")) if isinstance(u, dict) else "unknown" for u in unplaced)
+        total = r.get("parent_orders", "?")
+        lines.append(f"{len(unplaced)} of {total + len(unplaced) if isinstance(total, int) else total} parent "
+                     "orders not placed: " + ", ".join(f"{k} x{n}" for k, n in reasons.most_common())
+                     + f"; see {out}")
+    beyond = r.get("cleanup_beyond_book_shares") or {}
+    if isinstance(beyond, dict):
+        over = {k: v for k, v in beyond.items() if isinstance(v, int | float) and v > 0}
+        if over:
+            lines.append("clean-up bought shares past the visible book (priced at the worst visible ask + 1 tick): "
+                         + ", ".join(f"{k} {int(v):,}" for k, v in over.items()) + f" shares; see {out}")
+    return lines
+
+
+def warn_unused_venues(table, md, command: str) -> None:
+    """A warning line for venues that the ``--venues`` file lists but the data do not contain."""
+    absent = table.absent_from(md.venues)
+    if absent:
+        present = ", ".join(md.venue_name(v) for v in md.venues)
+        print(f"sorlib {command}: warning: {table.source} lists venue(s) "
+              + ", ".join(str(k) for k in absent)
+              + f" absent from the data (present: {present}); their terms are not used", file=sys.stderr)

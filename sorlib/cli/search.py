@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from ._common import add_config_args, add_data_args, config_from_args, read_grid
+from .._io import check_output_dir
+from ..errors import ConfigError
+from ._common import add_config_args, add_data_args, config_from_args, show_progress, whole
 
 
 def register(sub) -> None:
@@ -15,42 +18,75 @@ def register(sub) -> None:
     add_data_args(p, nargs="*")
     p.add_argument("--grid", default="penalty", help="'penalty', 'bps' or a TOML/JSON space file "
                                                      "(lists, {log=[lo,hi,n]}, {linspace=[lo,hi,n]}, [random])")
-    p.add_argument("--random", type=int, default=None, metavar="N",
-                   help="N seeded random draws within the grid's bounds (log-uniform where lo > 0)")
-    p.add_argument("--folds", type=int, default=None, metavar="K", help="walk-forward validation with K folds")
-    p.add_argument("--window", type=int, default=None, metavar="BLOCKS",
-                   help="rolling train window in blocks (default: expanding)")
-    p.add_argument("--fold-by", default="order", choices=["order", "day"], help="walk-forward blocks")
+    p.add_argument("--random", type=whole(1, 100_000, "draws"), default=None, metavar="N",
+                   help="N seeded random draws within the grid's bounds (log-uniform where lo > 0), 1..100,000")
+    p.add_argument("--folds", type=whole(2, 1000, "folds"), default=None, metavar="K",
+                   help="walk-forward validation with K folds, 2..1000")
+    p.add_argument("--window", type=whole(1, 1000, "blocks"), default=None, metavar="BLOCKS",
+                   help="with --folds: rolling train window in blocks (default: expanding)")
+    p.add_argument("--fold-by", default=None, choices=["order", "day"],
+                   help="with --folds: walk-forward blocks (default order)")
     p.add_argument("--adaptive", nargs="?", const="ucb1", default=None, choices=["ucb1", "thompson"],
                    help="evaluate a bandit that adapts the parameters between parent orders")
     p.add_argument("--scheduler", default="processes",
                    help="serial, processes, local-dask, or a Dask scheduler address (tcp://host:8786)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: 2 / the cluster's)")
+    p.add_argument("--workers", type=whole(1, 256, "workers"), default=None,
+                   help="processes / local-dask: worker processes, 1..256 (default 2)")
     add_config_args(p, 5.0, "one parent order every N minutes")
-    p.add_argument("--chunk", type=int, default=8, metavar="ORDERS", help="parent orders per task")
+    p.add_argument("--chunk", type=whole(1, 100_000, "orders"), default=8, metavar="ORDERS",
+                   help="parent orders per task")
     p.add_argument("--out", default="search-results", metavar="DIR",
                    help="results.parquet, grid.csv, summary.json and the resumable task store (DIR/store)")
     p.add_argument("--store", default=None, metavar="DIR",
                    help="task store to resume from / share between searches (default: OUT/store)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
+def _is_dask_address(s: str) -> bool:
+    return "://" in s or (":" in s and s.rsplit(":", 1)[1].isdigit())
+
+
+def check_args(args) -> None:
+    """Options that do not apply to this run are errors (checked before any work)."""
+    if args.folds is None:
+        for opt, v in (("--window", args.window), ("--fold-by", args.fold_by)):
+            if v is not None:
+                raise ConfigError(f"{opt} applies only with --folds K; add --folds or drop {opt}")
+    if args.workers is not None and (args.scheduler == "serial" or _is_dask_address(args.scheduler)):
+        raise ConfigError(f"--workers applies only to --scheduler processes or local-dask (a {args.scheduler!r} "
+                          "scheduler has its own workers); drop --workers")
+    for opt in ("symbol", "date"):  # the workers load whole files: not wired through DataSpec yet
+        if getattr(args, opt, None) is not None:
+            raise ConfigError(f"--{opt} is not supported by 'sorlib search' yet (each DATA file must hold one "
+                              f"instrument and one day); split the file or use 'sorlib backtest --{opt}'")
+    if args.fold_by == "day" and len(args.data or []) < 2:
+        raise ConfigError("--fold-by day needs at least 2 DATA files (one day each); use --fold-by order")
+
+
 def run(args) -> int:
-    import sys
-
     from ..search import run_search
+    from ..search.space import resolve_space
 
-    grid = args.grid if args.grid in ("penalty", "bps") else Path(args.grid)
-    if isinstance(grid, Path):
-        read_grid(args.grid)  # same existence/parse errors as 'sorlib backtest --grid FILE'
     cfg = config_from_args(args)
-    res = run_search(args.data or None, grid=grid, random=args.random, config=cfg, folds=args.folds,
-                     window=args.window, fold_by=args.fold_by, adaptive=args.adaptive or False,
-                     scheduler=args.scheduler, workers=args.workers, out=args.out, store=args.store,
-                     chunk_orders=args.chunk,
-                     progress=False if args.no_progress else None, seed=args.seed, fmt=args.format,
-                     regular_hours=args.regular_hours, venues=args.venues)
+    cfg.validate()
+    check_args(args)
+    resolve_space(args.grid, args.random, args.seed)  # the space file's errors before any work
+    check_output_dir(args.out, "--out")
+    if args.store is not None:
+        check_output_dir(args.store, "--store")
+    if not _is_dask_address(args.scheduler):  # a cluster reads paths on its workers' file systems
+        for i, path in enumerate(args.data or [], 1):
+            if not Path(path).is_file():
+                raise ConfigError(f"DATA day {i} of {len(args.data)}: {path}: no such file; fix the path or drop it")
+    args.interrupt_hint = (f"finished tasks are kept in {args.store or Path(args.out) / 'store'}; "
+                           "run the same command again to resume")
+    progress = show_progress(args) or ("lines" if not args.no_progress else False)
+    res = run_search(args.data or None, grid=args.grid if args.grid in ("penalty", "bps") else Path(args.grid),
+                     random=args.random, config=cfg, folds=args.folds, window=args.window,
+                     fold_by=args.fold_by or "order", adaptive=args.adaptive or False, scheduler=args.scheduler,
+                     workers=args.workers, out=args.out, store=args.store, chunk_orders=args.chunk,
+                     progress=progress, seed=args.seed, fmt=args.format, regular_hours=args.regular_hours,
+                     venues=args.venues)
     s, st = res.summary, res.stats
     line = (f"search {s['space']['name']}: {st['points']} points ({st['distinct_routers']} distinct routers) x "
             f"{st['parent_orders']} orders on {st['days']} day(s); best {_fmt(s['best_parameters'])} "
@@ -64,6 +100,8 @@ def run(args) -> int:
     line += (f"; tasks {st['executed']} run, {st['reused']} reused on {st['scheduler']}, "
              f"{st['wall_seconds']:.1f} s -> {args.out}")
     print(line)
+    for w in st.get("warnings", []):
+        print(f"sorlib search: warning: {w}", file=sys.stderr)
     sys.stdout.flush()
     return 0
 

@@ -7,17 +7,21 @@ import time
 
 import pandas as pd
 
+from .._io import check_output_file
 from ..errors import ConfigError
+from ._common import real, seed_type, whole
 
 
 def register(sub) -> None:
     p = sub.add_parser("synth", help="generate the synthetic multi-venue day as a Databento MBP-1 CSV",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--venues", type=int, default=5, metavar="K",
+    p.add_argument("--venues", type=whole(-2**31, 2**31, "venues"), default=5, metavar="K",
                    help="number of venues, 1..8 (publisher ids 2, 9, 5, 8, 6, 7, 3, 4 in that order)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed -> identical file)")
+    p.add_argument("--seed", type=seed_type, default=0,
+                   help="random seed, 0..2**32-1 (same seed -> identical file)")
     p.add_argument("--start", default="09:30", metavar="HH:MM", help="start time, New York")
-    p.add_argument("--minutes", type=float, default=390.0, metavar="M", help="length of the day, minutes")
+    p.add_argument("--minutes", type=real(0, 1440, "minutes"), default=390.0, metavar="M",
+                   help="length of the day, (0, 1440] minutes")
     p.add_argument("--date", default="2024-03-15", metavar="YYYY-MM-DD", help="trading date")
     p.add_argument("--symbol", default="SYNT", help="symbol column value")
     p.add_argument("--out", default=None, metavar="FILE.csv",
@@ -29,16 +33,21 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..synth import generate_market, write_databento_mbp1_csv
+    from ..synth.model import check_options
 
     if not 1 <= args.venues <= 8:
-        raise ConfigError(f"--venues must be between 1 and 8, got {args.venues}")
-    if args.seed < 0:
-        raise ConfigError(f"--seed must be >= 0, got {args.seed}")
-    if not 0 < args.minutes <= 1440:
-        raise ConfigError(f"--minutes must be in (0, 1440], got {args.minutes:g}")
+        raise ConfigError(f"--venues must be between 1 and 8 (publisher ids 2, 9, 5, 8, 6, 7, 3, 4), got {args.venues}")
     out = args.out or f"data/synth-seed{args.seed}-{args.venues}v.csv"
     if not str(out).lower().endswith(".csv"):
         raise ConfigError(f"--out must name a .csv file, got {out!r}")
+    if not args.symbol or len(args.symbol) > 32 or any(c in args.symbol for c in ',"\'\n\r'):
+        raise ConfigError(f"--symbol must be 1-32 characters without commas, quotes or line breaks, "
+                          f"got {args.symbol!r}")
+    try:
+        check_options(args.venues, args.minutes, args.start, args.date)
+    except ConfigError as e:
+        raise ConfigError(f"{e}; see --start HH:MM and --date YYYY-MM-DD") from None
+    check_output_file(out, "--out")
     t0 = time.perf_counter()
     md = generate_market(venues=args.venues, seed=args.seed, start=args.start, minutes=args.minutes,
                          date=args.date, symbol=args.symbol)

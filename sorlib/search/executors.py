@@ -20,7 +20,10 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -152,8 +155,14 @@ class DataSpec:
             mds = [default_market(**dict(self.synth))]
         else:
             from ..data import load
+            from ..errors import DataError, SorlibError
 
-            mds = [load(p, format=self.fmt) for p in self.paths]
+            mds = []
+            for i, p in enumerate(self.paths, 1):
+                try:
+                    mds.append(load(p, format=self.fmt))
+                except SorlibError as e:  # name the day: the message travels back from a worker
+                    raise DataError(f"DATA day {i} of {len(self.paths)}: {e}") from None
         if self.regular_hours:
             mds = [md.regular_hours() for md in mds]
         return tuple(Book.from_market(md, table) for md in mds)
@@ -177,12 +186,60 @@ def worker_books(spec: DataSpec) -> tuple:
     return books
 
 
-def _init_worker(spec: DataSpec) -> None:
-    """Process-pool initializer: load the data once and warm the numba kernels."""
-    from ..allocation import warmup
+def _init_worker(spec: DataSpec, parent_pid: int | None = None) -> None:
+    """Process-pool initializer: die with the parent, leave Ctrl-C to it, load the data once, warm numba.
 
-    worker_books(spec)
+    A data error is not raised here (that would only show as ``BrokenProcessPool``): the first task
+    loads again and raises it, and the error travels back to the caller as itself.
+    """
+    from ..allocation import warmup
+    from ..errors import SorlibError
+
+    if parent_pid is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and shuts the pool down
+        die_with_parent(parent_pid)
+    try:
+        worker_books(spec)
+    except SorlibError:
+        pass
     warmup()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")  # a zombie is dead
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return not os.path.isdir("/proc")  # no /proc entry but /proc exists: gone
+
+
+def die_with_parent(parent_pid: int, poll_seconds: float = 0.5) -> None:
+    """Make this worker process exit when ``parent_pid`` (the process that owns the pool) dies, even by
+    SIGKILL: Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` when that process is our direct parent, and a
+    daemon thread that polls it (the forkserver start method puts a server process in between)."""
+    if os.getppid() == parent_pid and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watchdog still runs
+            pass
+        if os.getppid() != parent_pid:  # died between fork and prctl
+            os._exit(1)
+
+    def watch() -> None:
+        while _pid_alive(parent_pid):
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sorlib-parent-watch", daemon=True).start()
 
 
 def worker_info() -> dict:
@@ -256,7 +313,7 @@ class ProcessExecutor(Executor):
         self.close()
         self._digest = data.digest
         self._pool = ProcessPoolExecutor(self.workers, mp_context=_mp_context(self.start_method),
-                                         initializer=_init_worker, initargs=(data,))
+                                         initializer=_init_worker, initargs=(data, os.getpid()))
 
     def imap(self, fn: Callable, args: list[tuple]) -> Iterator[tuple[int, Any]]:
         assert self._pool is not None, "call start() first"
@@ -276,6 +333,12 @@ class ProcessExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None and self._pool is not None:  # interrupted or failed: stop the workers now
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                proc.terminate()
+        self.close()
 
 
 def _call(fn: Callable):

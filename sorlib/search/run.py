@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .._io import atomic_write_bytes, atomic_write_json, dir_lock, output_error
 from ..backtest import PARAMS, BacktestConfig, baselines, router_for
 from ..errors import ConfigError
 from .adaptive import AdaptiveResult, run_adaptive
@@ -150,6 +150,59 @@ def _cfg_dict(cfg: BacktestConfig) -> dict:
     return d
 
 
+class _Progress:
+    """Task progress: a tqdm bar on stderr (``show=True``, removed when done so an error line stands
+    alone), or ``show="lines"``: a plain line on stdout at the start and at most every 30 s (logs, pipes)."""
+
+    def __init__(self, show: bool | str, total: int, initial: int, stats: dict) -> None:
+        self.total, self.done, self.bar, self.lines = total, initial, None, show == "lines"
+        self.t0 = self.last = time.monotonic()
+        if show is True:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, desc="search", unit="task", leave=False)
+        elif self.lines:
+            print(f"search: {total - initial} task(s) to run ({initial} reused) on {stats['scheduler']} "
+                  f"({stats['workers']} worker(s))", flush=True)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.lines and time.monotonic() - self.last >= 30.0:
+            self.last = time.monotonic()
+            print(f"search: {self.done}/{self.total} tasks, {self.last - self.t0:.0f} s", flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _data_venues(spec: DataSpec, day: int) -> list[int]:
+    """Worker side: the venue keys present in one day's data."""
+    return [int(v) for v in worker_books(spec)[day].venues]
+
+
+def _venue_warnings(ex: Executor, ensure_started, spec: DataSpec, n_days: int, venues: str | None) -> list[str]:
+    """A warning for venues that the ``--venues`` file lists but no day of the data contains."""
+    if venues is None or n_days == 0:
+        return []
+    from ..venues import VenueTable
+
+    listed = VenueTable.load(venues).user_keys
+    if not listed:
+        return []
+    ensure_started()
+    seen: set[int] = set()
+    for _, keys in ex.imap(_data_venues, [(spec.ref(), d) for d in range(n_days)]):
+        seen.update(keys)
+    absent = [k for k in listed if k not in seen]
+    if not absent:
+        return []
+    return [f"{venues} lists venue(s) {', '.join(map(str, absent))} absent from the data "
+            f"(present: {', '.join(map(str, sorted(seen)))}); their terms are not used"]
+
+
 # ---------------------------------------------------------------------------------------------- inputs
 def data_spec(data: Any = None, fmt: str = "auto", regular_hours: bool = False, seed: int = 0,
               venues: str | None = None) -> DataSpec:
@@ -210,10 +263,12 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     store_dir = Path(store) if store is not None else (Path(out) / "store" if out is not None else None)
     st = ResultStore(store_dir) if store_dir is not None else None
     show = sys.stderr.isatty() if progress is None else progress
+    stats_warnings: list[str] = []
 
     ex = make_executor(scheduler, workers)
     stats: dict[str, Any] = {"scheduler": ex.name, "workers": ex.workers, "points": len(points),
-                             "distinct_routers": len(group_of), "executed": 0, "reused": 0}
+                             "distinct_routers": len(group_of), "executed": 0, "reused": 0,
+                             "warnings": stats_warnings}
     parts: dict[str, dict[str, list]] = {}
     started = False
 
@@ -228,6 +283,7 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
         n_days = int(spec.days or 0)
         ref = spec.ref()
         plans = _plans(ex, ensure_started, st, spec, n_days, cfgd)
+        stats_warnings += _venue_warnings(ex, ensure_started, spec, n_days, venues)
         _check_validation(plans, folds, window, fold_by, adaptive)
         tasks: list[tuple[str, dict, tuple]] = []  # (key, description, args)
         layout: dict[tuple[str, int], list[str]] = {}  # (strategy id, day) -> chunk keys in order
@@ -258,11 +314,7 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
         if todo:
             ensure_started()
         limit = len(todo) if max_tasks is None else min(max_tasks, len(todo))
-        bar = None
-        if show and todo:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=stats["reused"] + len(todo), initial=stats["reused"], desc="search", unit="task")
+        bar = _Progress(show, stats["reused"] + len(todo), stats["reused"], stats) if todo else None
         run = ex.imap(run_task, [a for _, _, a in todo[:limit]]) if limit else iter(())
         try:
             for i, rows in run:
@@ -397,11 +449,32 @@ def _summarise(table: pd.DataFrame, base_cols: dict, group_cols: dict, points: l
 
 
 def write_outputs(res: SearchResult, out: str | Path) -> dict[str, Path]:
-    """``results.parquet`` (the per-order table), ``grid.csv`` and ``summary.json`` in ``out``, atomically."""
+    """``results.parquet`` (the per-order table), ``grid.csv`` and ``summary.json`` in ``out``.
+
+    Each file is written atomically, and the three as one set: under an exclusive lock on ``out``
+    (:func:`~sorlib._io.dir_lock`; a concurrent search waits for it) the old ``summary.json`` is removed
+    first and the new one written last, carrying a ``run_id`` and the SHA-256 of the other two files. So
+    two searches writing one folder never leave files of different runs side by side, and a run killed
+    mid-write (or a full disk) leaves no ``summary.json``: the folder does not look complete.
+    """
+    import hashlib
+    import uuid
+
     out = Path(out)
     buf = io.BytesIO()
     res.table.to_parquet(buf, index=False)
-    paths = {"results": atomic_write_bytes(out / "results.parquet", buf.getvalue()),
-             "grid": atomic_write_text(out / "grid.csv", res.grid.to_csv(index=False)),
-             "summary": atomic_write_json(out / "summary.json", res.summary)}
+    parquet, grid = buf.getvalue(), res.grid.to_csv(index=False).encode()
+    summary = dict(res.summary)
+    summary["run"] = {"id": uuid.uuid4().hex, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                      "sha256": {"results.parquet": hashlib.sha256(parquet).hexdigest(),
+                                 "grid.csv": hashlib.sha256(grid).hexdigest()}}
+    with dir_lock(out):
+        try:
+            (out / "summary.json").unlink(missing_ok=True)
+        except OSError as e:
+            raise output_error(out / "summary.json", e) from None
+        paths = {"results": atomic_write_bytes(out / "results.parquet", parquet),
+                 "grid": atomic_write_bytes(out / "grid.csv", grid),
+                 "summary": atomic_write_json(out / "summary.json", summary)}
+    res.summary["run"] = summary["run"]
     return paths

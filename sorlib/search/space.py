@@ -38,7 +38,8 @@ import numpy as np
 from ..backtest import GRIDS, PARAMS
 from ..errors import ConfigError
 
-__all__ = ["SearchSpace", "expand_range", "grid_space", "load_space", "random_space", "resolve_space"]
+__all__ = ["SearchSpace", "backtest_grid", "expand_range", "grid_space", "load_space", "random_space",
+           "resolve_space"]
 
 
 @dataclass(frozen=True)
@@ -240,3 +241,30 @@ def resolve_space(spec: str | dict | SearchSpace | Path = "penalty", random: int
     else:
         raise ConfigError(f"a search space is a grid name {sorted(GRIDS)}, a file or a table, got {spec!r}")
     return random_within(space, random, seed) if random is not None else space
+
+
+def backtest_grid(spec: str | Path) -> str | dict[str, list[float]]:
+    """``--grid`` of ``sorlib backtest``, read by the same parser as ``sorlib search``'s spaces.
+
+    A grid name is returned as is; a TOML/JSON file becomes ``{param: [values]}`` (lists, ``{log = …}``
+    and ``{linspace = …}`` expanded; unknown keys and bad values are errors naming them), which is the
+    product grid :func:`sorlib.backtest.grid_points` takes. ``[random]`` draws are not a product grid:
+    they are for ``sorlib search``.
+    """
+    if isinstance(spec, str) and spec in GRIDS:
+        return spec
+    p = Path(spec)
+    if not p.is_file():
+        raise ConfigError(f"--grid {str(spec)!r}: not {' or '.join(repr(g) for g in sorted(GRIDS))} "
+                          "or an existing TOML/JSON file")
+    doc = _read_doc(p)
+    where = str(p)
+    if "random" in doc:
+        space_from_doc(doc, where)  # its own errors first
+        raise ConfigError(f"{where}: a [random] space is for 'sorlib search'; 'sorlib backtest --grid' takes "
+                          "lists, {log = [lo, hi, n]} or {linspace = [lo, hi, n]} per parameter")
+    if "grid" in doc:
+        _check_keys(doc, {"grid"}, where)
+        doc = doc["grid"]
+    grid_space(doc, where)  # validates keys, ranges and values
+    return {p_: list(dict.fromkeys(expand_range(doc[p_], p_, where))) for p_ in PARAMS}
