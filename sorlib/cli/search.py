@@ -55,10 +55,12 @@ def check_args(args) -> None:
     if args.workers is not None and (args.scheduler == "serial" or _is_dask_address(args.scheduler)):
         raise ConfigError(f"--workers applies only to --scheduler processes or local-dask (a {args.scheduler!r} "
                           "scheduler has its own workers); drop --workers")
-    for opt in ("symbol", "date"):  # the workers load whole files: not wired through DataSpec yet
-        if getattr(args, opt, None) is not None:
-            raise ConfigError(f"--{opt} is not supported by 'sorlib search' yet (each DATA file must hold one "
-                              f"instrument and one day); split the file or use 'sorlib backtest --{opt}'")
+    if args.date is not None:  # a search reads one day per file
+        raise ConfigError("--date does not apply to 'sorlib search': each DATA file is one day; pass the files "
+                          "of the days to search (or use 'sorlib backtest --date')")
+    if args.symbol is not None and not args.data:
+        raise ConfigError("--symbol selects an instrument of DATA files; give DATA paths (the synthetic day has "
+                          "one instrument)")
     if args.fold_by == "day" and len(args.data or []) < 2:
         raise ConfigError("--fold-by day needs at least 2 DATA files (one day each); use --fold-by order")
 
@@ -86,7 +88,7 @@ def run(args) -> int:
                      fold_by=args.fold_by or "order", adaptive=args.adaptive or False, scheduler=args.scheduler,
                      workers=args.workers, out=args.out, store=args.store, chunk_orders=args.chunk,
                      progress=progress, seed=args.seed, fmt=args.format, regular_hours=args.regular_hours,
-                     venues=args.venues)
+                     venues=args.venues, symbol=args.symbol)
     s, st = res.summary, res.stats
     line = (f"search {s['space']['name']}: {st['points']} points ({st['distinct_routers']} distinct routers) x "
             f"{st['parent_orders']} orders on {st['days']} day(s); best {_fmt(s['best_parameters'])} "

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ class DataSpec:
     regular_hours: bool = False
     synth: tuple[tuple[str, Any], ...] = ()
     venues_file: str | None = None
+    symbol: str | None = None
     digest: str = ""
     books: tuple | None = field(default=None, repr=False, compare=False)
 
@@ -95,15 +96,18 @@ class DataSpec:
 
     @classmethod
     def files(cls, paths: Iterable[str | Path], fmt: str = "auto", regular_hours: bool = False,
-              venues_file: str | None = None) -> DataSpec:
-        """Market data files, one day each (read with :func:`sorlib.data.load`); same paths on every worker."""
+              venues_file: str | None = None, symbol: str | None = None) -> DataSpec:
+        """Market data files, one day each (read with :func:`sorlib.data.load`, keeping instrument ``symbol``
+        when given); same paths on every worker."""
         ps = tuple(str(p) for p in paths)
         if not ps:
             raise ConfigError("no data files given; pass one or more DATA paths, or none for the synthetic day")
-        digest = _digest({"files": [_file_identity(p) for p in ps], "fmt": fmt, "rth": regular_hours,
-                          "venues": _venues_text(venues_file)})
+        ident = {"files": [_file_identity(p) for p in ps], "fmt": fmt, "rth": regular_hours,
+                 "venues": _venues_text(venues_file)}
+        if symbol is not None:  # absent from the key otherwise, so existing stores stay valid
+            ident["symbol"] = str(symbol)
         return cls("files", paths=ps, fmt=fmt, regular_hours=regular_hours, venues_file=venues_file,
-                   digest=digest)
+                   symbol=symbol, digest=_digest(ident))
 
     @classmethod
     def memory(cls, data: Iterable, venues_file: str | None = None) -> DataSpec:
@@ -128,8 +132,7 @@ class DataSpec:
 
     def ref(self) -> DataSpec:
         """This spec without in-memory arrays: what travels with each task."""
-        return DataSpec(self.kind, self.paths, self.fmt, self.regular_hours, self.synth, self.venues_file,
-                        self.digest)
+        return replace(self, books=None)
 
     def describe(self) -> dict:
         if self.kind == "files":
@@ -160,7 +163,7 @@ class DataSpec:
             mds = []
             for i, p in enumerate(self.paths, 1):
                 try:
-                    mds.append(load(p, format=self.fmt))
+                    mds.append(load(p, format=self.fmt, symbol=self.symbol))
                 except SorlibError as e:  # name the day: the message travels back from a worker
                     raise DataError(f"DATA day {i} of {len(self.paths)}: {e}") from None
         if self.regular_hours:

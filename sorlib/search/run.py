@@ -205,7 +205,7 @@ def _venue_warnings(ex: Executor, ensure_started, spec: DataSpec, n_days: int, v
 
 # ---------------------------------------------------------------------------------------------- inputs
 def data_spec(data: Any = None, fmt: str = "auto", regular_hours: bool = False, seed: int = 0,
-              venues: str | None = None) -> DataSpec:
+              venues: str | None = None, symbol: str | None = None) -> DataSpec:
     """A :class:`DataSpec` from: None (the synthetic day of ``seed``), a path or list of paths (one day
     each), ``MarketData``/``Book`` objects (in memory), or a spec."""
     if isinstance(data, DataSpec):
@@ -214,7 +214,9 @@ def data_spec(data: Any = None, fmt: str = "auto", regular_hours: bool = False, 
     if not items:
         return DataSpec.synthetic(seed=seed, venues_file=venues, regular_hours=regular_hours)
     if all(isinstance(x, str | Path) for x in items):
-        return DataSpec.files(items, fmt, regular_hours, venues)
+        return DataSpec.files(items, fmt, regular_hours, venues, symbol)
+    if symbol is not None:
+        raise ConfigError("symbol selects an instrument of DATA files; in-memory data are already one instrument")
     if any(isinstance(x, str | Path) for x in items):
         raise ConfigError("mix of file paths and in-memory data; pass one kind")
     return DataSpec.memory(items, venues)
@@ -227,7 +229,8 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
                scheduler: str | Executor = "processes", workers: int | None = None,
                out: str | Path | None = None, store: str | Path | None = None, chunk_orders: int = 8,
                progress: bool | None = None, max_tasks: int | None = None, seed: int = 0,
-               fmt: str = "auto", regular_hours: bool = False, venues: str | None = None) -> SearchResult:
+               fmt: str = "auto", regular_hours: bool = False, venues: str | None = None,
+               symbol: str | None = None) -> SearchResult:
     """Search router parameters (see module docstring).
 
     Args:
@@ -248,7 +251,7 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     if isinstance(chunk_orders, bool) or not isinstance(chunk_orders, int) or chunk_orders < 1:
         raise ConfigError(f"chunk size must be >= 1 parent order, got {chunk_orders!r}")
     space = resolve_space(cfg.grid if grid is None else grid, random, seed)
-    spec = data_spec(data, fmt, regular_hours, seed, venues)
+    spec = data_spec(data, fmt, regular_hours, seed, venues, symbol)
     cfgd = _cfg_dict(cfg)
     points = space.dicts()
     try:

@@ -413,3 +413,11 @@ OTHERS = [
 ]
 
 CASES: list[Case] = INSPECT + OTHERS
+
+CASES += [
+    Case("search-two-symbols-pick-one", _two_symbols("search", ("--symbol", "AAPL", "--scheduler", "serial",
+                                                                "--out", "out", "--every", "1")), "ok"),
+    Case("search-date-does-not-apply", _two_dates("search", ("--date", "2024-08-01", "--scheduler", "serial",
+                                                            "--out", "out")), "error", r"--date does not apply"),
+    Case("backtest-two-symbols-pick-one", _two_symbols("backtest", ("--symbol", "AAPL", "--out", "r.json")), "ok"),
+]
