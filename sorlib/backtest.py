@@ -11,12 +11,15 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from .allocation import EmptySplitPolicy
 from .data.market import NS_PER_SECOND, MarketData
 from .engine.book import Book
 from .engine.replay import Execution, replay
 from .errors import ConfigError
 from .metrics import order_table, savings_bps, summary
 from .strategies import TWAP, VWAP, BestAsk, ContKukanov, ParentOrder, Router, Strategy
+from .strategies.base import check_choice
+from .strategies.vwap import VWAP_WEIGHTS
 from .venues import VenueTable
 
 #: DESIGN §8. Values in $/share.
@@ -46,9 +49,15 @@ def grid_points(grid: str | dict) -> list[dict[str, float]]:
     return [dict(zip(PARAMS, combo, strict=True)) for combo in itertools.product(*(grid[p] for p in PARAMS))]
 
 
+MODES = ("spec", "uncapped", "ck")
+
+
 @dataclass
 class BacktestConfig:
-    """Settings of one backtest. Sizes in shares, times in minutes (from data start when relative)."""
+    """Settings of one backtest. Sizes in shares, times in minutes (from data start when relative).
+
+    ``max_gap_seconds``: a stretch longer than this without any quote record from any venue is a data gap
+    (a halt, the night); a parent order whose window overlaps one is not placed (reported)."""
 
     order_size: int = 5000
     mode: str = "spec"
@@ -62,39 +71,89 @@ class BacktestConfig:
     rest_seconds: float = 30.0
     ck_horizon_seconds: float = 30.0
     seed: int = 0
+    max_gap_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
         if not (isinstance(self.order_size, int | np.integer) and self.order_size > 0):
             raise ConfigError(f"order size must be a whole number of shares > 0, got {self.order_size}")
-        if self.mode not in ("spec", "uncapped", "ck"):
-            raise ConfigError(f"mode must be 'spec', 'uncapped' or 'ck', got {self.mode!r}")
+        check_choice("mode", self.mode, MODES)
+        check_choice("empty policy", self.empty_policy, [p.value for p in EmptySplitPolicy])
+        check_choice("VWAP weights", self.vwap_weights, VWAP_WEIGHTS)
         if self.every_minutes is not None and not self.every_minutes > 0:
             raise ConfigError(f"--every must be > 0 minutes, got {self.every_minutes}")
         if not self.horizon_minutes > 0:
             raise ConfigError(f"horizon must be > 0 minutes, got {self.horizon_minutes}")
+        if not (isinstance(self.max_gap_seconds, int | float) and self.max_gap_seconds > 0):
+            raise ConfigError(f"max_gap_seconds must be > 0 seconds, got {self.max_gap_seconds}")
 
 
-def parent_orders(book: Book, size: int, every_minutes: float | None = None, horizon_minutes: float = 10.0,
-                  arrivals_ns: list[int] | None = None) -> list[ParentOrder]:
-    """Parent orders over the book's time span.
+@dataclass(frozen=True)
+class UnplacedOrder:
+    """A scheduled parent order that was not placed: its arrival (ns) and why."""
 
-    By default one order arriving at the first snapshot at which every venue has quoted; with
-    ``every_minutes`` one order every N minutes from then on whose window fits in the data; or explicit
+    arrival_ns: int
+    reason: str
+
+    def to_dict(self) -> dict:
+        """``{"arrival": ISO-8601 UTC, "reason": text}`` (the results JSON's ``unplaced_orders`` entries)."""
+        return {"arrival": pd.Timestamp(int(self.arrival_ns), unit="ns", tz="UTC").isoformat(), "reason": self.reason}
+
+
+def _hms(t_ns: int) -> str:
+    return pd.Timestamp(int(t_ns), unit="ns", tz="UTC").strftime("%H:%M:%S")
+
+
+def order_schedule(book: Book, size: int, every_minutes: float | None = None, horizon_minutes: float = 10.0,
+                   arrivals_ns: list[int] | None = None, max_gap_seconds: float = 60.0,
+                   ) -> tuple[list[ParentOrder], list[UnplacedOrder]]:
+    """Parent orders over the book's time span, and those that cannot be placed.
+
+    The schedule starts at the first two-sided NBBO (the first snapshot at which some venue bids and some
+    venue offers; venues that quote later join when they quote): one order there by default; with
+    ``every_minutes`` one every N minutes from then on whose window fits in the data; or explicit
     ``arrivals_ns``. Each order must be done within ``horizon_minutes`` (capped at the data's end).
+    An order is not placed — returned in the second list with the reason — when the NBBO is not two-sided at
+    its arrival (``"no two-sided NBBO at arrival"``) or its window [arrival, deadline) overlaps a data gap,
+    a stretch of more than ``max_gap_seconds`` without any quote record (``"data gap HH:MM:SS–HH:MM:SS"``,
+    UTC, the last record before and the first after). Placed orders are numbered 0, 1, … in time order.
     """
     if book.times.shape[0] == 0:
         raise ConfigError("the data has no quotes to route against")
-    t0 = int(book.times[book.first_full_index])
     t_end = int(book.times[-1]) + 1
     horizon = int(round(horizon_minutes * 60 * NS_PER_SECOND))
     if arrivals_ns is None:
+        if book.first_two_sided_index < 0:
+            raise ConfigError("the data never shows a two-sided NBBO (some venue bidding and some venue "
+                              "offering at once): there is nothing to route against")
+        t0 = int(book.times[book.first_two_sided_index])
         if every_minutes is None:
             arrivals_ns = [t0]
         else:
             every = int(round(every_minutes * 60 * NS_PER_SECOND))
             arrivals_ns = list(range(t0, t_end - horizon + 1, every)) or [t0]
-    return [ParentOrder(i, int(a), min(int(a) + horizon, t_end), int(size)) for i, a in enumerate(arrivals_ns)]
+    gap_start, gap_end = book.gaps(int(round(max_gap_seconds * NS_PER_SECOND)))
+    placed: list[ParentOrder] = []
+    unplaced: list[UnplacedOrder] = []
+    for a in (int(x) for x in arrivals_ns):
+        deadline = min(a + horizon, t_end)
+        j = book.index_at(a)
+        if j < 0 or not book.two_sided[j]:
+            unplaced.append(UnplacedOrder(a, "no two-sided NBBO at arrival"))
+            continue
+        hit = np.flatnonzero((gap_start < deadline) & (gap_end > a))
+        if hit.size:
+            g = int(hit[0])
+            unplaced.append(UnplacedOrder(a, f"data gap {_hms(gap_start[g])}–{_hms(gap_end[g])}"))
+            continue
+        placed.append(ParentOrder(len(placed), a, deadline, int(size)))
+    return placed, unplaced
+
+
+def parent_orders(book: Book, size: int, every_minutes: float | None = None, horizon_minutes: float = 10.0,
+                  arrivals_ns: list[int] | None = None, max_gap_seconds: float = 60.0) -> list[ParentOrder]:
+    """The placed parent orders of :func:`order_schedule` (those that cannot be placed are left out)."""
+    return order_schedule(book, size, every_minutes, horizon_minutes, arrivals_ns, max_gap_seconds)[0]
 
 
 def baselines(cfg: BacktestConfig) -> dict[str, Strategy]:
@@ -122,30 +181,46 @@ class BacktestResult:
 
 def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
                  venue_table: VenueTable | None = None, progress: bool = False) -> BacktestResult:
-    """Run the router over the grid and the baselines on the same parent orders; see :mod:`sorlib.metrics`."""
+    """Run the router over the grid and the baselines on the same parent orders; see :mod:`sorlib.metrics`.
+
+    ``progress``: one tqdm bar over (grid points + baselines) × parent orders. Besides the task's keys the
+    results hold ``unplaced_orders`` (``[{"arrival": ISO UTC, "reason": ...}]``, see :func:`order_schedule`),
+    ``cleanup_beyond_book_shares`` and ``unfilled_shares`` (strategy → shares; ``router`` = the best grid
+    point)."""
     cfg = cfg or BacktestConfig()
     cfg.validate()
     book = data if isinstance(data, Book) else Book.from_market(data, venue_table)
-    orders = parent_orders(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes)
+    orders, unplaced = order_schedule(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes,
+                                      max_gap_seconds=cfg.max_gap_seconds)
+    if not orders:
+        reasons = sorted({u.reason for u in unplaced})
+        raise ConfigError(f"no parent order could be placed ({len(unplaced)} scheduled): " + "; ".join(reasons[:3]))
     points = grid_points(cfg.grid)
-    rows, executions = [], []
-    it = points
+    base = baselines(cfg)
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(points, desc="grid", unit="combo")
-    for p in it:
-        ex = replay(book, router_for(cfg, p), orders)
-        executions.append(ex)
-        s = summary(ex)
-        rows.append({**p, **{k: v for k, v in s.items() if k != "venue_shares"}})
+        bar = tqdm(total=(len(points) + len(base)) * len(orders), desc="backtest", unit="order")
+    tick = bar.update if bar is not None else None
+    rows, executions = [], []
+    try:
+        for p in points:
+            ex = replay(book, router_for(cfg, p), orders, progress=tick)
+            executions.append(ex)
+            s = summary(ex)
+            rows.append({**p, **{k: v for k, v in s.items() if k != "venue_shares"}})
+        base_ex = {name: replay(book, strat, orders, progress=tick) for name, strat in base.items()}
+    finally:
+        if bar is not None:
+            bar.close()
     grid = pd.DataFrame(rows)
     best_i = int(np.argmin(grid["total_cash"].to_numpy()))  # first of ties in grid order
     best_cash = grid["total_cash"].iloc[best_i]
     ties = int(np.isclose(grid["total_cash"].to_numpy(), best_cash, rtol=0, atol=1e-6).sum())
     router_ex = executions[best_i]
-    base_ex = {name: replay(book, strat, orders) for name, strat in baselines(cfg).items()}
     opt = summary(router_ex)
+    every_ex = {"router": router_ex, **base_ex}
     results = {
         "best_parameters": {k: float(grid[k].iloc[best_i]) for k in PARAMS},
         "optimized": opt,
@@ -154,6 +229,9 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         "savings_intervals": {},
         "grid_ties": ties,
         "parent_orders": len(orders),
+        "unplaced_orders": [u.to_dict() for u in unplaced],
+        "cleanup_beyond_book_shares": {n: int(np.sum(e.beyond_book)) for n, e in every_ex.items()},
+        "unfilled_shares": {n: int(np.sum(e.unfilled)) for n, e in every_ex.items()},
         "config": {k: v for k, v in asdict(cfg).items() if k != "extra"},
         "grid": grid.to_dict(orient="records"),
     }

@@ -41,10 +41,14 @@ def test_displayed_liquidity_is_not_taken_twice():
     assert ex.fills.qty[ex.fills.kind == KIND_CLEANUP].sum() == 700
 
 
-def test_quote_update_restores_liquidity():
-    md = make_md([(0, 1, 9.99, 100, 10.00, 300), (5, 1, 9.99, 100, 10.00, 300), (6, 2, 9.9, 1, 10.5, 0)])
+def test_identical_resend_does_not_restore_liquidity_but_new_size_does():
+    """Venue 1 shows 300 @ 10.00 at t=0 (Best Ask takes all 300), re-sends the same quote at t=5 (nothing
+    comes back), then shows 500 @ 10.00 at t=7: 500 − 300 taken = 200 more. Venue 2 offers nothing.
+    Non-clean-up shares: 300 + 200 = 500."""
+    md = make_md([(0, 1, 9.99, 100, 10.00, 300), (5, 1, 9.99, 100, 10.00, 300), (6, 2, 9.9, 1, 10.5, 0),
+                  (7, 1, 9.99, 100, 10.00, 500)])
     ex = replay(Book.from_market(md), BestAsk(), [ParentOrder(0, 0, 60 * S, 600)])
-    assert ex.fills.qty[ex.fills.kind != KIND_CLEANUP].sum() == 600
+    assert ex.fills.qty[ex.fills.kind != KIND_CLEANUP].sum() == 500
 
 
 def test_cleanup_beyond_visible_depth_priced_one_tick_worse():
@@ -102,8 +106,14 @@ def test_invariants_filled_plus_remaining_equals_ordered(rows, size, which):
     ex = replay(book, strat, orders)
     f = ex.fills
     t = order_table(ex)
-    # every parent order ends at exactly its size (clean-up included) — never over, never under
-    assert (t["shares"] == t["size"]).all()
+    # every parent order ends at exactly its size (clean-up included) — never over, never under — unless no
+    # ask was visible at any snapshot before its deadline: then the rest is counted unfilled, never priced
+    assert (t["shares"] + ex.unfilled == t["size"]).all()
+    for o, u in zip(orders, ex.unfilled, strict=True):
+        j_last = int(np.searchsorted(book.times, o.deadline_ns, side="left")) - 1
+        assert (u > 0) == (j_last < 0 or book.last_ask_index[j_last] < 0)
+    assert np.isfinite(f.price).all()
+    assert (f.ts <= np.array([orders[i].deadline_ns for i in f.order_id])).all()
     assert (f.qty > 0).all()
     # cash = Σ price × qty + fees
     assert np.isclose(summary(ex)["total_cash"], float((f.price * f.qty).sum() + (f.fee * f.qty).sum()))
@@ -153,3 +163,88 @@ def test_unknown_trade_sides_inferred_by_quote_rule():
                          (5, 1, 10.01, 7, -1)])
     book = Book.from_market(md)
     assert book.trades_side.tolist() == [-1, 1, 0, -1, -1]  # known sides are kept as given
+
+
+class _Idle(BestAsk):
+    """Buys nothing: everything goes to the clean-up."""
+
+    name = "idle"
+
+    def decide(self, view):
+        from sorlib.strategies import Decision
+
+        return Decision.nothing(len(view.venues))
+
+
+def test_cleanup_without_visible_ask_uses_the_last_one_before_the_deadline():
+    """Venue 1 offers 10.00 × 100 at t=0, shows no ask from t=5, offers at 11.00 only at t=20, after the
+    deadline (t=10). The clean-up of 500 shares sees no ask at t=5 and prices all 500 beyond the book at the
+    last ask visible before the deadline: 10.00 + 0.01 = 10.01 (not the later 11.00)."""
+    md = make_md([(0, 1, 9.99, 100, 10.00, 100), (5, 1, 9.99, 100, np.nan, 0), (20, 1, 9.99, 100, 11.00, 100)])
+    ex = replay(Book.from_market(md), _Idle(), [ParentOrder(0, 0, 10 * S, 500)])
+    f = ex.fills
+    assert f.qty.tolist() == [500] and np.allclose(f.price, 10.01) and f.ts.tolist() == [10 * S]
+    assert ex.beyond_book.tolist() == [500] and ex.unfilled.tolist() == [0]
+
+
+def test_cleanup_without_any_ask_before_the_deadline_reports_unfilled_shares():
+    """Venue 1 only bids until t=20 (after the deadline t=10): no price is known, so nothing is bought and
+    the 500 shares are counted unfilled (no NaN price is ever recorded)."""
+    md = make_md([(0, 1, 9.99, 100, np.nan, 0), (20, 1, 9.99, 100, 11.00, 100)])
+    ex = replay(Book.from_market(md), _Idle(), [ParentOrder(0, 0, 10 * S, 500)])
+    assert len(ex.fills) == 0
+    assert ex.unfilled.tolist() == [500] and ex.beyond_book.tolist() == [0]
+
+
+def test_an_order_arriving_before_the_data_sees_no_future_quote():
+    """An order arriving at t=0 when the first quote is stamped t=5: ``begin`` gets empty ladders (the quote
+    at t=5 is not known yet), the arrival mid is unknown, and the first decision is at t=5."""
+    md = make_md([(5, 1, 9.99, 100, 10.00, 300)])
+    seen = []
+
+    class Probe(BestAsk):
+        def begin(self, view):
+            seen.append(("begin", view.t_ns, bool(np.isfinite(view.ask_px).any())))
+
+        def decide(self, view):
+            seen.append(("decide", view.t_ns, bool(np.isfinite(view.ask_px).any())))
+            return super().decide(view)
+
+    ex = replay(Book.from_market(md), Probe(), [ParentOrder(0, 0, 10 * S, 100)])
+    assert seen == [("begin", 0, False), ("decide", 5 * S, True)]
+    assert np.isnan(ex.arrival_mid[0])
+
+
+def test_settings_outside_their_choices_are_config_errors():
+    from sorlib.errors import ConfigError
+    from sorlib.fills import QueueFill
+
+    with pytest.raises(ConfigError, match="'conservative', 'probabilistic'"):
+        QueueFill(model="optimistic")
+    with pytest.raises(ConfigError, match="power"):
+        QueueFill(power=0)
+    with pytest.raises(ConfigError, match="'wait', 'take_displayed', 'best_ask_fallback'"):
+        Router(empty_policy="skip")
+    with pytest.raises(ConfigError, match="'expected_fill', 'task'"):
+        Router(uncapped_value="exact")
+    with pytest.raises(ConfigError, match="'spec', 'uncapped'"):
+        Router(mode="ck")
+    with pytest.raises(ConfigError, match="'traded', 'displayed'"):
+        VWAP(weights="volume")
+    assert Router(empty_policy="wait").params()["empty_policy"] == "wait"
+
+
+def test_view_shows_own_fills_and_past_quotes():
+    """Venue 1 offers 10.00 × 100 at t=0 and 10.01 × 100 at t=2; a strategy buying 100 at each decision sees,
+    at t=2, its own fill of t=0 (100 @ 10.00) and the two snapshots t=0 and t=2 (asks 10.00, 10.01)."""
+    md = make_md([(0, 1, 9.99, 100, 10.00, 100), (2, 1, 9.99, 100, 10.01, 100)])
+    seen = []
+
+    class Buy100(BestAsk):
+        def decide(self, view):
+            f, q = view.own_fills(), view.past.quotes()
+            seen.append((view.t_ns, f.qty.tolist(), f.price.tolist(), q.times.tolist(), q.ask_px[:, 0, 0].tolist()))
+            return super().decide(view)
+
+    replay(Book.from_market(md), Buy100(), [ParentOrder(0, 0, 10 * S, 200)])
+    assert seen == [(0, [], [], [0], [10.00]), (2 * S, [100], [10.00], [0, 2 * S], [10.00, 10.01])]

@@ -13,7 +13,18 @@ import numpy as np
 
 from ..data.market import MarketData
 from ..data.snapshots import last_row_at, snapshot_index
+from ..errors import ConfigError
+from ..strategies.view import Tape
 from ..venues import VenueProfile, VenueTable
+
+
+def price_key(px) -> np.ndarray:
+    """Prices ($) as int64 keys on a 1e-8 $ grid, round(px · 1e8) (NaN → the int64 minimum, matching no price)."""
+    px = np.asarray(px, float)
+    out = np.full(px.shape, np.iinfo(np.int64).min, np.int64)
+    ok = np.isfinite(px)
+    out[ok] = np.round(px[ok] * 1e8).astype(np.int64)
+    return out
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,69 @@ class Book:
         """First snapshot at which every venue has quoted (0 when none has them all); computed once."""
         ready = self.row.min(axis=1) >= 0
         return int(np.argmax(ready)) if ready.any() else 0
+
+    def _touch_any(self, px: np.ndarray) -> np.ndarray:
+        """``(m,)``: some venue shows a finite level-0 price in ``px`` at each snapshot."""
+        if px.shape[0] == 0 or self.row.shape[1] == 0:
+            return np.zeros(self.times.shape[0], bool)
+        ok = self.row >= 0
+        return (ok & np.isfinite(px[np.maximum(self.row, 0), 0])).any(axis=1)
+
+    @cached_property
+    def two_sided(self) -> np.ndarray:
+        """``(m,)`` bool: the NBBO is two-sided at each snapshot (some venue bids and some venue offers)."""
+        return self._touch_any(self.bid_px) & self._touch_any(self.ask_px)
+
+    @cached_property
+    def first_two_sided_index(self) -> int:
+        """First snapshot with a two-sided NBBO (-1 when there is none)."""
+        ts = self.two_sided
+        return int(np.argmax(ts)) if ts.any() else -1
+
+    @cached_property
+    def last_ask_index(self) -> np.ndarray:
+        """``(m,)`` int64: for each snapshot j the last snapshot ``≤ j`` at which some venue shows an ask
+        (-1 when none has yet)."""
+        has = self._touch_any(self.ask_px)
+        idx = np.where(has, np.arange(has.shape[0]), -1)
+        return np.maximum.accumulate(idx) if idx.size else idx.astype(np.int64)
+
+    def gaps(self, max_gap_ns: int) -> tuple[np.ndarray, np.ndarray]:
+        """Data gaps: ``(start, end)`` ns arrays of the intervals between consecutive snapshots (quote records
+        of any venue) longer than ``max_gap_ns``; ``start`` is the last record before, ``end`` the first after."""
+        d = np.diff(self.times)
+        i = np.flatnonzero(d > max_gap_ns)
+        return self.times[i], self.times[i + 1]
+
+    @cached_property
+    def ask_key(self) -> np.ndarray:
+        """``(n, L)`` int64: the ask prices on a 1e-8 $ grid (the replay matches taken shares by price);
+        an empty level (NaN or size 0) gets the int64 minimum, which matches no price."""
+        return np.where(self.ask_sz > 0, price_key(self.ask_px), np.iinfo(np.int64).min)
+
+    @cached_property
+    def _flows(self) -> dict:
+        return {}
+
+    def bid_queue_flow(self, venue: int):
+        """``venue``'s best-bid queue depletion events (:func:`sorlib.ck.outflow.bid_queue_flow` on the
+        source data, defaults ``combine="max"``), built once per venue and kept."""
+        venue = int(venue)
+        if venue not in self._flows:
+            from ..ck.outflow import bid_queue_flow
+
+            if self.market is None:
+                raise ConfigError("queue outflows need a Book built with Book.from_market (the source data)")
+            self._flows[venue] = bid_queue_flow(self.market, venue)
+        return self._flows[venue]
+
+    @cached_property
+    def tape(self) -> Tape:
+        """The arrays of this book as the engine's :class:`~sorlib.strategies.view.Tape` (no copies)."""
+        return Tape(venues=self.venues, times=self.times, row=self.row, ask_px=self.ask_px, ask_sz=self.ask_sz,
+                    bid_px=self.bid_px, bid_sz=self.bid_sz, trades_ts=self.trades_ts,
+                    trades_venue=self.trades_venue, trades_px=self.trades_px, trades_sz=self.trades_sz,
+                    trades_side=self.trades_side, flow=self.bid_queue_flow if self.market is not None else None)
 
     def index_at(self, t_ns: int) -> int:
         """Index of the last snapshot at or before ``t_ns`` (-1 if none)."""

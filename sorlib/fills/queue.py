@@ -13,16 +13,30 @@ displayed size (the shares ahead of us are part of what is displayed).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
+
+from ..errors import ConfigError
+
+QueueModel = Literal["conservative", "probabilistic"]
+QUEUE_MODELS: tuple[str, ...] = get_args(QueueModel)
 
 
 @dataclass(frozen=True)
 class QueueFill:
-    """Queue model settings: ``model`` 'conservative' | 'probabilistic', ``power`` n of f(x) = x**n."""
+    """Queue model settings: ``model`` 'conservative' | 'probabilistic', ``power`` n of f(x) = x**n (> 0)."""
 
-    model: str = "conservative"
+    model: QueueModel = "conservative"
     power: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or self.model not in QUEUE_MODELS:
+            raise ConfigError(f"queue model must be one of {', '.join(repr(m) for m in QUEUE_MODELS)}; "
+                              f"got {self.model!r}")
+        if isinstance(self.power, bool) or not isinstance(self.power, int | float) or not (
+                np.isfinite(self.power) and self.power > 0):
+            raise ConfigError(f"queue model power must be a finite number > 0, got {self.power!r}")
 
 
 def queue_fill(qty: int, price: float, ahead: float, trade_px: np.ndarray,

@@ -1,11 +1,12 @@
 """Routing strategies behind one interface (:class:`Strategy`): the router and the baselines."""
 
-from .base import Decision, MarketView, ParentOrder, Strategy, sweep_cheapest
+from .base import Decision, ParentOrder, Strategy, sweep_cheapest
 from .best_ask import BestAsk
 from .ck import ContKukanov
 from .router import Router
 from .twap import TWAP
+from .view import Fills, MarketView, Past, QuoteHistory, Tape
 from .vwap import VWAP
 
-__all__ = ["BestAsk", "ContKukanov", "Decision", "MarketView", "ParentOrder", "Router", "Strategy", "TWAP", "VWAP",
-           "sweep_cheapest"]
+__all__ = ["BestAsk", "ContKukanov", "Decision", "Fills", "MarketView", "ParentOrder", "Past", "QuoteHistory",
+           "Router", "Strategy", "TWAP", "Tape", "VWAP", "sweep_cheapest"]

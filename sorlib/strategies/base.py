@@ -1,51 +1,26 @@
-"""The interface every strategy implements, and what it sees at a decision.
+"""The interface every strategy implements.
 
 A strategy works one parent order at a time: ``begin`` is called at the order's arrival, then
 ``decide`` at each decision time (every snapshot when ``interval_ns`` is 0) until the order is filled or
-its deadline passes. It answers with child orders: marketable quantities per venue (filled at once
-against the venue's displayed ask ladder, at most what is displayed and not yet taken) and resting
-limit quantities per venue (joining the venue's best bid; filled by the engine's fill model until the
-next decision, when whatever is unfilled is cancelled).
+its deadline passes. Both receive a time-bounded :class:`~sorlib.strategies.view.MarketView` (the market
+stamped at or before that time, never the whole day), so no strategy can look ahead. It answers with child
+orders: marketable quantities per venue (filled at once against the venue's ask ladder, at most what is
+available after this order's earlier takes) and resting limit quantities per venue (joining the venue's
+best bid; filled by the engine's fill model until the next decision, when whatever is unfilled is
+cancelled).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ConfigError
+from .view import MarketView, ParentOrder
 
-@dataclass(frozen=True)
-class ParentOrder:
-    """A buy of ``size`` shares arriving at ``arrival_ns`` that must be done by ``deadline_ns``."""
-
-    order_id: int
-    arrival_ns: int
-    deadline_ns: int
-    size: int
-
-
-@dataclass
-class MarketView:
-    """What a strategy sees at one decision (arrays have one entry per venue, in ``Book.venues`` order).
-
-    ``ask_px``/``ask_avail`` are the ``(K, L)`` ask ladders after the liquidity this parent order has
-    already taken (``ask_avail`` in shares; NaN/0 = nothing there); ``bid_px``/``bid_sz`` the bid touch.
-    ``fee``/``rebate`` are $/share.
-    """
-
-    t_ns: int
-    j: int
-    order: ParentOrder
-    remaining: int
-    filled: int
-    ask_px: np.ndarray
-    ask_avail: np.ndarray
-    bid_px: np.ndarray
-    bid_sz: np.ndarray
-    fee: np.ndarray
-    rebate: np.ndarray
-    book: object  # the Book, for strategies that look at history (e.g. traded volume); no look-ahead
+__all__ = ["Decision", "MarketView", "ParentOrder", "Strategy", "check_choice", "sweep_cheapest"]
 
 
 @dataclass
@@ -70,19 +45,29 @@ class Strategy:
     #: :meth:`resting_fill` settles them when they are cancelled (at the next decision or the deadline).
     settles_resting: bool = False
 
-    def begin(self, order: ParentOrder, book) -> None:  # noqa: B027 - optional hook
-        """Called once at the order's arrival (reset per-order state here)."""
+    def begin(self, view: MarketView) -> None:  # noqa: B027 - optional hook
+        """Called once at the order's arrival ``view.t_ns`` with the view then (reset per-order state here)."""
 
     def decide(self, view: MarketView) -> Decision:
         raise NotImplementedError
 
-    def resting_fill(self, venue: int, qty: int, queue_ahead: float, placed_ns: int, cancel_ns: int) -> int:
-        """Shares of a resting buy of ``qty`` (behind ``queue_ahead``) filled between placement and cancel."""
+    def resting_fill(self, qty: int, queue_ahead: float, outflow: float) -> int:
+        """Shares of a resting buy of ``qty`` behind ``queue_ahead`` shares filled while it rested, given the
+        queue ``outflow`` ξ (shares) the engine measured in the data between placement and cancel."""
         raise NotImplementedError("strategies with settles_resting=True define resting_fill")
 
     def params(self) -> dict:
         """The parameters that identify this strategy in results tables."""
         return {}
+
+
+def check_choice(what: str, value, allowed: Iterable[str]) -> str:
+    """``value`` as a plain string when it is one of ``allowed``; otherwise a :class:`ConfigError` naming
+    the setting and listing the allowed values."""
+    allowed = tuple(str(a) for a in allowed)
+    if not isinstance(value, str) or str(value) not in allowed:
+        raise ConfigError(f"{what} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}")
+    return str(value)
 
 
 def sweep_cheapest(ask_px: np.ndarray, ask_avail: np.ndarray, fee: np.ndarray, qty: int) -> np.ndarray:

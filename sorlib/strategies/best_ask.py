@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Decision, MarketView, Strategy
+from .base import Decision, Strategy
+from .view import MarketView
 
 
 class BestAsk(Strategy):

@@ -28,22 +28,29 @@ remainder. When no split is feasible, ``empty_policy`` decides
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
-from ..allocation import Venue, allocate_arrays, min_cost_split, route_with_policy
+from ..allocation import EmptySplitPolicy, Venue, allocate_arrays, min_cost_split, route_with_policy
 from ..errors import ConfigError
-from .base import Decision, MarketView, Strategy
+from .base import Decision, Strategy, check_choice
+from .view import MarketView
+
+Mode = Literal["spec", "uncapped"]
+UncappedValue = Literal["expected_fill", "task"]
 
 
 class Router(Strategy):
     name = "router"
 
     def __init__(self, lambda_over: float = 5.0, lambda_under: float = 0.05, theta_queue: float = 0.05,
-                 mode: str = "spec", step: int = 100, empty_policy: str = "take_displayed",
-                 rest_seconds: float = 30.0, uncapped_value: str = "expected_fill",
+                 mode: Mode = "spec", step: int = 100, empty_policy: str = "take_displayed",
+                 rest_seconds: float = 30.0, uncapped_value: UncappedValue = "expected_fill",
                  lookback_minutes: float = 10.0) -> None:
-        if mode not in ("spec", "uncapped"):
-            raise ConfigError(f"router mode must be 'spec' or 'uncapped', got {mode!r}")
+        mode = check_choice("router mode", mode, get_args(Mode))
+        empty_policy = check_choice("empty policy", empty_policy, [p.value for p in EmptySplitPolicy])
+        uncapped_value = check_choice("uncapped_value", uncapped_value, get_args(UncappedValue))
         for name, v in (("lambda_over", lambda_over), ("lambda_under", lambda_under),
                         ("theta_queue", theta_queue)):
             if not (v >= 0 and np.isfinite(v)):
@@ -54,8 +61,6 @@ class Router(Strategy):
         self.mode, self.step, self.empty_policy = mode, int(step), empty_policy
         self.interval_ns = 0 if mode == "spec" else int(round(rest_seconds * 1e9))
         self.rest_seconds = rest_seconds
-        if uncapped_value not in ("expected_fill", "task"):
-            raise ConfigError(f"uncapped_value must be 'expected_fill' or 'task', got {uncapped_value!r}")
         self.uncapped_value = uncapped_value
         self.lookback_ns = int(round(lookback_minutes * 60e9))
 
@@ -94,14 +99,13 @@ class Router(Strategy):
 
     def _expected_table(self, view: MarketView, live: np.ndarray, lots: int, ref: float) -> np.ndarray:
         """``T[i, k]``: expected $ cost of sending k lots to venue ``live[i]`` (see module docstring)."""
-        book, step = view.book, self.step
+        step = self.step
         q = np.arange(lots // step + 1, dtype=np.int64) * step
         window = int(round(self.rest_seconds * 1e9))
         t0 = view.t_ns - self.lookback_ns
-        lo = int(np.searchsorted(book.trades_ts, t0, side="left"))
-        hi = int(np.searchsorted(book.trades_ts, view.t_ns, side="left"))
-        ts, ven = book.trades_ts[lo:hi], book.trades_venue[lo:hi]
-        sell = book.trades_side[lo:hi] < 0
+        past = view.past.trades(t0, view.t_ns)  # the lookback window [t - lookback, t)
+        ts, ven, sz = past.ts, past.venue, past.size
+        sell = past.side < 0
         n_win = max(self.lookback_ns // window, 1)
         pen = self.lambda_under + self.theta_queue
         table = np.empty((live.shape[0], q.shape[0]))
@@ -111,8 +115,8 @@ class Router(Strategy):
             rest = q - exe
             bid, queue = float(view.bid_px[i]), float(view.bid_sz[i])
             if np.isfinite(bid):
-                m = sell & (ven == book.venues[i])
-                xi = np.bincount(((ts[m] - t0) // window).astype(np.int64), weights=book.trades_sz[lo:hi][m],
+                m = sell & (ven == view.venues[i])
+                xi = np.bincount(((ts[m] - t0) // window).astype(np.int64), weights=sz[m],
                                  minlength=n_win)[:n_win]
                 beyond = np.maximum(xi - queue, 0.0)
                 filled = np.minimum(rest[None, :], beyond[:, None]).mean(axis=0)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 from ..errors import ConfigError
-from .base import Decision, MarketView, ParentOrder, Strategy, sweep_cheapest
+from .base import Decision, Strategy, sweep_cheapest
+from .view import MarketView
 
 
 class TWAP(Strategy):
@@ -23,8 +24,8 @@ class TWAP(Strategy):
             raise ConfigError(f"TWAP bucket length must be > 0 seconds, got {bucket_seconds}")
         self.bucket_ns = int(round(bucket_seconds * 1e9))
 
-    def begin(self, order: ParentOrder, book) -> None:
-        span = max(order.deadline_ns - order.arrival_ns, 1)
+    def begin(self, view: MarketView) -> None:
+        span = max(view.order.deadline_ns - view.order.arrival_ns, 1)
         self._n = max(1, math.ceil(span / self.bucket_ns))
 
     def target(self, view: MarketView) -> int:

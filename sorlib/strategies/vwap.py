@@ -11,34 +11,38 @@ shortfall is then swept cheapest first (ask + taker fee).
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
-from ..errors import ConfigError
-from .base import Decision, MarketView, ParentOrder, sweep_cheapest
+from .base import Decision, check_choice, sweep_cheapest
 from .twap import TWAP
+from .view import MarketView
+
+Weights = Literal["traded", "displayed"]
+VWAP_WEIGHTS: tuple[str, ...] = get_args(Weights)
 
 
 class VWAP(TWAP):
     name = "vwap"
 
-    def __init__(self, weights: str = "traded", bucket_seconds: float = 60.0) -> None:
-        if weights not in ("traded", "displayed"):
-            raise ConfigError(f"VWAP weights must be 'traded' or 'displayed', got {weights!r}")
+    def __init__(self, weights: Weights = "traded", bucket_seconds: float = 60.0) -> None:
         super().__init__(bucket_seconds)
-        self.weights = weights
+        self.weights = check_choice("VWAP weights", weights, VWAP_WEIGHTS)
 
-    def begin(self, order: ParentOrder, book) -> None:
-        super().begin(order, book)
+    def begin(self, view: MarketView) -> None:
+        super().begin(view)
+        order = view.order
         span = order.deadline_ns - order.arrival_ns
-        lo = np.searchsorted(book.trades_ts, order.arrival_ns - span, side="left")
-        hi = np.searchsorted(book.trades_ts, order.arrival_ns, side="left")
-        ts, sz, ven = book.trades_ts[lo:hi], book.trades_sz[lo:hi], book.trades_venue[lo:hi]
+        past = view.past.trades(order.arrival_ns - span, order.arrival_ns)  # the same-length window before arrival
+        ts, sz, ven = past.ts, past.size, past.venue
         b = np.minimum((ts - (order.arrival_ns - span)) // self.bucket_ns, self._n - 1)
         w = np.bincount(b.astype(np.int64), weights=sz, minlength=self._n)[: self._n]
         self._cum = np.cumsum(w) / w.sum() if w.sum() > 0 else np.arange(1, self._n + 1) / self._n
-        vol = np.zeros(book.venues.shape[0])
-        idx = np.searchsorted(book.venues, ven)
-        ok = (idx < len(book.venues)) & (book.venues[np.minimum(idx, len(book.venues) - 1)] == ven)
+        venues = view.venues
+        vol = np.zeros(venues.shape[0])
+        idx = np.searchsorted(venues, ven)
+        ok = (idx < len(venues)) & (venues[np.minimum(idx, len(venues) - 1)] == ven)
         np.add.at(vol, idx[ok], sz[ok])
         self._venue_volume = vol
 

@@ -1,0 +1,194 @@
+"""What a strategy may see: the market *up to* its decision time, never after it.
+
+The engine hands every strategy a :class:`MarketView` at each decision (and at the order's arrival, to
+``begin``). Its fields are the state in force at the decision time ``t`` (ladders after the liquidity this
+parent order already took, bid touch, fees) and ``past``, a :class:`Past` whose accessors return copies of
+the records stamped at or before ``t`` only:
+
+* ``past.trades(since_ns, until_ns)`` — prints with ``since ≤ ts < until`` and ``ts ≤ t``;
+* ``past.quotes(since_ns, until_ns)`` — every venue's ladders at the snapshots with ``since ≤ time < until``
+  and ``time ≤ t``;
+* ``past.outflow(k, t0, t1)`` — the realised outflow (shares) of venue ``k``'s best-bid queue in windows
+  ``[t0, t1)`` clipped to end at ``t + 1`` ns (:mod:`sorlib.ck.outflow`; each depletion event is stamped
+  with the record that reveals it and depends on nothing later); ``past.outflows(ks, t0, t1)`` the same
+  for several venues as joint samples ``(N, len(ks))``.
+
+A window reaching past ``t`` is clipped, never extended: nothing a :class:`Past` returns was stamped after
+``t``, so a strategy that uses only its view cannot look ahead (``tests/test_lookahead.py`` checks every
+strategy by rewriting the future). The recorded day itself (:class:`Tape`) is the engine's, held privately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.market import Trades
+from ..errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ParentOrder:
+    """A buy of ``size`` shares arriving at ``arrival_ns`` that must be done by ``deadline_ns``."""
+
+    order_id: int
+    arrival_ns: int
+    deadline_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Fills:
+    """Columnar fills: parent ``order_id``, time (ns), venue key, qty (shares), price ($),
+    ``fee`` ($/share: + taker fee, − maker rebate), ``kind`` (0 take, 1 resting, 2 clean-up)."""
+
+    order_id: np.ndarray
+    ts: np.ndarray
+    venue: np.ndarray
+    qty: np.ndarray
+    price: np.ndarray
+    fee: np.ndarray
+    kind: np.ndarray
+
+    @property
+    def cash(self) -> np.ndarray:
+        """Cash paid per fill, $ = (price + fee) × qty."""
+        return (self.price + self.fee) * self.qty
+
+    def __len__(self) -> int:
+        return int(self.qty.shape[0])
+
+
+@dataclass(frozen=True)
+class QuoteHistory:
+    """Snapshots ``times`` ``(m,)`` ns of the ``venues`` ``(K,)``: ``bid_px``/``bid_sz`` ``(m, K)`` touch and
+    ``ask_px``/``ask_sz`` ``(m, K, L)`` ladders ($, shares; NaN/0 = empty, also before a venue's first quote)."""
+
+    times: np.ndarray
+    venues: np.ndarray
+    bid_px: np.ndarray
+    bid_sz: np.ndarray
+    ask_px: np.ndarray
+    ask_sz: np.ndarray
+
+
+@dataclass(frozen=True)
+class Tape:
+    """The recorded day as the engine holds it (``Book`` arrays; see :class:`~sorlib.engine.Book`).
+
+    Strategies never receive it: they get :class:`Past`, its time-bounded window. ``flow(venue_key)``
+    returns that venue's best-bid queue depletion events (an object with ``outflow(t0, t1)``)."""
+
+    venues: np.ndarray
+    times: np.ndarray
+    row: np.ndarray
+    ask_px: np.ndarray
+    ask_sz: np.ndarray
+    bid_px: np.ndarray
+    bid_sz: np.ndarray
+    trades_ts: np.ndarray
+    trades_venue: np.ndarray
+    trades_px: np.ndarray
+    trades_sz: np.ndarray
+    trades_side: np.ndarray
+    flow: Callable[[int], object] | None = None
+
+
+class Past:
+    """The records stamped at or before ``t_ns`` (module docstring); every array returned is a copy."""
+
+    __slots__ = ("_tape", "t_ns")
+
+    def __init__(self, tape: Tape, t_ns: int) -> None:
+        self._tape = tape
+        self.t_ns = int(t_ns)
+
+    def _bound(self, since_ns: int | None, until_ns: int | None) -> tuple[int | None, int]:
+        """Half-open window ``[since, until)`` clipped to end at ``t + 1`` ns (stamped ≤ t)."""
+        end = self.t_ns + 1 if until_ns is None else min(int(until_ns), self.t_ns + 1)
+        return (None if since_ns is None else int(since_ns)), end
+
+    def trades(self, since_ns: int | None = None, until_ns: int | None = None) -> Trades:
+        """Prints with ``since_ns ≤ ts < until_ns`` and ``ts ≤ t`` (time order; side +1 buyer-, −1
+        seller-initiated, unknown sides inferred by the quote rule)."""
+        tp = self._tape
+        since, end = self._bound(since_ns, until_ns)
+        lo = 0 if since is None else int(np.searchsorted(tp.trades_ts, since, side="left"))
+        hi = int(np.searchsorted(tp.trades_ts, end, side="left"))
+        hi = max(hi, lo)
+        return Trades(tp.trades_ts[lo:hi].copy(), tp.trades_venue[lo:hi].copy(), tp.trades_px[lo:hi].copy(),
+                      tp.trades_sz[lo:hi].copy(), tp.trades_side[lo:hi].copy())
+
+    def quotes(self, since_ns: int | None = None, until_ns: int | None = None) -> QuoteHistory:
+        """Every venue's book at the snapshots with ``since_ns ≤ time < until_ns`` and ``time ≤ t``."""
+        tp = self._tape
+        since, end = self._bound(since_ns, until_ns)
+        lo = 0 if since is None else int(np.searchsorted(tp.times, since, side="left"))
+        hi = max(int(np.searchsorted(tp.times, end, side="left")), lo)
+        rows = tp.row[lo:hi]
+        ok = rows >= 0
+        r = np.maximum(rows, 0)
+        n_lv = tp.ask_px.shape[1]
+        if tp.ask_px.shape[0] == 0:
+            shape = rows.shape
+            return QuoteHistory(tp.times[lo:hi].copy(), tp.venues.copy(), np.full(shape, np.nan),
+                                np.zeros(shape, np.int64), np.full(shape + (n_lv,), np.nan),
+                                np.zeros(shape + (n_lv,), np.int64))
+        return QuoteHistory(tp.times[lo:hi].copy(), tp.venues.copy(),
+                            np.where(ok, tp.bid_px[r, 0], np.nan), np.where(ok, tp.bid_sz[r, 0], 0),
+                            np.where(ok[..., None], tp.ask_px[r], np.nan), np.where(ok[..., None], tp.ask_sz[r], 0))
+
+    def outflow(self, k: int, t0_ns, t1_ns) -> np.ndarray:
+        """Outflow (shares) of venue ``k``'s (position in ``view.venues``) best-bid queue in each window
+        ``[t0, t1)``, ``t1`` clipped to ``t + 1`` ns (:meth:`sorlib.ck.outflow.BidQueueFlow.outflow`,
+        ``track="level"``)."""
+        tp = self._tape
+        if tp.flow is None:
+            raise ConfigError("queue outflows need a Book built with Book.from_market (the source data)")
+        t0 = np.atleast_1d(np.asarray(t0_ns, np.int64))
+        t1 = np.minimum(np.broadcast_to(np.asarray(t1_ns, np.int64), t0.shape), self.t_ns + 1)
+        return np.asarray(tp.flow(int(tp.venues[k])).outflow(np.minimum(t0, t1), t1), float)
+
+    def outflows(self, ks, t0_ns, t1_ns) -> np.ndarray:
+        """Joint samples ``(N, len(ks))``: column i is :meth:`outflow` of venue position ``ks[i]`` over the
+        same ``N`` windows."""
+        t0 = np.atleast_1d(np.asarray(t0_ns, np.int64))
+        out = np.empty((t0.shape[0], len(ks)))
+        for i, k in enumerate(ks):
+            out[:, i] = self.outflow(int(k), t0, t1_ns)
+        return out
+
+
+@dataclass
+class MarketView:
+    """What a strategy sees at one decision time ``t_ns`` (one entry per venue, in ``venues`` order).
+
+    ``ask_px``/``ask_avail`` are the ``(K, L)`` ask ladders in force at ``t_ns`` after the liquidity this
+    parent order has already taken (``ask_avail`` in shares; NaN/0 = nothing there); ``bid_px``/``bid_sz``
+    the bid touch; ``fee``/``rebate`` $/share; ``past`` the records stamped at or before ``t_ns``
+    (:class:`Past`); :meth:`own_fills` this parent order's fills so far.
+    """
+
+    t_ns: int
+    order: ParentOrder
+    remaining: int
+    filled: int
+    venues: np.ndarray
+    ask_px: np.ndarray
+    ask_avail: np.ndarray
+    bid_px: np.ndarray
+    bid_sz: np.ndarray
+    fee: np.ndarray
+    rebate: np.ndarray
+    past: Past
+    _own_fills: Callable[[], Fills] | None = None
+
+    def own_fills(self) -> Fills:
+        """This parent order's fills before this decision (all stamped ≤ ``t_ns``)."""
+        if self._own_fills is None:
+            e = np.empty(0)
+            return Fills(e.astype(np.int64), e.astype(np.int64), e.astype(np.int32), e.astype(np.int64), e, e,
+                         e.astype(np.int8))
+        return self._own_fills()
