@@ -215,3 +215,32 @@ def test_cost_matrix_refuses_a_table_missing_or_repeating_router_rows(serial):
         CostMatrix.from_table(t.drop(index=t.index[first_router]))
     with pytest.raises(ValueError, match="lacks or repeats"):
         CostMatrix.from_table(pd.concat([t, t.iloc[[first_router]]], ignore_index=True))
+
+
+def test_orders_over_a_data_gap_are_reported_not_placed():
+    """A 60-minute day with every record between minutes 20 and 49.5 removed; one order every 5 minutes,
+    each with 4 minutes. Windows [5k, 5k + 4) min: k = 0..3 end before the gap opens (its last record is
+    before minute 20); k = 4..9 overlap it; k = 10, 11 start after it closes (first record after minute
+    49.5); k = 12 would end past the data. So 6 placed and 6 reported, each with a 'data gap' reason."""
+    from sorlib.synth import generate_market
+
+    md = generate_market(venues=3, seed=4, minutes=60)
+    t0 = int(min(md.quotes.ts[0], md.trades.ts[0]))
+    cut_lo, cut_hi = t0 + 20 * 60 * 10**9, t0 + int(49.5 * 60 * 10**9)
+    gap = md.between(None, cut_lo)
+    after = md.between(cut_hi, None)
+    from dataclasses import replace
+
+    from sorlib.data.market import Quotes, Trades
+
+    q = Quotes(*(np.concatenate([getattr(gap.quotes, f), getattr(after.quotes, f)])
+                 for f in ("ts", "venue", "bid_px", "bid_sz", "ask_px", "ask_sz")))
+    t = Trades(*(np.concatenate([getattr(gap.trades, f), getattr(after.trades, f)])
+                 for f in ("ts", "venue", "price", "size", "side")))
+    cut = replace(md, quotes=q, trades=t)
+    cfg = BacktestConfig(order_size=2000, every_minutes=5, horizon_minutes=4, grid={
+        "lambda_over": [1.0], "lambda_under": [0.1], "theta_queue": [0.1]})
+    res = run_search([cut], config=cfg, scheduler="serial", progress=False)
+    assert res.summary["parent_orders"] == 6
+    un = res.summary["unplaced_orders"]
+    assert len(un) == 6 and all(u["reason"].startswith("data gap") and u["day"] == 0 for u in un)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections import Counter
 
 from ..errors import ConfigError
 
@@ -104,6 +105,9 @@ def add_config_args(p: argparse.ArgumentParser, every: float | None, every_help:
     p.add_argument("--rest-seconds", type=real(0, 3600, "seconds"), default=None, metavar="SECONDS",
                    help="uncapped mode only: how long resting limit orders live before re-deciding, "
                         "(0, 3600] s (default 30)")
+    p.add_argument("--max-gap", type=real(0, 86400, "seconds"), default=60.0, metavar="SECONDS",
+                   help="a stretch with no quote record longer than this is a data gap; parent orders whose "
+                        "window overlaps one are not placed (and are reported), (0, 86400] s")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (shown on stderr when it is a terminal)")
 
@@ -143,7 +147,7 @@ def config_from_args(args: argparse.Namespace, **extra):
                           horizon_minutes=args.horizon, empty_policy=values["empty_policy"],
                           twap_bucket_seconds=args.twap_bucket, vwap_weights=args.vwap_weights,
                           rest_seconds=values["rest_seconds"], ck_horizon_seconds=values["ck_horizon"],
-                          seed=args.seed, **extra)
+                          max_gap_seconds=args.max_gap, seed=args.seed, **extra)
 
 
 def show_progress(args: argparse.Namespace) -> bool:
@@ -178,3 +182,23 @@ def read_grid(spec: str) -> str | dict:
     from ..search.space import backtest_grid
 
     return backtest_grid(spec)
+
+
+def result_warnings(r: dict, out: str) -> list[str]:
+    """One line each for parent orders never placed and for clean-up shares bought past the visible book
+    (keys added to the results by the backtest; absent keys mean nothing to report)."""
+    lines = []
+    unplaced = r.get("unplaced_orders") or []
+    if unplaced:
+        reasons = Counter(str(u.get("reason", "unknown")) if isinstance(u, dict) else "unknown" for u in unplaced)
+        total = r.get("parent_orders", "?")
+        lines.append(f"{len(unplaced)} of {total + len(unplaced) if isinstance(total, int) else total} parent "
+                     "orders not placed: " + ", ".join(f"{k} x{n}" for k, n in reasons.most_common())
+                     + f"; see {out}")
+    beyond = r.get("cleanup_beyond_book_shares") or {}
+    if isinstance(beyond, dict):
+        over = {k: v for k, v in beyond.items() if isinstance(v, int | float) and v > 0}
+        if over:
+            lines.append("clean-up bought shares past the visible book (priced at the worst visible ask + 1 tick): "
+                         + ", ".join(f"{k} {int(v):,}" for k, v in over.items()) + f" shares; see {out}")
+    return lines

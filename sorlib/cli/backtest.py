@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 from .._io import atomic_write_json, check_output_dir, check_output_file
-from ._common import add_config_args, add_data_args, config_from_args, load_data, read_grid, show_progress
+from ._common import (
+    add_config_args,
+    add_data_args,
+    config_from_args,
+    load_data,
+    read_grid,
+    result_warnings,
+    show_progress,
+)
 
 
 def register(sub) -> None:
@@ -60,26 +67,6 @@ def run(args) -> int:
         paths = write_backtest_plots(res, md, Path(args.plots))
         print(f"plots: {', '.join(str(p) for p in paths)}")
     return 0
-
-
-def result_warnings(r: dict, out: str) -> list[str]:
-    """One line each for parent orders never placed and for clean-up shares bought past the visible book
-    (keys added to the results by the backtest; absent keys mean nothing to report)."""
-    lines = []
-    unplaced = r.get("unplaced_orders") or []
-    if unplaced:
-        reasons = Counter(str(u.get("reason", "unknown")) if isinstance(u, dict) else "unknown" for u in unplaced)
-        total = r.get("parent_orders", "?")
-        lines.append(f"{len(unplaced)} of {total + len(unplaced) if isinstance(total, int) else total} parent "
-                     "orders not placed: " + ", ".join(f"{k} x{n}" for k, n in reasons.most_common())
-                     + f"; see {out}")
-    beyond = r.get("cleanup_beyond_book_shares") or {}
-    if isinstance(beyond, dict):
-        over = {k: v for k, v in beyond.items() if isinstance(v, int | float) and v > 0}
-        if over:
-            lines.append("clean-up bought shares past the visible book (priced at the worst visible ask + 1 tick): "
-                         + ", ".join(f"{k} {int(v):,}" for k, v in over.items()) + f" shares; see {out}")
-    return lines
 
 
 def warn_unused_venues(table, md, command: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .._io import check_output_dir
 from ..errors import ConfigError
-from ._common import add_config_args, add_data_args, config_from_args, show_progress, whole
+from ._common import add_config_args, add_data_args, config_from_args, result_warnings, show_progress, whole
 
 
 def register(sub) -> None:
@@ -102,7 +102,7 @@ def run(args) -> int:
     line += (f"; tasks {st['executed']} run, {st['reused']} reused on {st['scheduler']}, "
              f"{st['wall_seconds']:.1f} s -> {args.out}")
     print(line)
-    for w in st.get("warnings", []):
+    for w in [*st.get("warnings", []), *result_warnings(s, str(Path(args.out) / "summary.json"))]:
         print(f"sorlib search: warning: {w}", file=sys.stderr)
     sys.stdout.flush()
     return 0

@@ -74,14 +74,17 @@ class SearchResult:
 
 
 # ----------------------------------------------------------------------------------------------- tasks
-def _plan_day(spec: DataSpec, day: int, cfg: dict) -> list[tuple[int, int, int, int]]:
-    """Worker side: the parent orders of one day as ``(order_id, arrival_ns, deadline_ns, size)``."""
-    from ..backtest import parent_orders
+def _plan_day(spec: DataSpec, day: int, cfg: dict) -> dict[str, list]:
+    """Worker side: one day's parent orders as ``(order_id, arrival_ns, deadline_ns, size)`` (``"orders"``)
+    and the scheduled orders that could not be placed (``"unplaced"``: ``{"day", "arrival", "reason"}``)."""
+    from ..backtest import order_schedule
 
     book = worker_books(spec)[day]
     c = BacktestConfig(**cfg)
-    return [(o.order_id, o.arrival_ns, o.deadline_ns, o.size)
-            for o in parent_orders(book, c.order_size, c.every_minutes, c.horizon_minutes)]
+    placed, unplaced = order_schedule(book, c.order_size, c.every_minutes, c.horizon_minutes,
+                                      max_gap_seconds=c.max_gap_seconds)
+    return {"orders": [[o.order_id, o.arrival_ns, o.deadline_ns, o.size] for o in placed],
+            "unplaced": [{"day": day, **u.to_dict()} for u in unplaced]}
 
 
 def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
@@ -99,24 +102,27 @@ def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
 
 
 def _plans(ex: Executor, ensure_started, st: ResultStore | None, spec: DataSpec, n_days: int,
-           cfgd: dict) -> dict[int, list[tuple[int, int, int, int]]]:
-    """Parent orders per day: from the store when planned before, else computed on the workers."""
+           cfgd: dict) -> tuple[dict[int, list[tuple[int, int, int, int]]], list[dict]]:
+    """Parent orders per day (from the store when planned before, else computed on the workers), and the
+    scheduled orders that could not be placed, with their reasons."""
     keys = {d: task_key("plan", spec.digest, d, {k: cfgd[k] for k in ("order_size", "every_minutes",
-                                                                     "horizon_minutes")}) for d in range(n_days)}
-    plans: dict[int, list] = {}
+                                                                     "horizon_minutes", "max_gap_seconds")})
+            for d in range(n_days)}
+    plans: dict[int, dict] = {}
     for d, k in keys.items():
         got = st.get(k) if st is not None else None
-        if got is not None:
-            plans[d] = [tuple(o) for o in got["rows"]["orders"]]
+        if got is not None and "unplaced" in got["rows"]:
+            plans[d] = got["rows"]
     missing = [d for d in range(n_days) if d not in plans]
     if missing:
         ensure_started()
-        for d, orders in ex.imap(_plan_day, [(spec.ref(), d, cfgd) for d in missing]):
+        for d, plan in ex.imap(_plan_day, [(spec.ref(), d, cfgd) for d in missing]):
             day = missing[d]
-            plans[day] = [tuple(o) for o in orders]
+            plans[day] = plan
             if st is not None:
-                st.put(keys[day], {"plan": day}, {"orders": [list(o) for o in orders]})
-    return plans
+                st.put(keys[day], {"plan": day}, plan)
+    unplaced = [u for d in range(n_days) for u in plans[d]["unplaced"]]
+    return {d: [tuple(o) for o in p["orders"]] for d, p in plans.items()}, unplaced
 
 
 def _check_validation(plans: dict, folds, window, fold_by: str, adaptive) -> None:
@@ -285,7 +291,8 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     with ex if owned else contextlib.nullcontext(ex):
         n_days = int(spec.days or 0)
         ref = spec.ref()
-        plans = _plans(ex, ensure_started, st, spec, n_days, cfgd)
+        plans, unplaced = _plans(ex, ensure_started, st, spec, n_days, cfgd)
+        stats["unplaced_orders"] = len(unplaced)
         stats_warnings += _venue_warnings(ex, ensure_started, spec, n_days, venues)
         _check_validation(plans, folds, window, fold_by, adaptive)
         tasks: list[tuple[str, dict, tuple]] = []  # (key, description, args)
@@ -341,6 +348,7 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     table, base_cols, group_cols = _assemble(parts, layout, points, groups, n_days)
     stats["wall_seconds"] = time.perf_counter() - t_start
     res = _summarise(table, base_cols, group_cols, points, groups, space, cfg, spec, stats, seed)
+    res.summary["unplaced_orders"] = unplaced
     if folds:
         res.walkforward = walk_forward(res.costs, folds, window, fold_by, seed=seed)
         res.summary["walk_forward"] = res.walkforward.to_dict()
