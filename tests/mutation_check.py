@@ -62,6 +62,18 @@ MUTANTS = [
         ("sorlib/strategies/router.py",
          "past = view.past.trades(t0, view.t_ns)",
          "past = view.past.trades(t0, view.t_ns + 30_000_000_000)"),)),
+    Mutant("fractional sizes silently truncated", (
+        ("sorlib/data/_csv.py",
+         "frac = ~empty & (a != np.floor(a))",
+         "frac = np.zeros(a.shape, bool)"),)),
+    Mutant("de-duplication ignores flags and book levels", (
+        ("sorlib/data/databento.py",
+         "dup = duplicate_mask([ts, venue, action, side, flags, price, size, *extra, bid_px, ask_px, bid_sz, ask_sz])",
+         "dup = duplicate_mask([ts, venue, action, side, price, size, *extra, bid_px[:, 0], ask_px[:, 0], "
+         "bid_sz[:, 0], ask_sz[:, 0]])"),
+        ("sorlib/data/taq.py",
+         "dup = duplicate_mask([ts, venue, bid_px, bid_sz, ask_px, ask_sz])",
+         "dup = duplicate_mask([ts, venue, bid_px[:, 0], bid_sz[:, 0], ask_px[:, 0], ask_sz[:, 0]])"),)),
     Mutant("the replay forgets taken liquidity at any new record of the venue", (
         ("sorlib/engine/replay.py",
          "self.by_venue[k] = carry_taken(d, book.ask_px[new], book.ask_sz[new])",
