@@ -42,6 +42,14 @@ __all__ += ["add_relative_cost", "best_price_time_figure", "best_rows", "bid_que
             "quote_rate_figure", "search_figures", "sensitivity_figure", "sensitivity_frame", "spread_figure", "touch_size_figure",
             "trades_figure", "venue_table_frame"]
 
+# one venue colour map and the shared look of every figure
+from .colors import STRATEGY_COLORS, venue_color, venue_colors, venue_id  # noqa: E402
+from .data import quote_venues  # noqa: E402
+from .style import finish, label, log_ticks, time_label  # noqa: E402
+
+__all__ += ["STRATEGY_COLORS", "finish", "label", "log_ticks", "quote_venues", "time_label", "venue_color",
+            "venue_colors", "venue_id"]
+
 # Cont–Kukanov model figures (notebook 04)
 from .ck import (  # noqa: E402
     cost_slice,

@@ -9,9 +9,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..engine.replay import KIND_CLEANUP, Execution
+from .colors import CLEANUP_COLOR, STRATEGY_COLORS, venue_colors
+from .style import SHORT, finish, label, log_axis
 
-COLORS = {"router": "#d62728", "best_ask": "#1f77b4", "twap": "#2ca02c", "vwap": "#9467bd",
-          "ck": "#ff7f0e"}
+#: Strategy colours (kept under this name for callers; the map lives in :mod:`sorlib.plots.colors`).
+COLORS = STRATEGY_COLORS
 
 
 def _executions(result) -> dict[str, Execution]:
@@ -19,10 +21,10 @@ def _executions(result) -> dict[str, Execution]:
 
 
 def cumulative_figure(result, order_id: int | None = None) -> go.Figure:
-    """Cumulative shares and cash ($) over time since arrival, per strategy, for one parent order
+    """Cumulative shares and cash (USD) over time since arrival, per strategy, for one parent order
     (default: the first) — the clean-up shows as the final jump at the deadline."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("shares filled", "cash paid ($, fees included)"))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=("shares filled", "cash paid, fees included (USD)"))
     for name, ex in _executions(result).items():
         oid = ex.orders[0].order_id if order_id is None else order_id
         order = next(o for o in ex.orders if o.order_id == oid)
@@ -33,44 +35,55 @@ def cumulative_figure(result, order_id: int | None = None) -> go.Figure:
         x = np.concatenate([[0.0], t[o]])
         color = COLORS.get(name)
         fig.add_trace(go.Scatter(x=x, y=np.concatenate([[0], np.cumsum(f.qty[m][o])]), name=name,
-                                 mode="lines", line_shape="hv", line_color=color, legendgroup=name), 1, 1)
+                                 mode="lines", line_shape="hv", line_color=color, legendgroup=name,
+                                 hovertemplate="%{x:.1f} s: %{y:,.0f} shares<extra>" + name + "</extra>"), 1, 1)
         fig.add_trace(go.Scatter(x=x, y=np.concatenate([[0.0], np.cumsum(f.cash[m][o])]), name=name,
                                  mode="lines", line_shape="hv", line_color=color, legendgroup=name,
-                                 showlegend=False), 2, 1)
-    fig.update_xaxes(title_text="seconds since arrival", row=2, col=1)
-    fig.update_layout(title="Parent order progress", height=520, template="plotly_white")
-    return fig
+                                 showlegend=False,
+                                 hovertemplate="%{x:.1f} s: %{y:,.2f} USD<extra>" + name + "</extra>"), 2, 1)
+    fig.update_xaxes(title_text="time since arrival (seconds)", row=2, col=1)
+    fig.update_yaxes(title_text="shares", tickformat="~s", row=1, col=1)
+    fig.update_yaxes(title_text="USD", tickformat=",.0f", row=2, col=1)
+    fig.update_layout(title="Parent order progress")
+    return finish(fig, height=540)
 
 
 def venue_split_figure(result, venue_names: dict[int, str] | None = None) -> go.Figure:
     """Shares bought per venue and strategy (stacked; clean-up shown as its own segment)."""
     venue_names = venue_names or {}
     execs = _executions(result)
-    keys = np.unique(np.concatenate([e.fills.venue for e in execs.values()]))
+    keys = [int(v) for v in np.unique(np.concatenate([e.fills.venue for e in execs.values()]))]
+    colors = venue_colors(keys, venue_names)
     fig = go.Figure()
     for v in keys:
         ys = []
         for e in execs.values():
             m = (e.fills.venue == v) & (e.fills.kind != KIND_CLEANUP)
             ys.append(int(e.fills.qty[m].sum()))
-        fig.add_trace(go.Bar(x=list(execs), y=ys, name=venue_names.get(int(v), str(int(v)))))
-    fig.add_trace(go.Bar(x=list(execs), name="clean-up", marker_color="#7f7f7f",
-                         y=[int(e.fills.qty[e.fills.kind == KIND_CLEANUP].sum()) for e in execs.values()]))
-    fig.update_layout(barmode="stack", title="Venue split (shares)", yaxis_title="shares",
-                      template="plotly_white", height=420)
-    return fig
+        name = venue_names.get(v, str(v))
+        fig.add_trace(go.Bar(x=list(execs), y=ys, name=name, marker_color=colors[v],
+                             hovertemplate="%{x}: %{y:,} shares on " + name + "<extra></extra>"))
+    fig.add_trace(go.Bar(x=list(execs), name="clean-up", marker_color=CLEANUP_COLOR,
+                         y=[int(e.fills.qty[e.fills.kind == KIND_CLEANUP].sum()) for e in execs.values()],
+                         hovertemplate="%{x}: %{y:,} shares in the clean-up<extra></extra>"))
+    fig.update_layout(barmode="stack", title="Venue split: shares bought per venue", xaxis_title="strategy",
+                      yaxis_title="shares bought", yaxis_tickformat="~s")
+    return finish(fig, height=440)
 
 
 def fill_size_figure(result) -> go.Figure:
     """Distribution of child fill sizes (clean-up excluded): fewer, larger fills vs many small ones."""
     fig = go.Figure()
+    values = []
     for name, e in _executions(result).items():
         m = e.fills.kind != KIND_CLEANUP
+        values.append(e.fills.qty[m])
         fig.add_trace(go.Box(y=e.fills.qty[m], name=f"{name} (n={int(m.sum())})",
                              marker_color=COLORS.get(name), boxmean=True))
-    fig.update_layout(title="Fill sizes (shares per fill)", yaxis_type="log", yaxis_title="shares",
-                      template="plotly_white", height=420, showlegend=False)
-    return fig
+    log_axis(fig, values, "y")
+    fig.update_layout(title="Child fill sizes, clean-up excluded (log scale)", xaxis_title="strategy (fills)",
+                      yaxis_title="fill size (shares)", showlegend=False)
+    return finish(fig, height=440)
 
 
 def savings_figure(results: dict) -> go.Figure:
@@ -83,27 +96,31 @@ def savings_figure(results: dict) -> go.Figure:
     err = dict(type="data", symmetric=False,
                array=[h - m if np.isfinite(h) else 0 for h, m in zip(hi, mean, strict=True)],
                arrayminus=[m - lo_ if np.isfinite(lo_) else 0 for lo_, m in zip(lo, mean, strict=True)])
-    fig = go.Figure(go.Bar(x=names, y=mean, error_y=err, marker_color=[COLORS.get(n) for n in names]))
-    fig.update_layout(title=f"Router savings vs baselines, bps (mean over {iv[names[0]]['orders']} orders, 95% CI)",
-                      yaxis_title="bps (positive = router cheaper)", template="plotly_white", height=400)
-    return fig
+    fig = go.Figure(go.Bar(x=names, y=mean, error_y=err, marker_color=[COLORS.get(n) for n in names],
+                           name="savings", hovertemplate="vs %{x}: %{y:.2f} bps<extra></extra>"))
+    fig.update_layout(title=f"Router savings vs each baseline (mean over {iv[names[0]]['orders']} orders, "
+                      "95% bootstrap interval)", xaxis_title="baseline",
+                      yaxis_title="savings, bps (positive = router cheaper)", showlegend=False)
+    return finish(fig, height=420)
 
 
 def grid_heatmap(grid, value: str = "total_cash") -> go.Figure:
     """Heatmaps of ``value`` over lambda_under × theta_queue, one panel per lambda_over."""
     los = sorted(grid["lambda_over"].unique())
-    fig = make_subplots(rows=1, cols=len(los), subplot_titles=[f"lambda_over={v:g}" for v in los],
+    fig = make_subplots(rows=1, cols=len(los), subplot_titles=[f"λ_o = {v:g} USD/share" for v in los],
                         shared_yaxes=True)
     zmin, zmax = float(grid[value].min()), float(grid[value].max())
     for i, lo in enumerate(los, start=1):
         g = grid[grid["lambda_over"] == lo].pivot_table(index="theta_queue", columns="lambda_under", values=value)
         fig.add_trace(go.Heatmap(z=g.to_numpy(), x=[f"{c:g}" for c in g.columns], y=[f"{r:g}" for r in g.index],
-                                 zmin=zmin, zmax=zmax, coloraxis="coloraxis"), 1, i)
-        fig.update_xaxes(title_text="lambda_under", row=1, col=i)
-    fig.update_yaxes(title_text="theta_queue", row=1, col=1)
-    fig.update_layout(title=f"{value} over the grid", coloraxis={"colorscale": "Viridis"},
-                      template="plotly_white", height=380)
-    return fig
+                                 zmin=zmin, zmax=zmax, coloraxis="coloraxis", name=f"λ_o = {lo:g}",
+                                 hovertemplate="λ_u = %{x} USD/share<br>θ = %{y} USD/share<br>"
+                                 + label(value) + " = %{z:,.4g}<extra></extra>"), 1, i)
+        fig.update_xaxes(title_text=SHORT["lambda_under"], type="category", row=1, col=i)
+    fig.update_yaxes(title_text=SHORT["theta_queue"], type="category", row=1, col=1)
+    fig.update_layout(title=f"{label(value)} over the parameter grid",
+                      coloraxis={"colorscale": "Viridis", "colorbar": {"title": {"text": label(value)}}})
+    return finish(fig, height=400)
 
 
 def backtest_figures(result, venue_names: dict[int, str] | None = None) -> dict[str, go.Figure]:

@@ -1,8 +1,9 @@
 """Figures of the Cont–Kukanov model (notebook 04; DESIGN §5). Every ``*_figure`` returns a ``go.Figure``.
 
 Units: ``h`` (half-spread), ``f`` (taker fee), ``r_k`` (maker rebates), ``λ_u`` (``lambda_under``),
-``λ_o`` (``lambda_over``), ``θ`` (``theta_queue``) in $/share; ``S``, ``Q_k``, ``M``, ``L_k``, ``ξ_k`` in
-shares; the expected cost ``V`` in $ (against the mid). The compute helpers (``placement_sweep``,
+``λ_o`` (``lambda_over``), ``θ`` (``theta_queue``) in USD/share; ``S``, ``Q_k``, ``M``, ``L_k``, ``ξ_k`` in
+shares; the expected cost ``V`` in USD (against the mid). Figure text spells money ``USD`` (two ``$`` in
+one Plotly string would be typeset by MathJax); venue colours come from :mod:`sorlib.plots.colors`. The compute helpers (``placement_sweep``,
 ``single_venue_sweep``, ``cost_slice``) return plain tables so tests can check the plotted numbers.
 """
 
@@ -15,16 +16,16 @@ from plotly.subplots import make_subplots
 
 from ..ck import expected_cost_batch, optimal_placement, single_venue_optimum
 from ..engine.replay import KIND_CLEANUP, KIND_REST, KIND_TAKE
+from .colors import FILL_KIND_COLORS, REGIME_COLORS, series_color, venue_colors
+from .style import finish, log_ticks
 
 __all__ = ["SWEEP_PARAMS", "cost_slice", "cost_slice_figure", "fill_kinds_figure", "fill_kinds_frame",
            "is_convex", "overbooking_figure", "placement_bar_figure", "placement_figure", "placement_sweep",
            "single_venue_figure", "single_venue_sweep"]
 
 #: Parameters a placement sweep can vary, with their axis labels.
-SWEEP_PARAMS = {"lambda_u": "λ_u = lambda_under ($/share)", "lambda_o": "λ_o = lambda_over ($/share)",
-                "theta": "θ = theta_queue ($/share)", "S": "S, order size (shares)"}
-REGIME_COLORS = {"limit": "#2ca02c", "split": "#ff7f0e", "market": "#d62728"}
-_PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+SWEEP_PARAMS = {"lambda_u": "λ_u, under-fill penalty (USD/share)", "lambda_o": "λ_o, over-fill penalty (USD/share)",
+                "theta": "θ, queue-risk penalty (USD/share)", "S": "S, order size (shares)"}
 
 
 def _names(K: int, names) -> list[str]:
@@ -39,7 +40,7 @@ def placement_sweep(param: str, values, S: float, Q, xi, h: float, f: float, r, 
 
     ``param`` is one of :data:`SWEEP_PARAMS`; the others stay at the given values. One row per value:
     ``x`` (the varied value), ``S``, ``M``, ``L <name>`` per venue (shares), ``sum_L`` = Σ L_k,
-    ``S_minus_M``, ``overbooking`` = Σ L_k − (S − M) (≥ 0 on ``C``), ``cost`` = V ($) on the samples.
+    ``S_minus_M``, ``overbooking`` = Σ L_k − (S − M) (≥ 0 on ``C``), ``cost`` = V (USD) on the samples.
     """
     if param not in SWEEP_PARAMS:
         raise ValueError(f"param must be one of {list(SWEEP_PARAMS)}, got {param!r}")
@@ -68,6 +69,15 @@ def _log_axis(x: np.ndarray) -> str:
     return "log" if x.size > 1 and np.all(x > 0) and x.max() / x.min() > 20 else "linear"
 
 
+def _x_axis(fig: go.Figure, x: np.ndarray, title: str, **selector) -> None:
+    """Title the x axis; a log axis when ``x`` spans more than 20×, with every tick labelled in full."""
+    kind = _log_axis(x)
+    fig.update_xaxes(title_text=title, type=kind, **selector)
+    if kind == "log":
+        vals, text = log_ticks(float(np.min(x)), float(np.max(x)))
+        fig.update_xaxes(tickmode="array", tickvals=vals, ticktext=text, **selector)
+
+
 def placement_figure(sweep: pd.DataFrame, title: str | None = None) -> go.Figure:
     """M and each L_k (shares) against the swept parameter, with S dotted: how the split moves."""
     param = sweep.attrs.get("param", "lambda_u")
@@ -75,18 +85,20 @@ def placement_figure(sweep: pd.DataFrame, title: str | None = None) -> go.Figure
     x = sweep["x"].to_numpy()
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=sweep["M"], name="M (market order)", mode="lines+markers",
-                             line=dict(color="#d62728", width=3)))
-    for i, n in enumerate(names):
+                             line=dict(color="black", width=3)))
+    colors = venue_colors(list(names))
+    for n in names:
         fig.add_trace(go.Scatter(x=x, y=sweep[f"L {n}"], name=f"L {n}", mode="lines+markers",
-                                 line=dict(color=_PALETTE[i % len(_PALETTE)])))
+                                 line=dict(color=colors[n])))
     fig.add_trace(go.Scatter(x=x, y=sweep["S"], name="S (order size)", mode="lines",
-                             line=dict(color="black", dash="dot")))
-    fig.update_xaxes(title_text=SWEEP_PARAMS[param], type=_log_axis(x))
-    fig.update_yaxes(title_text="shares")
+                             line=dict(color="#7f7f7f", dash="dot")))
+    _x_axis(fig, x, SWEEP_PARAMS[param])
+    fig.update_yaxes(title_text="shares", tickformat="~s")
     method = sweep.attrs.get("method", "sa")
-    fig.update_layout(title=title or f"Optimal market order M and limit orders L_k against {param} ({method})",
-                      template="plotly_white", height=430, hovermode="x unified")
-    return fig
+    what = SWEEP_PARAMS[param].split(" (")[0]
+    fig.update_layout(title=title or f"Optimal market order M and limit orders L_k against {what} ({method})",
+                      hovermode="x unified")
+    return finish(fig, height=450)
 
 
 def overbooking_figure(sweep: pd.DataFrame, title: str | None = None) -> go.Figure:
@@ -103,12 +115,14 @@ def overbooking_figure(sweep: pd.DataFrame, title: str | None = None) -> go.Figu
                      np.nan)
     fig.add_trace(go.Scatter(x=x, y=ratio, name="Σ L_k / (S − M)", mode="lines",
                              line=dict(color="#9467bd", dash="dot")), secondary_y=True)
-    fig.update_xaxes(title_text=SWEEP_PARAMS[param], type=_log_axis(x))
-    fig.update_yaxes(title_text="shares", secondary_y=False)
-    fig.update_yaxes(title_text="over-booking ratio", secondary_y=True, rangemode="tozero", showgrid=False)
-    fig.update_layout(title=title or f"Over-booking across venues against {param}", template="plotly_white",
-                      height=400, hovermode="x unified")
-    return fig
+    _x_axis(fig, x, SWEEP_PARAMS[param])
+    fig.update_yaxes(title_text="shares", tickformat="~s", secondary_y=False)
+    fig.update_yaxes(title_text="over-booking ratio Σ L_k / (S − M)", secondary_y=True, rangemode="tozero",
+                     showgrid=False, tickformat=".2~f")
+    what = SWEEP_PARAMS[param].split(" (")[0]
+    fig.update_layout(title=title or f"Over-booking across venues against {what}", hovermode="x unified",
+                      legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"))
+    return finish(fig, height=420, legend="keep")
 
 
 def placement_bar_figure(M: float, L, S: float, names=None, title: str | None = None) -> go.Figure:
@@ -117,14 +131,18 @@ def placement_bar_figure(M: float, L, S: float, names=None, title: str | None = 
     names = _names(L.size, names)
     x = ["M (market)"] + [f"L {n}" for n in names] + ["Σ L_k"]
     y = [float(M)] + [float(v) for v in L] + [float(L.sum())]
-    colors = ["#d62728"] + [_PALETTE[i % len(_PALETTE)] for i in range(L.size)] + ["#7f7f7f"]
+    vc = venue_colors(list(names))
+    colors = ["black"] + [vc[n] for n in names] + ["#7f7f7f"]
     fig = go.Figure(go.Bar(x=x, y=y, marker_color=colors, name="placement",
-                           text=[f"{round(v) + 0:d}" for v in y], textposition="outside"))
+                           text=[f"{round(v) + 0:d}" for v in y], textposition="outside",
+                           hovertemplate="%{x}: %{y:,.0f} shares<extra></extra>"))
     fig.add_trace(go.Scatter(x=[x[1], x[-1]], y=[S - M, S - M], mode="lines", name="S − M",
-                             line=dict(color="black", dash="dash")))
+                             line=dict(color="black", dash="dash"),
+                             hovertemplate="S − M = %{y:,.0f} shares<extra></extra>"))
     fig.update_layout(title=title or f"Placement for S = {S:,.0f} shares: M + Σ L_k = {M + L.sum():,.0f}",
-                      yaxis_title="shares", template="plotly_white", height=380, showlegend=False)
-    return fig
+                      xaxis_title="order (M: market; L: limit order per venue)", yaxis_title="shares",
+                      showlegend=False)
+    return finish(fig, height=400)
 
 
 # -------------------------------------------------------------------------------- one venue: closed form
@@ -176,7 +194,7 @@ def single_venue_figure(sweeps: dict[str, pd.DataFrame], venue: str = "", title:
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=(
         f"L* against λ_u (Q = {a['Q']:,.0f})", f"L* against queue size Q (λ_u = {a['lambda_u']:.4g})",
         f"L* against mean outflow E[ξ] (λ_u = {a['lambda_u']:.4g})"))
-    xlabels = ("λ_u = lambda_under ($/share)", "Q, bid queue ahead (shares)", "E[ξ] over T (shares)")
+    xlabels = (SWEEP_PARAMS["lambda_u"], "Q, bid queue ahead (shares)", "E[ξ], mean outflow over T (shares)")
     for col, (key, xlabel) in enumerate(zip(("lambda_u", "Q", "outflow"), xlabels, strict=True), start=1):
         df = sweeps[key]
         fig.add_trace(go.Scatter(x=df["x"], y=df["L"], mode="lines", line=dict(color="#7f7f7f", width=1),
@@ -189,24 +207,23 @@ def single_venue_figure(sweeps: dict[str, pd.DataFrame], venue: str = "", title:
                                      hovertemplate="x=%{x:.4g}<br>L*=%{y:.0f}<br>M*=%{customdata:.0f}"
                                                    "<extra>" + reg + "</extra>"), 1, col)
         fig.update_xaxes(title_text=xlabel, row=1, col=col)
-    fig.update_xaxes(type="log", row=1, col=1)
+    _x_axis(fig, sweeps["lambda_u"]["x"].to_numpy(), xlabels[0], row=1, col=1)
     for val, label, dash in ((lo, "λ_low", "dash"), (hi, "λ_high", "dot")):
         x = val - th  # thresholds are compared with λ_u + θ; drawn as λ_u values
         if np.isfinite(x) and x > 0:
-            fig.add_trace(go.Scatter(x=[x, x], y=[0.0, a["S"]], mode="lines", name=f"{label} − θ = {x:.3g} $/sh",
+            fig.add_trace(go.Scatter(x=[x, x], y=[0.0, a["S"]], mode="lines", name=f"{label} − θ = {x:.3g} USD/share",
                                      line=dict(color="black", dash=dash, width=1.5)), 1, 1)
     fig.update_yaxes(title_text="L*, limit shares (M* = S − L*)", row=1, col=1)
     fig.update_layout(title=title or f"Single venue {venue}: closed-form optimum and its three regimes "
-                      f"(S = {a['S']:,.0f} shares)", template="plotly_white", height=420,
-                      meta={"lambda_low": lo, "lambda_high": hi, "theta": th})
-    return fig
+                      f"(S = {a['S']:,.0f} shares)", meta={"lambda_low": lo, "lambda_high": hi, "theta": th})
+    return finish(fig, height=440, legend="below")
 
 
 # --------------------------------------------------------------------------------- convexity: a 1-D slice
 def cost_slice(k: int, M: float, L, S: float, Q, xi, h: float, f: float, r, lambda_u: float, lambda_o: float,
                theta: float = 0.0, n: int = 201) -> pd.DataFrame:
-    """``V`` ($) along ``L_k ∈ [0, S − M]`` with ``M`` and the other ``L_j`` held at the given point:
-    columns ``L_k`` (shares), ``V`` ($), ``dV`` = V − V(L_k = 0)."""
+    """``V`` (USD) along ``L_k ∈ [0, S − M]`` with ``M`` and the other ``L_j`` held at the given point:
+    columns ``L_k`` (shares), ``V`` (USD), ``dV`` = V − V(L_k = 0)."""
     L = np.atleast_1d(np.asarray(L, dtype=float)).copy()
     grid = np.linspace(0.0, max(S - M, 0.0), n)
     Ls = np.repeat(L[None, :], n, axis=0)
@@ -227,20 +244,20 @@ def is_convex(values, rtol: float = 1e-9) -> bool:
 def cost_slice_figure(k: int, M: float, L, S: float, Q, xi, h: float, f: float, r, lambda_u: float,
                       lambda_o_values, theta: float = 0.0, names=None, n: int = 201,
                       title: str | None = None) -> go.Figure:
-    """``V(L_k) − V(0)`` ($) along venue *k*'s limit order, one curve per λ_o; each is labelled with
+    """``V(L_k) − V(0)`` (USD) along venue *k*'s limit order, one curve per λ_o; each is labelled with
     whether λ_o ≤ h + r_k (the convex case) and whether the sampled curve is convex."""
     r_arr = np.broadcast_to(np.asarray(r, dtype=float), np.atleast_1d(np.asarray(Q)).shape)
     names = _names(r_arr.size, names)
     bound = h + float(r_arr[k])
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
-        "V(L_k) − V(0), $", "slope dV/dL_k, $/share (convex ⇔ non-decreasing)"))
+        "V(L_k) − V(0), USD", "slope dV/dL_k, USD/share (convex ⇔ non-decreasing)"))
     checks = []
     for i, lo in enumerate(np.asarray(lambda_o_values, dtype=float)):
         df = cost_slice(k, M, L, S, Q, xi, h, f, r, lambda_u, float(lo), theta, n)
         conv = is_convex(df["V"])
         side = "≤" if lo <= bound else ">"
         checks.append({"lambda_o": float(lo), "below_bound": bool(lo <= bound), "convex": conv})
-        line = dict(color=_PALETTE[i % len(_PALETTE)], dash="solid" if lo <= bound else "dash")
+        line = dict(color=series_color(i), dash="solid" if lo <= bound else "dash")
         name = f"λ_o = {lo:.4g} {side} h + r_k ({'convex' if conv else 'not convex'})"
         fig.add_trace(go.Scatter(x=df["L_k"], y=df["dV"], mode="lines", line=line, name=name, legendgroup=name),
                       1, 1)
@@ -249,16 +266,18 @@ def cost_slice_figure(k: int, M: float, L, S: float, Q, xi, h: float, f: float, 
         fig.add_trace(go.Scatter(x=0.5 * (x[1:] + x[:-1]), y=slope, mode="lines", line=line, name=name,
                                  legendgroup=name, showlegend=False), 1, 2)
     for col in (1, 2):
-        fig.update_xaxes(title_text=f"L_k on {names[k]} (shares)", row=1, col=col)
+        fig.update_xaxes(title_text=f"L_k, limit order on {names[k]} (shares)", row=1, col=col)
+    fig.update_yaxes(title_text="V(L_k) − V(0) (USD)", row=1, col=1)
+    fig.update_yaxes(title_text="dV/dL_k (USD/share)", row=1, col=2)
     fig.update_layout(title=title or f"V along L_k for {names[k]} (M = {M:,.0f}, other L_j fixed; "
-                      f"h + r_k = {bound:.4g} $/share)", template="plotly_white", height=440,
-                      legend=dict(orientation="h", y=-0.25), meta={"bound": bound, "checks": checks})
-    return fig
+                      f"h + r_k = {bound:.4g} USD/share)", meta={"bound": bound, "checks": checks})
+    return finish(fig, height=440, legend="below")
 
 
 # ------------------------------------------------------------------------------------------ replay results
 _KINDS = {KIND_TAKE: "market (take)", KIND_REST: "limit (rested, filled)", KIND_CLEANUP: "clean-up"}
-_KIND_COLORS = {KIND_TAKE: "#d62728", KIND_REST: "#2ca02c", KIND_CLEANUP: "#7f7f7f"}
+_KIND_COLORS = {KIND_TAKE: FILL_KIND_COLORS["take"], KIND_REST: FILL_KIND_COLORS["rest"],
+                KIND_CLEANUP: FILL_KIND_COLORS["cleanup"]}
 
 
 def fill_kinds_frame(result) -> pd.DataFrame:
@@ -283,7 +302,7 @@ def fill_kinds_figure(result, title: str | None = None) -> go.Figure:
         d = df[df["kind"] == label]
         fig.add_trace(go.Bar(x=d["strategy"], y=d["shares"], name=label, marker_color=_KIND_COLORS[kind],
                              customdata=d["fills"], hovertemplate="%{y:,} shares in %{customdata:,} fills"))
-    fig.update_layout(barmode="stack", title=title or "Fill kinds (shares)", yaxis_title="shares",
-                      template="plotly_white", height=400)
-    return fig
+    fig.update_layout(barmode="stack", title=title or "Shares bought per fill kind", xaxis_title="strategy",
+                      yaxis_title="shares bought", yaxis_tickformat="~s")
+    return finish(fig, height=420)
 

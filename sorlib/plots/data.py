@@ -11,16 +11,23 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..ck.outflow import bid_queue_outflows
 from ..data.market import NS_PER_SECOND, MarketData
+from .colors import venue_colors
+from .style import finish, log_axis, time_label
 
-TICK = 0.01  # $; spreads are shown in ticks
-
-_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-            "#bcbd22", "#17becf")
+TICK = 0.01  # USD; spreads are shown in ticks
 
 
 def _venue_colors(md: MarketData) -> dict[int, str]:
-    return {int(v): _PALETTE[i % len(_PALETTE)] for i, v in enumerate(md.venues)}
+    """The venue colours of :mod:`sorlib.plots.colors` (the same venue has the same colour everywhere)."""
+    return {int(k): c for k, c in venue_colors(md).items()}
+
+
+def quote_venues(md: MarketData) -> np.ndarray:
+    """Venue keys with at least one quote row (sorted): the venues quote charts show. Venues with prints
+    but no quotes (e.g. a trade reporting facility) appear only in trade charts."""
+    return np.unique(md.quotes.venue).astype(np.int32)
 
 
 def _t0(md: MarketData) -> int:
@@ -44,14 +51,16 @@ def quote_rate_figure(md: MarketData, bin_minutes: float = 5.0) -> go.Figure:
     x = pd.to_datetime(t0 + np.arange(nb) * width, utc=True).tz_convert(md.tz)
     fig = go.Figure()
     colors = _venue_colors(md)
-    for v in md.venues:
+    for v in quote_venues(md):
         m = q.venue == v
         counts = np.bincount(((q.ts[m] - t0) // width).astype(np.int64), minlength=nb)[:nb]
         fig.add_trace(go.Scatter(x=x, y=counts / bin_minutes, name=md.venue_name(v), mode="lines",
-                                 line_color=colors[int(v)]))
-    fig.update_layout(title=f"Quote update rate (updates per minute, {bin_minutes:g}-min bins)",
-                      yaxis_title="updates / minute", template="plotly_white", height=380)
-    return fig
+                                 line_color=colors[int(v)],
+                                 hovertemplate="%{x|%H:%M}: %{y:,.1f} quote updates per minute"))
+    fig.update_layout(title=f"Quote update rate per venue ({bin_minutes:g}-minute bins)",
+                      xaxis_title=time_label(md.tz), yaxis_title="quote updates per minute",
+                      hovermode="x unified")
+    return finish(fig, height=400)
 
 
 def spread_figure(md: MarketData, max_ticks: int = 5) -> go.Figure:
@@ -60,34 +69,43 @@ def spread_figure(md: MarketData, max_ticks: int = 5) -> go.Figure:
     fig = go.Figure()
     labels = [str(i) for i in range(1, max_ticks)] + [f"{max_ticks}+"]
     colors = _venue_colors(md)
-    for v in md.venues:
+    for v in quote_venues(md):
         m = q.venue == v
         b, a = q.bid_px[m, 0], q.ask_px[m, 0]
         ok = np.isfinite(a) & np.isfinite(b)
+        if not ok.any():  # one-sided only: no spread to show
+            continue
         ticks = np.clip(np.rint((a[ok] - b[ok]) / TICK).astype(np.int64), 1, max_ticks)
         share = np.bincount(ticks, minlength=max_ticks + 1)[1:] / max(ok.sum(), 1)
-        fig.add_trace(go.Bar(x=labels, y=share, name=md.venue_name(v), marker_color=colors[int(v)]))
-    fig.update_layout(title="Venue spread (share of two-sided quote updates)", xaxis_title="spread, ticks",
-                      yaxis_title="share", yaxis_tickformat=".0%", barmode="group", template="plotly_white",
-                      height=380)
-    return fig
+        fig.add_trace(go.Bar(x=labels, y=share, name=md.venue_name(v), marker_color=colors[int(v)],
+                             hovertemplate="spread %{x} ticks: %{y:.1%} of updates"))
+    fig.update_layout(title="Own spread of each venue (share of its two-sided quote updates)",
+                      xaxis_title=f"quoted spread, ticks (1 tick = {TICK:g} USD)",
+                      yaxis_title="share of quote updates (%)", yaxis_tickformat=".0%", barmode="group")
+    return finish(fig, height=400)
 
 
 def touch_size_figure(md: MarketData) -> go.Figure:
     """Displayed size at the touch (level 0) per venue and side, shares (box plots, log scale)."""
     q = md.quotes
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=("bid size", "ask size"))
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("bid side", "ask side"))
     colors = _venue_colors(md)
-    for v in md.venues:
+    values = []
+    for v in quote_venues(md):
         m = q.venue == v
         for col, (px, sz) in enumerate(((q.bid_px, q.bid_sz), (q.ask_px, q.ask_sz)), start=1):
             ok = np.isfinite(px[m, 0]) & (sz[m, 0] > 0)
-            fig.add_trace(go.Box(y=_sample(sz[m, 0][ok]), name=md.venue_name(v), marker_color=colors[int(v)],
-                                 boxpoints=False, showlegend=False), 1, col)
-    fig.update_yaxes(type="log", title_text="shares", row=1, col=1)
-    fig.update_layout(title="Displayed size at the touch (per quote update)", template="plotly_white",
-                      height=380)
-    return fig
+            y = _sample(sz[m, 0][ok])
+            values.append(y)
+            fig.add_trace(go.Box(y=y, name=md.venue_name(v), marker_color=colors[int(v)], boxpoints=False,
+                                 showlegend=False, legendgroup=md.venue_name(v)), 1, col)
+    for col in (1, 2):  # both panels log, both with tick labels
+        log_axis(fig, values, "y", row=1, col=col)
+    fig.update_yaxes(title_text="displayed size at the touch (shares)", row=1, col=1)
+    fig.update_xaxes(title_text="venue", tickangle=-40)
+    fig.update_layout(title="Displayed size at the best bid and ask per quote update (log scale)")
+    return finish(fig, height=460)
 
 
 def best_price_time_figure(md: MarketData, facts: dict | None = None) -> go.Figure:
@@ -95,98 +113,87 @@ def best_price_time_figure(md: MarketData, facts: dict | None = None) -> go.Figu
     from ..data import venue_facts
 
     facts = facts or venue_facts(md)
-    rows = facts["venues"]
+    quoting = {int(v) for v in quote_venues(md)}
+    rows = [r for r in facts["venues"] if int(r["venue"]) in quoting]
     names = [r["name"] for r in rows]
-    fig = go.Figure([go.Bar(x=names, y=[r["time_at_best_bid"] for r in rows], name="at best bid"),
-                     go.Bar(x=names, y=[r["time_at_best_ask"] for r in rows], name="at best ask")])
-    fig.update_layout(title="Time at the best price (share of the session, time-weighted)",
-                      yaxis_tickformat=".0%", barmode="group", template="plotly_white", height=360)
-    return fig
+    colors = _venue_colors(md)
+    bar = [colors[int(r["venue"])] for r in rows]
+    fig = go.Figure([go.Bar(x=names, y=[r["time_at_best_bid"] for r in rows], name="at best bid",
+                            marker=dict(color=bar, line=dict(color=bar, width=1.5)),
+                            hovertemplate="%{x}: at the best bid %{y:.1%} of the session<extra></extra>"),
+                     go.Bar(x=names, y=[r["time_at_best_ask"] for r in rows], name="at best ask (hatched)",
+                            marker=dict(color="white", line=dict(color=bar, width=1.5),
+                                        pattern=dict(shape="/", fgcolor=bar, solidity=0.45)),
+                            hovertemplate="%{x}: at the best ask %{y:.1%} of the session<extra></extra>")])
+    fig.update_layout(title="Time each venue spends at the best price (time-weighted; ties count for every venue)",
+                      xaxis_title="venue", yaxis_title="share of the session (%)", yaxis_tickformat=".0%",
+                      barmode="group", xaxis_tickangle=-40)
+    return finish(fig, height=420)
 
 
 def trades_figure(md: MarketData) -> go.Figure:
     """Prints per venue: number of trades and volume (shares), split by aggressor side."""
     t = md.trades
-    names = [md.venue_name(v) for v in md.venues]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("trades", "volume (shares)"))
-    for side, label, color in ((1, "buyer-initiated", "#2ca02c"), (-1, "seller-initiated", "#d62728"),
-                               (0, "unknown side", "#7f7f7f")):
+    keys = np.unique(t.venue).astype(np.int32) if len(t) else md.venues
+    names = [md.venue_name(v) for v in keys]
+    colors = _venue_colors(md)
+    bar = [colors[int(v)] for v in keys]
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+                        subplot_titles=("number of trades", "traded volume (shares)"))
+    # bars in the venue's colour; the aggressor side is the fill: solid, hatched, dotted (grey legend keys)
+    sides = [(side, label, pattern) for side, label, pattern in ((1, "buyer-initiated", ""),
+                                                                  (-1, "seller-initiated", "/"),
+                                                                  (0, "unknown side", "."))
+             if (t.side == side).any()]
+    for side, label, pattern in sides:
         sel = t.side == side
-        if not sel.any():
-            continue
-        n = [int(((t.venue == v) & sel).sum()) for v in md.venues]
-        vol = [int(t.size[(t.venue == v) & sel].sum()) for v in md.venues]
-        fig.add_trace(go.Bar(x=names, y=n, name=label, marker_color=color, legendgroup=label), 1, 1)
-        fig.add_trace(go.Bar(x=names, y=vol, name=label, marker_color=color, legendgroup=label,
-                             showlegend=False), 1, 2)
-    fig.update_layout(title="Trades per venue", barmode="stack", template="plotly_white", height=360)
-    return fig
-
-
-def bid_queue_outflows(md: MarketData, T_ns: int) -> dict[int, np.ndarray]:
-    """Best-bid queue outflow per venue over consecutive windows of ``T_ns`` (shares per window).
-
-    Uses ``sorlib.ck.outflow.bid_queue_outflows`` when that module exists; otherwise this fallback:
-    outflow = seller-initiated print volume on the venue + cancellations at the bid, where a
-    cancellation is a bid size decrease at an unchanged bid price beyond the seller prints reported on
-    the venue since its previous quote (so an execution that also shrinks the displayed bid counts
-    once). Windows start at the first record of the data; the last, partial window is dropped.
-    """
-    try:
-        from ..ck.outflow import bid_queue_outflows as ck_outflows  # type: ignore[import-not-found]
-    except ImportError:
-        ck_outflows = None
-    if ck_outflows is not None:
-        res = ck_outflows(md, T_ns)
-        if isinstance(res, dict):
-            return {int(k): np.asarray(v, float) for k, v in res.items()}
-    q, t = md.quotes, md.trades
-    t0 = _t0(md)
-    t_end = max(int(q.ts.max()) if len(q) else t0, int(t.ts.max()) if len(t) else t0)
-    n_win = int((t_end - t0) // T_ns)
-    out: dict[int, np.ndarray] = {}
-    for v in md.venues:
-        tm = (t.venue == v) & (t.side < 0)
-        tts, tsz = t.ts[tm], t.size[tm].astype(float)
-        csum = np.concatenate([[0.0], np.cumsum(tsz)])
-        qm = q.venue == v
-        qts, bpx, bsz = q.ts[qm], q.bid_px[qm, 0], q.bid_sz[qm, 0].astype(float)
-        dec = np.zeros(qts.shape[0])
-        if qts.size > 1:
-            same = (bpx[1:] == bpx[:-1]) & np.isfinite(bpx[1:])
-            drop = np.where(same, np.maximum(bsz[:-1] - bsz[1:], 0.0), 0.0)
-            # seller prints in (previous quote, this quote]
-            prints = csum[np.searchsorted(tts, qts[1:], "right")] - csum[np.searchsorted(tts, qts[:-1], "right")]
-            dec[1:] = np.maximum(drop - prints, 0.0)
-        flow = np.zeros(max(n_win, 0))
-        if n_win > 0:
-            for ts_, w in ((tts, tsz), (qts, dec)):
-                b = (ts_ - t0) // T_ns
-                ok = (b >= 0) & (b < n_win)
-                flow += np.bincount(b[ok].astype(np.int64), weights=w[ok], minlength=n_win)[:n_win]
-        out[int(v)] = flow
-    return out
+        pattern = pattern if len(sides) > 1 else ""
+        n = [int(((t.venue == v) & sel).sum()) for v in keys]
+        vol = [int(t.size[(t.venue == v) & sel].sum()) for v in keys]
+        marker = dict(color=bar if not pattern else "white", line=dict(color=bar, width=1),
+                      pattern=dict(shape=pattern, fgcolor=bar, solidity=0.5))
+        fig.add_trace(go.Bar(x=names, y=n, name=label, marker=marker, legendgroup=label, showlegend=False,
+                             hovertemplate="%{x}: %{y:,} trades, " + label + "<extra></extra>"), 1, 1)
+        fig.add_trace(go.Bar(x=names, y=vol, name=label, marker=marker, legendgroup=label, showlegend=False,
+                             hovertemplate="%{x}: %{y:,} shares, " + label + "<extra></extra>"), 1, 2)
+        if len(sides) > 1:  # a grey legend key per side (the bars' colours are the venues')
+            fig.add_trace(go.Bar(x=[None], y=[None], name=label, legendgroup=label, showlegend=True,
+                                 marker=dict(color="#555555" if not pattern else "white",
+                                             line=dict(color="#555555", width=1),
+                                             pattern=dict(shape=pattern, fgcolor="#555555", solidity=0.5))),
+                          1, 1)
+    what = "by aggressor side" if len(sides) > 1 else f"({sides[0][1]})" if sides else ""
+    fig.update_yaxes(title_text="trades (count)", tickformat="~s", row=1, col=1)
+    fig.update_yaxes(title_text="volume (shares)", tickformat="~s", row=1, col=2)
+    fig.update_xaxes(title_text="venue", tickangle=-40)
+    fig.update_layout(title=f"Trades per venue {what}".strip(), barmode="stack")
+    return finish(fig, height=440)
 
 
 def outflow_figure(md: MarketData, window_seconds: float = 60.0) -> go.Figure:
     """Distribution of best-bid queue outflow per venue over windows of ``window_seconds`` (shares),
-    next to the venue's median displayed bid size — the ξ of Cont–Kukanov (see :func:`bid_queue_outflows`)."""
+    next to the venue's median displayed bid size — the ξ of Cont–Kukanov (:func:`sorlib.ck.outflow.bid_queue_outflows`)."""
     flows = bid_queue_outflows(md, int(window_seconds * NS_PER_SECOND))
     colors = _venue_colors(md)
     fig = go.Figure()
-    for v in md.venues:
+    shown = quote_venues(md)
+    for v in shown:
         xi = flows.get(int(v), np.zeros(0))
         fig.add_trace(go.Box(y=xi, name=md.venue_name(v), marker_color=colors[int(v)], boxmean=True,
-                             boxpoints=False))
+                             boxpoints=False, showlegend=False))
     q = md.quotes
     med = [float(np.median(q.bid_sz[(q.venue == v) & (q.bid_sz[:, 0] > 0), 0]))
-           if ((q.venue == v) & (q.bid_sz[:, 0] > 0)).any() else np.nan for v in md.venues]
-    fig.add_trace(go.Scatter(x=[md.venue_name(v) for v in md.venues], y=med, mode="markers",
+           if ((q.venue == v) & (q.bid_sz[:, 0] > 0)).any() else np.nan for v in shown]
+    fig.add_trace(go.Scatter(x=[md.venue_name(v) for v in shown], y=med, mode="markers",
                              marker=dict(symbol="line-ew-open", size=28, color="black"),
-                             name="median displayed bid"))
-    fig.update_layout(title=f"Best-bid queue outflow per {window_seconds:g} s window (shares)",
-                      yaxis_title="shares", template="plotly_white", height=400)
-    return fig
+                             name="median displayed bid size",
+                             hovertemplate="%{x}: median displayed bid %{y:,.0f} shares<extra></extra>"))
+    fig.update_layout(title=f"Best-bid queue outflow ξ per {window_seconds:g}-second window "
+                      "(box: quartiles, dashed: mean)", xaxis_title="venue",
+                      yaxis_title=f"outflow per {window_seconds:g} s window (shares)", yaxis_tickformat="~s",
+                      xaxis_tickangle=-40, legend=dict(orientation="h", x=1, xanchor="right", y=1.0,
+                                                      yanchor="bottom"))
+    return finish(fig, height=440, legend="keep")
 
 
 def outflow_summary(md: MarketData, window_seconds: float = 60.0) -> pd.DataFrame:

@@ -13,6 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .style import SHORT, finish
+from .style import label as axis_label
+
 PARAMS = ("lambda_over", "lambda_under", "theta_queue")
 
 
@@ -35,7 +38,7 @@ def cost_heatmap(grid: pd.DataFrame, value: str = "cost_vs_best_bps", title: str
     """Heatmaps of ``value`` over lambda_under × theta_queue, one panel per lambda_over value."""
     g = add_relative_cost(grid) if value == "cost_vs_best_bps" and value not in grid else grid
     los = sorted(g["lambda_over"].unique())
-    fig = make_subplots(rows=1, cols=len(los), subplot_titles=[f"lambda_over={v:g}" for v in los],
+    fig = make_subplots(rows=1, cols=len(los), subplot_titles=[f"λ_o = {v:g} USD/share" for v in los],
                         shared_yaxes=True, horizontal_spacing=0.04)
     zmin, zmax = float(g[value].min()), float(g[value].max())
     if zmax - zmin < 1e-9:  # a tie everywhere: keep the colour scale readable
@@ -46,13 +49,14 @@ def cost_heatmap(grid: pd.DataFrame, value: str = "cost_vs_best_bps", title: str
         fig.add_trace(go.Heatmap(z=z, x=[f"{c:g}" for c in p.columns], y=[f"{r:g}" for r in p.index],
                                  zmin=zmin, zmax=zmax, coloraxis="coloraxis",
                                  text=np.vectorize(lambda x: f"{x:.3g}")(z), texttemplate="%{text}",
-                                 hovertemplate="lambda_under=%{x}<br>theta_queue=%{y}<br>" + value
-                                 + "=%{z:.4g}<extra></extra>"), 1, i)
-        fig.update_xaxes(title_text="lambda_under", type="category", row=1, col=i)
-    fig.update_yaxes(title_text="theta_queue", type="category", row=1, col=1)
-    fig.update_layout(title=title or f"{value} over the grid", coloraxis={"colorscale": "Viridis"},
-                      template="plotly_white", height=360)
-    return fig
+                                 name=f"λ_o = {lo:g}",
+                                 hovertemplate="λ_o = " + f"{lo:g}" + " USD/share<br>λ_u = %{x} USD/share<br>"
+                                 "θ = %{y} USD/share<br>" + axis_label(value) + " = %{z:.4g}<extra></extra>"), 1, i)
+        fig.update_xaxes(title_text=SHORT["lambda_under"], type="category", row=1, col=i)
+    fig.update_yaxes(title_text=SHORT["theta_queue"], type="category", row=1, col=1)
+    fig.update_layout(title=title or f"{axis_label(value)} over the grid",
+                      coloraxis={"colorscale": "Viridis", "colorbar": {"title": {"text": axis_label(value)}}})
+    return finish(fig, height=380)
 
 
 def parallel_coordinates(grid: pd.DataFrame, value: str = "cost_vs_best_bps", title: str | None = None) -> go.Figure:
@@ -63,16 +67,18 @@ def parallel_coordinates(grid: pd.DataFrame, value: str = "cost_vs_best_bps", ti
         vals = g[p].to_numpy(float)
         lv = np.log10(np.where(vals > 0, vals, np.nan))
         uniq = np.unique(vals)
-        dims.append(dict(label=f"{p} (log10)", values=np.nan_to_num(lv, nan=-9.0),
+        dims.append(dict(label=f"{SHORT[p]}, log scale", values=np.nan_to_num(lv, nan=-9.0),
                          tickvals=[np.log10(u) if u > 0 else -9.0 for u in uniq],
                          ticktext=[f"{u:g}" for u in uniq]))
     v = g[value].to_numpy(float)
-    dims.append(dict(label=value, values=v))
+    dims.append(dict(label=axis_label(value), values=v))
     rng = (float(v.min()), float(v.max()) if v.max() > v.min() else float(v.min()) + 1e-6)
     fig = go.Figure(go.Parcoords(dimensions=dims, line=dict(color=v, colorscale="Viridis", cmin=rng[0],
-                                                           cmax=rng[1], showscale=True)))
-    fig.update_layout(title=title or f"Grid points: parameters and {value}", template="plotly_white",
-                      height=380)
+                                                           cmax=rng[1], showscale=True,
+                                                           colorbar=dict(title=dict(text=axis_label(value))))))
+    fig.update_layout(title=title or f"Grid points: parameters and {axis_label(value)}")
+    fig = finish(fig, height=400)
+    fig.update_layout(margin=dict(l=80, r=80, t=110, b=40))  # room for the axis labels above the lines
     return fig
 
 
@@ -92,8 +98,8 @@ def sensitivity_frame(grid: pd.DataFrame, value: str = "cost_vs_best_bps") -> pd
 def sensitivity_figure(grid: pd.DataFrame, value: str = "cost_vs_best_bps", title: str | None = None) -> go.Figure:
     """For each parameter: ``value`` averaged over the other two (line) and its min–max range (band)."""
     s = sensitivity_frame(grid, value)
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[f"{p} (effect {s[s.parameter == p]['effect'].iloc[0]:.3g})"
-                                                        for p in PARAMS], shared_yaxes=True)
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, subplot_titles=[
+        f"{SHORT[p].split(' (')[0]}: effect {s[s.parameter == p]['effect'].iloc[0]:.3g}" for p in PARAMS])
     for i, p in enumerate(PARAMS, start=1):
         d = s[s["parameter"] == p]
         x = [f"{v:g}" for v in d["value"]]
@@ -102,16 +108,15 @@ def sensitivity_figure(grid: pd.DataFrame, value: str = "cost_vs_best_bps", titl
                                  showlegend=i == 1, name="min–max over the others"), 1, i)
         fig.add_trace(go.Scatter(x=x, y=d["mean"], mode="lines+markers", line_color="#1f77b4",
                                  showlegend=i == 1, name="mean"), 1, i)
-        fig.update_xaxes(type="category", title_text=p, row=1, col=i)
-    fig.update_yaxes(title_text=value, row=1, col=1)
-    fig.update_layout(title=title or f"Sensitivity of {value} to each parameter", template="plotly_white",
-                      height=340)
-    return fig
+        fig.update_xaxes(type="category", title_text=SHORT[p], row=1, col=i)
+    fig.update_yaxes(title_text=axis_label(value), row=1, col=1)
+    fig.update_layout(title=title or f"Sensitivity of {axis_label(value)} to each parameter")
+    return finish(fig, height=380)
 
 
 def search_figures(grid: pd.DataFrame, value: str = "cost_vs_best_bps", label: str = "") -> dict[str, go.Figure]:
     """Heatmap, parallel coordinates and sensitivity of one grid table, by name."""
     suffix = f" — {label}" if label else ""
-    return {"heatmap": cost_heatmap(grid, value, f"{value} over the grid{suffix}"),
+    return {"heatmap": cost_heatmap(grid, value, f"{axis_label(value)} over the grid{suffix}"),
             "parallel": parallel_coordinates(grid, value, f"Grid points{suffix}"),
             "sensitivity": sensitivity_figure(grid, value, f"Sensitivity{suffix}")}
