@@ -31,6 +31,7 @@ from .engine.replay import KIND_CLEANUP, Execution, replay
 from .errors import ConfigError
 from .metrics import order_table, savings_from_cash, summary
 from .plots.backtest import COLORS, fill_size_figure, savings_figure, venue_split_figure
+from .plots.style import finish
 from .strategies import ParentOrder
 from .venues import VenueTable
 
@@ -50,11 +51,11 @@ def progress_figure(executions: dict[str, Execution], points: int = 121) -> go.F
                                  legendgroup=name), 1, 1)
         fig.add_trace(go.Scatter(x=x, y=cost, name=name, mode="lines", line_shape="hv", line_color=color,
                                  legendgroup=name, showlegend=False), 2, 1)
-    fig.update_yaxes(tickformat=".0%", row=1, col=1)
-    fig.update_xaxes(title_text="seconds since arrival", row=2, col=1)
-    fig.update_layout(title="Cumulative fills and cost over time", height=520, template="plotly_white",
-                      margin=dict(t=70))
-    return fig
+    fig.update_yaxes(tickformat=".0%", title_text="filled (share of order)", row=1, col=1)
+    fig.update_yaxes(title_text="cost vs arrival mid (bps)", row=2, col=1)
+    fig.update_xaxes(title_text="time since arrival (seconds)", row=2, col=1)
+    fig.update_layout(title="Cumulative fills and cost over time", template="plotly_white", margin=dict(t=70))
+    return finish(fig, height=540)
 
 
 def progress_curves(executions: dict[str, Execution], points: int = 121) -> dict[str, tuple]:
