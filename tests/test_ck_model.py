@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 from sorlib.ck.model import expected_cost, expected_cost_batch, placement_cost, subgradient
-from sorlib.ck.sa import project_C
+from sorlib.ck.placement import project_C
 
 H, F = 0.01, 0.003
 

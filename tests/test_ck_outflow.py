@@ -8,6 +8,7 @@ from sorlib.ck.outflow import (
     bid_queue_outflows,
     fit_outflow,
     outflow_matrix,
+    outflow_samples,
     realised_outflow,
 )
 from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
@@ -104,3 +105,29 @@ def test_large_day_is_vectorised():
     s = bid_queue_outflows(md, 10**9, step_ns=10**8)
     assert time.perf_counter() - t < 10
     assert all(v.size == s[1].size for v in s.values()) and s[1].size > 9000
+
+
+def _outflow_reference(flow, t0, t1):
+    """The level-tracked outflow by its definition: per window, the events of the queue in force just
+    before ``t0`` stamped in ``[t0, t1)``."""
+    lvl = flow.level_before(t0)
+    return np.array([flow.size[(flow.key == k) & (flow.ts >= a) & (flow.ts < b)].sum()
+                     for k, a, b in zip(lvl, t0, t1, strict=True)])
+
+
+def test_indexed_query_equals_the_definition():
+    from sorlib.synth import default_market
+
+    md = default_market(seed=0)
+    rng = np.random.default_rng(0)
+    lo, hi = int(md.quotes.ts.min()) - 10**9, int(md.quotes.ts.max()) + 10**9
+    flows = {int(v): bid_queue_flow(md, int(v)) for v in md.venues}
+    t0 = rng.integers(lo, hi, 300)
+    t1 = t0 + rng.integers(0, 10**11, 300)
+    for fl in flows.values():
+        np.testing.assert_array_equal(fl.outflow(t0, t1), _outflow_reference(fl, t0, t1))
+        assert fl.outflow(int(t0[0]), int(t1[0]))[0] == _outflow_reference(fl, t0[:1], t1[:1])[0]
+    venues = list(flows)[::-1]
+    xi = outflow_samples(flows, venues, t0, t1)
+    assert xi.shape == (300, len(venues))
+    np.testing.assert_array_equal(xi[:, 0], flows[venues[0]].outflow(t0, t1))

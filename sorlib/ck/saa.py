@@ -31,12 +31,13 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from .model import _xi2d, as_params, expected_cost
-from .sa import Placement, project_C
+from .placement import Placement, project_C
+from .sa import sa_placement
 
 __all__ = ["saa_placement"]
 
 
-def _venue_of(col: int, phi_start: list[int], bps: list[np.ndarray]) -> int:
+def _venue_of(col: int, phi_start: list[int]) -> int:
     for k in range(len(phi_start) - 1, -1, -1):
         if col >= phi_start[k]:
             return k
@@ -48,7 +49,7 @@ def saa_placement(S: float, Q, xi_samples, h: float, f: float, r, lambda_u: floa
                   mip_rel_gap: float = 0.0, presolve: bool = True) -> Placement:
     """Exact minimiser of the sample-average cost over ``C`` (see the module docstring).
 
-    Returns a :class:`~sorlib.ck.sa.Placement` with ``method="saa"`` and ``info``: ``exact`` (proven
+    Returns a :class:`~sorlib.ck.placement.Placement` with ``method="saa"`` and ``info``: ``exact`` (proven
     optimal to ``mip_rel_gap``), ``stage`` (``"lp"`` when the relaxation was already exact, else
     ``"milp"``), ``lower_bound`` (a proven lower bound on ``V_N``), ``binaries``, ``status``, ``seconds``.
     If ``time_limit`` (s) stops branch and bound, the better of the MILP incumbent and an SA solution
@@ -126,7 +127,8 @@ def saa_placement(S: float, Q, xi_samples, h: float, f: float, r, lambda_u: floa
         bb = np.concatenate([[0.0], b, [S]])
         pos = np.searchsorted(bb, ak, side="right") - 1  # bb[pos] <= a < bb[pos + 1]
         pos = np.minimum(pos, m)
-        frac = np.where(pos < m + 1, (ak - bb[pos]) / np.diff(bb)[np.minimum(pos, m)], 0.0)
+        seg_len = np.diff(bb)[np.minimum(pos, m)]  # 0 only when S = 0 (then every a >= S, frac unused)
+        frac = np.divide(ak - bb[pos], seg_len, out=np.zeros_like(ak), where=seg_len > 0)
         frac = np.where(ak >= S, 0.0, frac)
         hi_col = phi_start[k] + pos  # column of φ at bb[pos + 1]
         lo_col = phi_start[k] + pos - 1  # column of φ at bb[pos] (-1 → φ_0 = 0)
@@ -166,7 +168,7 @@ def saa_placement(S: float, Q, xi_samples, h: float, f: float, r, lambda_u: floa
     for n in range(Nu):
         fc = np.array([t[0] for t in fill_terms[n]], dtype=np.int64)
         fv = np.array([t[1] for t in fill_terms[n]], dtype=float)
-        np.add.at(cost, fc, -c[[_venue_of(ci, phi_start, bps) for ci in fc]] * w[n] * fv if fc.size else 0.0)
+        np.add.at(cost, fc, -c[[_venue_of(ci, phi_start) for ci in fc]] * w[n] * fv if fc.size else 0.0)
         add(np.concatenate([[iu + n, 0], fc]), np.concatenate([[1.0, 1.0], fv]), S, np.inf)
         add(np.concatenate([[io + n, 0], fc]), np.concatenate([[1.0, -1.0], -fv]), -S, np.inf)
     # C: L_k + M <= S ; M + Σ L >= S
@@ -218,8 +220,6 @@ def saa_placement(S: float, Q, xi_samples, h: float, f: float, r, lambda_u: floa
     val = expected_cost(M, L, xi, S, Q, h, f, r, lambda_u, lambda_o, theta)
     incumbent = "milp" if stage == "milp" else "lp"
     if not exact:  # time limit hit: keep the better of the MILP incumbent and an SA solution
-        from .sa import sa_placement
-
         alt = sa_placement(S, Q, xi, h, f, r, lambda_u, lambda_o, theta, seed=0)
         if alt.cost < val:
             M, L, val, incumbent = alt.M, alt.L, alt.cost, "sa"

@@ -29,7 +29,7 @@ class ContKukanov(Strategy):
     settles_resting = True
 
     def __init__(self, lambda_over: float = 0.05, lambda_under: float = 0.05, theta_queue: float = 0.0005,
-                 horizon_seconds: float = 30.0, lookback_minutes: float = 30.0, method: str = "sa",
+                 horizon_seconds: float = 30.0, lookback_minutes: float = 30.0, method: str = "fast",
                  n_iter: int = 20_000, seed: int = 0) -> None:
         for name, v in (("lambda_over", lambda_over), ("lambda_under", lambda_under),
                         ("theta_queue", theta_queue)):
@@ -37,7 +37,7 @@ class ContKukanov(Strategy):
                 raise ConfigError(f"{name} must be a finite number >= 0 ($/share), got {v}")
         if not horizon_seconds > 0 or not lookback_minutes * 60 >= horizon_seconds:
             raise ConfigError("need horizon_seconds > 0 and a lookback of at least one horizon")
-        method = check_choice("Cont-Kukanov method", method, ("sa", "saa"))
+        method = check_choice("Cont-Kukanov method", method, ("fast", "sa", "saa"))
         self.lambda_over, self.lambda_under, self.theta_queue = lambda_over, lambda_under, theta_queue
         self.horizon_ns = int(round(horizon_seconds * 1e9))
         self.interval_ns = self.horizon_ns
