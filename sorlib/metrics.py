@@ -132,3 +132,217 @@ def savings_bps(ex: Execution, baseline: Execution, seed: int = 0) -> dict:
     if not np.array_equal(a["order_id"], b["order_id"]):
         raise ValueError("savings need the same parent orders in both executions")
     return savings_from_cash(a["total_cash"], b["total_cash"], seed)
+
+
+# --------------------------------------------------------------------------------------- the verdict
+#: Display names of the strategies in results dicts.
+STRATEGY_LABELS = {"router": "Router", "best_ask": "Best Ask", "twap": "TWAP", "vwap": "VWAP"}
+
+#: What the sign of a saving means; printed wherever savings appear.
+SAVING_SIGN_NOTE = ("A saving against a baseline is (baseline's cash − router's cash) / baseline's cash × 10⁴ "
+                    "bps for the same parent orders: positive means the router paid less, negative that it "
+                    "paid more.")
+
+_MINUS = "−"  # U+2212, the typographic minus
+
+
+def format_bps(x: float | None, decimals: int = 2) -> str:
+    """Basis points to ``decimals`` places with a typographic minus; ``"—"`` for a missing value.
+
+    A value that rounds to zero prints without a sign (``-0.004`` → ``"0.00"``)."""
+    if x is None or not math.isfinite(float(x)):
+        return "—"
+    r = round(float(x), decimals)
+    if r == 0:
+        return f"{0:.{decimals}f}"
+    text = f"{abs(r):,.{decimals}f}"
+    return _MINUS + text if r < 0 else text
+
+
+def format_usd(x: float | None, decimals: int = 4) -> str:
+    """A dollar amount with thousands separators (``1234.5`` → ``"1,234.5000"``); ``"—"`` when missing."""
+    if x is None or not math.isfinite(float(x)):
+        return "—"
+    r = round(float(x), decimals)
+    text = f"{abs(r):,.{decimals}f}"
+    return _MINUS + text if r < 0 else text
+
+
+def strategy_label(name: str) -> str:
+    return STRATEGY_LABELS.get(name, name)
+
+
+def _finite(x) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def interval_status(ci) -> str:
+    """``"excludes"`` (both ends on one side of zero), ``"includes"`` (zero inside or on an end) or
+    ``"none"`` (no interval: NaN ends, e.g. one order). Judged on the ends as printed (2 decimals), so
+    the words never contradict the numbers: ``[-0.06, -0.001]`` prints ``−0.06 to 0.00`` and includes zero."""
+    if ci is None or len(ci) != 2 or not (_finite(ci[0]) and _finite(ci[1])):
+        return "none"
+    lo, hi = round(float(ci[0]), 2), round(float(ci[1]), 2)
+    return "excludes" if lo > 0 or hi < 0 else "includes"
+
+
+def format_interval(ci, orders: int | None = None) -> str:
+    """``"−0.14 to −0.03"`` (bps), or ``"no interval (one order)"`` / ``"no interval"`` when there is none."""
+    if interval_status(ci) == "none":
+        return "no interval (one order)" if orders == 1 else "no interval"
+    return f"{format_bps(ci[0])} to {format_bps(ci[1])}"
+
+
+def router_label(mode: str | None) -> str:
+    return "Cont–Kukanov router" if mode == "ck" else "router"
+
+
+def sample_label(results: dict) -> str:
+    """In-sample or out-of-sample, from the results: ``results["sample"]`` when set; else a grid of one
+    point is fixed in advance (out-of-sample), a larger grid's best point was chosen on these same orders
+    (in-sample) — unless every point ties, which the label says."""
+    if results.get("sample"):
+        return str(results["sample"])
+    g = len(results.get("grid") or [])
+    if g <= 1:
+        return "out-of-sample (one parameter point, fixed in advance)"
+    if int(results.get("grid_ties") or 0) >= g:
+        return f"in-sample, but all {g} grid points tie (the choice cannot flatter the router)"
+    return f"in-sample (the best of {g} grid points, chosen on these same orders)"
+
+
+def verdict_facts(results: dict, sample: str | None = None, market_model: str = "frozen tape") -> dict:
+    """The facts stated beside the verdict table: ``orders``, ``sample``, ``market_model``, ``mode``."""
+    cfg = results.get("config") or {}
+    mode = cfg.get("mode") or results.get("mode") or "spec"
+    return {"orders": int(results.get("parent_orders") or 0),
+            "sample": sample if sample is not None else sample_label(results),
+            "market_model": market_model_label(results.get("market_model") or cfg.get("market_model")
+                                               or cfg.get("market") or market_model),
+            "mode": str(mode)}
+
+
+def market_model_label(model) -> str:
+    """``"frozen tape"`` for the frozen preset (the recorded tape as it was), else the preset's name
+    (a dict's ``name``/``preset``)."""
+    if isinstance(model, dict):
+        model = model.get("name") or model.get("preset") or "custom"
+    text = str(model)
+    return "frozen tape" if text in ("frozen", "frozen tape") else text
+
+
+#: Columns of :func:`verdict_table`.
+VERDICT_COLUMNS = ("strategy", "average all-in price (USD)", "implementation shortfall (bps)",
+                   "clean-up (% of shares)", "router's saving against it (bps)", "95% interval (bps)")
+
+
+def verdict_table(results: dict, sample: str | None = None, market_model: str = "frozen tape") -> pd.DataFrame:
+    """The headline table of a backtest or search ``results`` dict, as formatted text.
+
+    One row per strategy (the router — the best grid point — first, then each baseline): the average
+    all-in price (total cash incl. fees and clean-up / shares, USD, 4 decimals with separators), the
+    implementation shortfall against the arrival mid (mean per order, bps, 2 decimals), the share of the
+    shares bought by the clean-up order (%, 1 decimal), and for each baseline the router's pooled saving
+    against it with the bootstrap 95% interval of the mean per-order saving (bps, 2 decimals; see
+    :data:`SAVING_SIGN_NOTE`). Missing numbers print as ``—``, a NaN interval as ``no interval (one
+    order)``. ``df.attrs`` holds :func:`verdict_facts`.
+    """
+    facts = verdict_facts(results, sample, market_model)
+    rows = []
+    strategies = [("router", results.get("optimized") or {})]
+    strategies += list((results.get("baselines") or {}).items())
+    intervals = results.get("savings_intervals") or {}
+    pooled = results.get("savings_vs_baselines_bps") or {}
+    for name, s in strategies:
+        shares, clean = s.get("shares"), s.get("cleanup_shares")
+        pct = 100.0 * float(clean) / float(shares) if _finite(shares) and float(shares) > 0 and _finite(clean) else None
+        if name == "router":
+            saving, interval = "—", "—"
+        else:
+            iv = intervals.get(name) or {}
+            saving = format_bps(iv.get("bps", pooled.get(name)))
+            interval = format_interval(iv.get("ci95"), iv.get("orders", facts["orders"]))
+        label = router_label(facts["mode"])
+        rows.append({VERDICT_COLUMNS[0]: (f"{label[0].upper()}{label[1:]} ({facts['mode']} mode)" if name == "router"
+                                          else strategy_label(name)),
+                     VERDICT_COLUMNS[1]: format_usd(s.get("avg_fill_px")),
+                     VERDICT_COLUMNS[2]: format_bps(s.get("shortfall_bps_mean")),
+                     VERDICT_COLUMNS[3]: "—" if pct is None else f"{pct:.1f}",
+                     VERDICT_COLUMNS[4]: saving, VERDICT_COLUMNS[5]: interval})
+    df = pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
+    df.attrs.update(facts)
+    return df
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _comparison(label: str, bps) -> str:
+    if not _finite(bps):
+        return f"not comparable with {label} (no saving computed)"
+    r = round(float(bps), 2)
+    if r == 0:
+        return f"level with {label} (0.00 bps)"
+    return f"{format_bps(abs(r))} bps {'cheaper' if r > 0 else 'dearer'} than {label}"
+
+
+def verdict_sentence(results: dict) -> str:
+    """One plain sentence reading :func:`verdict_table`, generated from the numbers: the router's pooled
+    saving against each baseline in words (cheaper/dearer/level, bps to 2 decimals), the number of orders,
+    and whether each 95% interval excludes or includes zero. E.g. *"The router (spec mode) is 0.08 bps
+    dearer than Best Ask over 77 orders, and the 95% interval (−0.14 to −0.03) excludes zero."*"""
+    facts = verdict_facts(results)
+    n = facts["orders"]
+    intervals = results.get("savings_intervals") or {}
+    pooled = results.get("savings_vs_baselines_bps") or {}
+    names = list(results.get("baselines") or intervals or pooled)
+    who = f"The {router_label(facts['mode'])} ({facts['mode']} mode)"
+    over = f"over {n:,} order{'' if n == 1 else 's'}"
+    if not names:
+        return f"{who} was compared with no baseline {over}."
+    cmp = [_comparison(strategy_label(b), (intervals.get(b) or {}).get("bps", pooled.get(b))) for b in names]
+    status = {b: interval_status((intervals.get(b) or {}).get("ci95")) for b in names}
+    none_tail = "no interval (one order)" if n == 1 else "no interval"
+    if len(names) == 1:
+        b = names[0]
+        ci = (intervals.get(b) or {}).get("ci95")
+        tail = (f"; {none_tail}" if status[b] == "none"
+                else f", and the 95% interval ({format_interval(ci)}) {status[b]} zero")
+        return f"{who} is {cmp[0]} {over}{tail}."
+    groups = []
+    for st, verb in (("excludes", "excludes zero"), ("includes", "includes zero")):
+        members = [b for b in names if status[b] == st]
+        if members:
+            items = [f"{strategy_label(b)} ({format_interval(intervals[b]['ci95'])})" for b in members]
+            groups.append(f"{verb} against {_join(items)}")
+    members = [b for b in names if status[b] == "none"]
+    if members and len(members) == len(names):
+        return f"{who} is {_join(cmp)} {over}; {none_tail}."
+    if members:
+        groups.append(f"gives {none_tail} against {_join([strategy_label(b) for b in members])}")
+    return f"{who} is {_join(cmp)} {over}; the 95% interval {_join(groups)}."
+
+
+# ------------------------------------------------------------------------------------------- impact paid
+def impact_cost(ex: Execution, seed: int = 0) -> dict:
+    """What one strategy paid for its own price impact (:mod:`sorlib.sim.impact`), per parent order.
+
+    ``usd_per_order``: mean $ per order (Σ extra price × qty over its fills); ``bps_per_order``: mean of
+    impact $ / (arrival mid × order size) × 10⁴ per order, with ``ci95``, the seeded percentile bootstrap
+    interval of that mean (:func:`bootstrap_ci`); ``usd_total``. Zeros without an impact model."""
+    n = len(ex.orders)
+    cost = np.zeros(n) if ex.impact_cost is None else np.asarray(ex.impact_cost, float)
+    size = np.array([o.size for o in ex.orders], float)
+    mid = np.asarray(ex.arrival_mid, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bps = cost / (mid * size) * 1e4
+    ok = np.isfinite(bps)
+    lo, hi = bootstrap_ci(bps[ok], seed=seed)
+    return {"usd_total": float(cost.sum()), "usd_per_order": float(cost.mean()) if n else math.nan,
+            "bps_per_order": float(bps[ok].mean()) if ok.any() else math.nan, "ci95": [lo, hi], "orders": n}

@@ -29,8 +29,33 @@ def test_committed_without_outputs_and_with_parameters(path: Path) -> None:
     tagged = [c for c in _code(nb) if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
     names = {t.id for n in ast.parse(tagged[0].source).body if isinstance(n, ast.Assign) for t in n.targets}
-    assert {"DATA", "SEED"} <= names, names
+    assert {"DATA", "SEED", "REGULAR_HOURS"} <= names, names
+    defaults = {t.id: n.value for n in ast.parse(tagged[0].source).body if isinstance(n, ast.Assign)
+                for t in n.targets}
+    assert ast.literal_eval(defaults["REGULAR_HOURS"]) == "auto", f"{path.name}: REGULAR_HOURS should default to 'auto'"
     assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_has_no_dollar_for_mathjax(path: Path) -> None:
+    """A bare ``$`` in markdown starts MathJax in JupyterLab: write USD, or escape it as ``\\$``."""
+    nb = nbformat.read(str(path), as_version=4)
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "markdown":
+            assert not re.search(r"(?<!\\)\$", c.source), f"{path.name}: markdown cell {i} has a bare $"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_page_opens_with_the_headline(path: Path) -> None:
+    """The first cell with output (code is hidden in the pages) is the verdict, or the data summary in 01."""
+    nb = nbformat.read(str(path), as_version=4)
+    first_md = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"][:2]
+    headline = [i for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and re.search(r"\b(show_verdict|show_data_summary)\(", c.source)]
+    assert headline, f"{path.name}: no headline cell"
+    assert first_md[0] == 0 and headline[0] < first_md[1], f"{path.name}: the headline must follow the title"
+    assert all(not re.search(r"\.show\(\)|^print\(|display\(", c.source, re.M)
+               for c in nb.cells[:headline[0]] if c.cell_type == "code"), f"{path.name}: output before the headline"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
