@@ -6,7 +6,7 @@ This is what ``sorlib backtest`` runs and what the notebooks call.
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -16,11 +16,12 @@ from .data.market import NS_PER_SECOND, MarketData
 from .engine.book import Book
 from .engine.replay import Execution, replay
 from .errors import ConfigError
-from .metrics import order_table, savings_bps, summary
+from .metrics import impact_cost, order_table, savings_bps, summary
+from .sim.model import market_model
 from .strategies import TWAP, VWAP, BestAsk, ContKukanov, ParentOrder, Router, Strategy
 from .strategies.base import check_choice
 from .strategies.vwap import VWAP_WEIGHTS
-from .venues import VenueTable
+from .venues import FEE_REGIMES, VenueTable, apply_fee_regime
 
 #: DESIGN §8. Values in $/share.
 GRIDS: dict[str, dict[str, list[float]]] = {
@@ -72,7 +73,28 @@ class BacktestConfig:
     ck_horizon_seconds: float = 30.0
     seed: int = 0
     max_gap_seconds: float = 60.0
+    market: str | dict = "frozen"  # market model: a preset of sorlib.sim (frozen, latency, impact, fade, realistic)
+    fee_regime: str = "cap30"  # access-fee cap: "cap30" ($0.0030/sh) or "cap10" ($0.0010/sh), sorlib.venues
+    # child-order sizing (sorlib.allocation.sizing), applied to the router and every baseline:
+    max_child: int | None = None  # shares per child order
+    participation_pct: float | None = None  # percent of the trailing window's printed volume
+    participation_window_seconds: float = 60.0  # seconds
+    min_trade: int | None = None  # shares (the venue profile's min_size when larger)
+    lots: bool = False  # round lots: each venue profile's lot_size, or lot_size (shares)
+    lot_size: int | None = None  # shares; needs lots
+    # parent-order schedule of the router (sorlib.schedules); None: the router trades the whole remainder
+    schedule: str | None = None  # "twap", "vwap", "ac", "adaptive"
+    ac_risk_aversion: float = 1e-6  # Almgren-Chriss lambda, 1/$
     extra: dict = field(default_factory=dict)
+
+    def sizing_rules(self):
+        """The :class:`~sorlib.allocation.SizingRules` of these settings (validated), or None when none bind."""
+        from .allocation import SizingRules
+
+        r = SizingRules(max_child=self.max_child, participation_pct=self.participation_pct,
+                        participation_window_seconds=self.participation_window_seconds, min_trade=self.min_trade,
+                        lots=bool(self.lots), lot_size=self.lot_size)
+        return None if r.is_trivial else r
 
     def validate(self) -> None:
         if not (isinstance(self.order_size, int | np.integer) and self.order_size > 0):
@@ -80,12 +102,25 @@ class BacktestConfig:
         check_choice("mode", self.mode, MODES)
         check_choice("empty policy", self.empty_policy, [p.value for p in EmptySplitPolicy])
         check_choice("VWAP weights", self.vwap_weights, VWAP_WEIGHTS)
+        market_model(self.market)  # a ConfigError names the presets
+        check_choice("fee regime", self.fee_regime, list(FEE_REGIMES))
         if self.every_minutes is not None and not self.every_minutes > 0:
             raise ConfigError(f"--every must be > 0 minutes, got {self.every_minutes}")
         if not self.horizon_minutes > 0:
             raise ConfigError(f"horizon must be > 0 minutes, got {self.horizon_minutes}")
         if not (isinstance(self.max_gap_seconds, int | float) and self.max_gap_seconds > 0):
             raise ConfigError(f"max_gap_seconds must be > 0 seconds, got {self.max_gap_seconds}")
+        if not isinstance(self.lots, bool):
+            raise ConfigError(f"lots must be True or False, got {self.lots!r}")
+        self.sizing_rules()
+        if self.schedule is not None:
+            from .schedules import SCHEDULES
+
+            check_choice("schedule", self.schedule, SCHEDULES)
+        if not (isinstance(self.ac_risk_aversion, int | float) and np.isfinite(self.ac_risk_aversion)
+                and self.ac_risk_aversion >= 0):
+            raise ConfigError(f"Almgren-Chriss risk aversion must be a finite number >= 0 (1/$), "
+                              f"got {self.ac_risk_aversion}")
 
 
 @dataclass(frozen=True)
@@ -156,17 +191,35 @@ def parent_orders(book: Book, size: int, every_minutes: float | None = None, hor
     return order_schedule(book, size, every_minutes, horizon_minutes, arrivals_ns, max_gap_seconds)[0]
 
 
-def baselines(cfg: BacktestConfig) -> dict[str, Strategy]:
-    return {"best_ask": BestAsk(), "twap": TWAP(cfg.twap_bucket_seconds),
-            "vwap": VWAP(cfg.vwap_weights, cfg.twap_bucket_seconds)}
+def _sizing(cfg: BacktestConfig, profiles):
+    r = cfg.sizing_rules()
+    return r.with_profiles(profiles) if r is not None and profiles is not None else r
 
 
-def router_for(cfg: BacktestConfig, params: dict[str, float]) -> Strategy:
-    """The router of ``cfg.mode`` with one grid point's parameters ($/share)."""
+def baselines(cfg: BacktestConfig, profiles=None) -> dict[str, Strategy]:
+    """Best Ask, TWAP and VWAP with ``cfg``'s child-order sizing rules (``profiles``: the venues'
+    :class:`~sorlib.venues.VenueProfile` s, whose ``lot_size``/``min_size`` are the per-venue defaults)."""
+    rules = _sizing(cfg, profiles)
+    return {"best_ask": BestAsk(sizing=rules), "twap": TWAP(cfg.twap_bucket_seconds, sizing=rules),
+            "vwap": VWAP(cfg.vwap_weights, cfg.twap_bucket_seconds, sizing=rules)}
+
+
+def router_for(cfg: BacktestConfig, params: dict[str, float], profiles=None) -> Strategy:
+    """The router of ``cfg.mode`` with one grid point's parameters ($/share), ``cfg``'s sizing rules, and,
+    with ``cfg.schedule``, under that schedule (:class:`~sorlib.strategies.Scheduled`: the schedule releases
+    shares per bucket of ``twap_bucket_seconds``, the router splits them)."""
+    rules = _sizing(cfg, profiles)
     if cfg.mode == "ck":
-        return ContKukanov(**params, horizon_seconds=cfg.ck_horizon_seconds, seed=cfg.seed)
-    return Router(**params, mode=cfg.mode, step=cfg.step, empty_policy=cfg.empty_policy,
-                  rest_seconds=cfg.rest_seconds)
+        r = ContKukanov(**params, horizon_seconds=cfg.ck_horizon_seconds, seed=cfg.seed, sizing=rules)
+    else:
+        r = Router(**params, mode=cfg.mode, step=cfg.step, empty_policy=cfg.empty_policy,
+                   rest_seconds=cfg.rest_seconds, sizing=rules)
+    if cfg.schedule is None:
+        return r
+    from .strategies import Scheduled
+
+    return Scheduled(cfg.schedule, r, sizing=rules, bucket_seconds=cfg.twap_bucket_seconds,
+                     risk_aversion=cfg.ac_risk_aversion)
 
 
 @dataclass
@@ -185,18 +238,22 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
 
     ``progress``: one tqdm bar over (grid points + baselines) × parent orders. Besides the task's keys the
     results hold ``unplaced_orders`` (``[{"arrival": ISO UTC, "reason": ...}]``, see :func:`order_schedule`),
-    ``cleanup_beyond_book_shares`` and ``unfilled_shares`` (strategy → shares; ``router`` = the best grid
+    ``market`` (``{"name", "parameters"}`` of the market model, :mod:`sorlib.sim`), ``impact_cost`` (strategy →
+    :func:`~sorlib.metrics.impact_cost`), ``cleanup_beyond_book_shares`` and ``unfilled_shares`` (strategy →
+    shares; ``router`` = the best grid
     point)."""
     cfg = cfg or BacktestConfig()
     cfg.validate()
     book = data if isinstance(data, Book) else Book.from_market(data, venue_table)
+    book = replace(book, profiles=tuple(apply_fee_regime(p, cfg.fee_regime) for p in book.profiles))
     orders, unplaced = order_schedule(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes,
                                       max_gap_seconds=cfg.max_gap_seconds)
     if not orders:
         reasons = sorted({u.reason for u in unplaced})
         raise ConfigError(f"no parent order could be placed ({len(unplaced)} scheduled): " + "; ".join(reasons[:3]))
     points = grid_points(cfg.grid)
-    base = baselines(cfg)
+    base = baselines(cfg, book.profiles)
+    mm = market_model(cfg.market).resolve(book.market)  # estimated inputs (impact σ, V) once for every replay
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -206,11 +263,11 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
     rows, executions = [], []
     try:
         for p in points:
-            ex = replay(book, router_for(cfg, p), orders, progress=tick)
+            ex = replay(book, router_for(cfg, p, book.profiles), orders, progress=tick, market=mm)
             executions.append(ex)
             s = summary(ex)
             rows.append({**p, **{k: v for k, v in s.items() if k != "venue_shares"}})
-        base_ex = {name: replay(book, strat, orders, progress=tick) for name, strat in base.items()}
+        base_ex = {name: replay(book, strat, orders, progress=tick, market=mm) for name, strat in base.items()}
     finally:
         if bar is not None:
             bar.close()
@@ -232,6 +289,9 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         "unplaced_orders": [u.to_dict() for u in unplaced],
         "cleanup_beyond_book_shares": {n: int(np.sum(e.beyond_book)) for n, e in every_ex.items()},
         "unfilled_shares": {n: int(np.sum(e.unfilled)) for n, e in every_ex.items()},
+        "market": mm.to_dict(),
+        "market_model": "frozen tape" if mm.frozen else f"simulated market ({mm.name})",
+        "impact_cost": {n: impact_cost(e, seed=cfg.seed) for n, e in every_ex.items()},
         "config": {k: v for k, v in asdict(cfg).items() if k != "extra"},
         "grid": grid.to_dict(orient="records"),
     }

@@ -4,6 +4,29 @@ The data does not carry fees; they come from an editable TOML table (``venues_de
 with the package, ``--venues FILE.toml`` overrides it key by key).  Units: ``taker_fee`` and
 ``maker_rebate`` in $/share (a negative fee is a taker rebate, a negative rebate a maker fee),
 ``lot_size`` and ``min_size`` in shares, ``latency_us`` in microseconds.
+
+Optional execution parameters (None = not fitted; ``sorlib calibrate DATA --out venues.toml`` fits them per
+venue, :mod:`sorlib.sim.calibrate` defines each):
+
+* ``queue_cancel_bias`` — n of the power3 queue model, the cancel-position exponent: cancels fall at relative
+  queue positions u (0 = front) with CDF u^n; 1 = uniform, > 1 = mostly at the back. Fitted only from MBO
+  data; the shipped ``[default]`` is the fit on the one MBO sample in ``data/real`` (ARL on XNAS, 2025-07-17).
+* ``cancel_rate_hz`` — touch-size decreases not explained by prints, events/s (both sides);
+* ``replace_share`` — share of those decreases undone at the same price within 50 ms (cancel/replace);
+* ``queue_position_tw`` — time-weighted queue position (shares ahead / level, 0 = front) of an order that
+  joined at the back, over its first 30 s;
+* ``fade_fraction`` — share of this venue's displayed ask at a price that vanishes within 5 ms of a
+  buyer-initiated print at that price on another venue;
+* ``typical_size`` — median displayed size at the touch, shares;
+* ``fill_prob_by_position`` — P(a resting buy is filled within 30 s) for queue positions 0, ¼, ½, ¾, 1.
+
+**Fee regimes** (:data:`FEE_REGIMES`, ``--fee-regime``): ``cap30`` is the Reg NMS Rule 610(c) access-fee cap of
+$0.0030/share in force for years; ``cap10`` the $0.0010/share cap for quotes at or above $1 the SEC adopted in
+its September 2024 Reg NMS amendment (compliance date deferred, so a user choice; DESIGN §9). Below $1 the caps
+are 0.3 % and 0.1 % of the price. Rule (:func:`apply_fee_regime`): a taker fee above the cap is cut to the
+cap; the venue keeps its net capture (taker fee − maker rebate), so a positive maker rebate falls by the same
+$ amount, floored at 0 (our modelling assumption — exchanges fund rebates from access fees; the rule caps only
+the fee). Taker rebates (negative fees) and maker fees (negative rebates) are unchanged. Idempotent.
 """
 
 from __future__ import annotations
@@ -28,6 +51,24 @@ class VenueProfile:
     lot_size: int = 1
     min_size: int = 1
     latency_us: float = 500.0
+    queue_cancel_bias: float | None = None
+    cancel_rate_hz: float | None = None
+    replace_share: float | None = None
+    queue_position_tw: float | None = None
+    fade_fraction: float | None = None
+    typical_size: float | None = None
+    fill_prob_by_position: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        where = f"venue {self.key} ({self.name})"
+        for k in _NUMERIC:
+            v = getattr(self, k)
+            if v is None and k in _OPTIONAL:
+                continue
+            _check_number(k, v, where)
+        fp = self.fill_prob_by_position
+        if fp is not None:
+            object.__setattr__(self, "fill_prob_by_position", _check_probs(fp, where))
 
     @property
     def publisher_id(self) -> int:
@@ -39,14 +80,67 @@ class VenueProfile:
 
 
 _NUMERIC = {"taker_fee": float, "maker_rebate": float, "lot_size": int, "min_size": int,
-            "latency_us": float}
-_FIELDS = ("name", *_NUMERIC)
+            "latency_us": float, "queue_cancel_bias": float, "cancel_rate_hz": float, "replace_share": float,
+            "queue_position_tw": float, "fade_fraction": float, "typical_size": float}
+_OPTIONAL = ("queue_cancel_bias", "cancel_rate_hz", "replace_share", "queue_position_tw", "fade_fraction",
+             "typical_size", "fill_prob_by_position")
+_FIELDS = ("name", *_NUMERIC, "fill_prob_by_position")
+#: Queue positions (shares ahead / level) of ``fill_prob_by_position``.
+FILL_PROB_POSITIONS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 #: Bounds of each numeric field (inclusive), with its unit. Exchange access fees are capped at
 #: $0.003/share (Reg NMS Rule 610); |fee| <= $0.01/share leaves room for rebates and tiers.
 BOUNDS = {"taker_fee": (-0.01, 0.01, "$/share"), "maker_rebate": (-0.01, 0.01, "$/share"),
           "lot_size": (1, 1_000_000, "shares"), "min_size": (1, 1_000_000, "shares"),
-          "latency_us": (0.0, 10_000_000.0, "microseconds")}
+          "latency_us": (0.0, 10_000_000.0, "microseconds"),
+          "queue_cancel_bias": (0.01, 100.0, "exponent"), "cancel_rate_hz": (0.0, 1_000_000.0, "events/s"),
+          "replace_share": (0.0, 1.0, "fraction"), "queue_position_tw": (0.0, 1.0, "fraction of the level"),
+          "fade_fraction": (0.0, 1.0, "fraction"), "typical_size": (0.0, 100_000_000.0, "shares")}
+
+#: Access-fee caps of the named fee regimes, $/share for quotes at or above $1 (module docstring).
+FEE_REGIMES: dict[str, float] = {"cap30": 0.0030, "cap10": 0.0010}
+#: The same caps below $1, as a fraction of the quote price.
+FEE_REGIMES_SUB_DOLLAR: dict[str, float] = {"cap30": 0.003, "cap10": 0.001}
+
+
+def _check_number(k: str, v, where: str):
+    lo, hi, unit = BOUNDS[k]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise ConfigError(f"{where}: '{k}' must be a finite number ({unit}), got {v!r}")
+    if _NUMERIC[k] is int and float(v) != int(v):
+        raise ConfigError(f"{where}: '{k}' must be a whole number of {unit}, got {v!r}")
+    if not lo <= v <= hi:
+        raise ConfigError(f"{where}: '{k}' = {v!r} is outside [{lo:g}, {hi:g}] {unit}")
+    return _NUMERIC[k](v)
+
+
+def _check_probs(v, where: str) -> tuple[float, ...]:
+    n = len(FILL_PROB_POSITIONS)
+    if not isinstance(v, list | tuple) or len(v) != n or any(
+            isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x) or not 0 <= x <= 1
+            for x in v):
+        raise ConfigError(f"{where}: 'fill_prob_by_position' must be a list of {n} probabilities in [0, 1] "
+                          f"(queue positions {', '.join(f'{p:g}' for p in FILL_PROB_POSITIONS)}), got {v!r}")
+    return tuple(float(x) for x in v)
+
+
+def fee_cap(regime: str, price: float | None = None) -> float:
+    """The regime's taker-fee cap, $/share (``price`` in $: below $1 the cap is a fraction of it)."""
+    if regime not in FEE_REGIMES:
+        raise ConfigError(f"fee regime must be one of {', '.join(repr(r) for r in FEE_REGIMES)}, got {regime!r}")
+    if price is not None and math.isfinite(price) and 0 < price < 1.0:
+        return FEE_REGIMES_SUB_DOLLAR[regime] * price
+    return FEE_REGIMES[regime]
+
+
+def apply_fee_regime(profile: VenueProfile, regime: str, price: float | None = None) -> VenueProfile:
+    """``profile`` under the fee regime (module docstring): taker fee cut to the cap, net capture kept."""
+    cap = fee_cap(regime, price)
+    if profile.taker_fee <= cap:
+        return profile
+    cut = profile.taker_fee - cap
+    rebate = profile.maker_rebate if profile.maker_rebate <= 0 else max(round(profile.maker_rebate - cut, 10), 0.0)
+    return replace(profile, taker_fee=cap, maker_rebate=rebate)
 
 
 def _parse_entry(entry: dict, where: str) -> dict:
@@ -59,14 +153,9 @@ def _parse_entry(entry: dict, where: str) -> dict:
                 raise ConfigError(f"{where}: 'name' must be a non-empty string, got {v!r}")
             out[k] = v
         elif k in _NUMERIC:
-            lo, hi, unit = BOUNDS[k]
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise ConfigError(f"{where}: '{k}' must be a finite number ({unit}), got {v!r}")
-            if _NUMERIC[k] is int and float(v) != int(v):
-                raise ConfigError(f"{where}: '{k}' must be a whole number of {unit}, got {v!r}")
-            if not lo <= v <= hi:
-                raise ConfigError(f"{where}: '{k}' = {v!r} is outside [{lo:g}, {hi:g}] {unit}")
-            out[k] = _NUMERIC[k](v)
+            out[k] = _check_number(k, v, where)
+        elif k == "fill_prob_by_position":
+            out[k] = _check_probs(v, where)
         else:
             raise ConfigError(f"{where}: unknown field '{k}'; allowed fields: {', '.join(_FIELDS)}")
     return out

@@ -217,7 +217,7 @@ def test_an_order_arriving_before_the_data_sees_no_future_quote():
 
 def test_settings_outside_their_choices_are_config_errors():
     from sorlib.errors import ConfigError
-    from sorlib.fills import QueueFill
+    from sorlib.sim.queue import QueueFill
 
     with pytest.raises(ConfigError, match="'conservative', 'probabilistic'"):
         QueueFill(model="optimistic")

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import sorlib.strategies
+from sorlib.allocation import SizingRules
 from sorlib.engine import Book, replay
 from sorlib.strategies import Decision, ParentOrder, Strategy
 
@@ -28,6 +29,12 @@ VARIANTS: dict[str, list[dict]] = {
                                        theta_queue=0.0)],
     "ContKukanov": [dict(horizon_seconds=10, lookback_minutes=1, n_iter=300)],
     "TWAP": [dict(bucket_seconds=20)],
+    # schedules x allocators (sorlib.schedules), and child-order sizing rules (participation reads the past)
+    "Scheduled": [dict(schedule="adaptive", allocator="router", bucket_seconds=20),
+                  dict(schedule="ac", allocator="best_ask", bucket_seconds=20, risk_aversion=1e-4),
+                  dict(schedule="vwap", allocator="sweep", bucket_seconds=20,
+                       sizing=SizingRules(max_child=300, participation_pct=20, min_trade=100, lots=True,
+                                          lot_size=100))],
     "VWAP": [dict(weights="traded", bucket_seconds=20), dict(weights="displayed", bucket_seconds=20)],
 }
 

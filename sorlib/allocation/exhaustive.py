@@ -124,3 +124,43 @@ def allocate_exhaustive_uncapped(
     ]
     best = min(c for _, c in found)
     return next((s, c) for s, c in found if c <= best + tol)
+
+
+def allocate_exhaustive_limited(qty: int, cost_of, lot, min_size, max_size, remaining: int, *,
+                                exact: bool = True) -> tuple[list[int], float]:
+    """Brute-force reference for :func:`~sorlib.allocation.solver.limited_split` (small sizes only).
+
+    Enumerates only feasible splits: venue i gets 0, a multiple of ``lot[i]`` in ``[min_size[i],
+    max_size[i]]``, or the whole ``remaining`` when ``≤ max_size[i]`` (odd-lot rule), each with a finite
+    ``cost_of``; keeps splits summing to ``qty`` (``exact``) or to at most ``qty`` (then the largest total
+    wins); least total cost (summed in venue order); ties: the lexicographically smallest split within
+    ``1e-12·(1 + Σ_i max |finite cost|)``. Returns ``([], inf)`` (exact) or zeros when nothing is feasible.
+    """
+    import itertools
+
+    import numpy as np
+
+    n = len(lot)
+    qty, remaining = int(qty), int(remaining)
+    grid = np.arange(qty + 1, dtype=np.int64)
+    cost = np.asarray(cost_of(grid), float).reshape(n, qty + 1)
+    options = []
+    for i in range(n):
+        opts = [0] + [q for q in range(1, qty + 1)
+                      if ((q % lot[i] == 0 and q >= min_size[i]) or q == remaining) and q <= max_size[i]
+                      and math.isfinite(cost[i, q])]
+        options.append(opts)
+    tol = uncapped_tolerance(sum(max(abs(float(cost[i, q])) if q else 0.0 for q in options[i]) for i in range(n)))
+    found = []
+    for s in itertools.product(*options):
+        tot = sum(s)
+        if (exact and tot != qty) or tot > qty:
+            continue
+        found.append((tot, sum(float(cost[i, q]) if q else 0.0 for i, q in enumerate(s)), list(s)))
+    if not found:
+        return ([], math.inf) if exact else ([0] * n, 0.0)
+    top = max(f[0] for f in found)
+    found = [f for f in found if f[0] == top]
+    best = min(f[1] for f in found)
+    split, c = min(((f[2], f[1]) for f in found if f[1] <= best + tol), key=lambda x: x[0])
+    return split, c

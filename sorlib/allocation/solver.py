@@ -337,3 +337,122 @@ def warmup() -> None:
     allocate_arrays(400, *v, 0.0, 0.0, 0.0)
     allocate_arrays(400, *v, 0.0, 0.0, 0.0, mode="uncapped")
     min_cost_split(np.zeros((2, 3)))
+
+
+# ------------------------------------------------------------------ lot / minimum / maximum constraints
+@njit(cache=True)
+def _limited_solve(table: np.ndarray, caps: np.ndarray, R: int, tol: float, exact: bool,
+                   out: np.ndarray) -> tuple:  # pragma: no cover - numba
+    """Min Σ_i table[i, k_i] over k_i ≤ caps[i] with Σ k_i = R (``exact``) or, otherwise, the largest
+    reachable Σ k_i ≤ R; lexicographically smallest split within ``tol``. ``table[i, 0]`` must be 0 and an
+    infeasible quantity is inf. Fills ``out``; returns ``(cost, units)`` (``(inf, -1)``: infeasible)."""
+    n = table.shape[0]
+    b = np.full((n + 1, R + 1), _INF)
+    b[n, 0] = 0.0
+    for i in range(n - 1, -1, -1):
+        ci = min(caps[i], R)
+        for r in range(R + 1):
+            best = _INF
+            for k in range(0, min(ci, r) + 1):
+                v = b[i + 1, r - k]
+                tk = table[i, k]
+                if v < _INF and tk < _INF:
+                    v = v + tk
+                    if v < best:
+                        best = v
+            b[i, r] = best
+    target = -1
+    if exact:
+        if b[0, R] < _INF:
+            target = R
+    else:
+        for r in range(R, -1, -1):
+            if b[0, r] < _INF:
+                target = r
+                break
+    if target < 0:
+        return _INF, -1
+    cstar = b[0, target]
+    p = 0.0
+    r = target
+    for i in range(n):
+        for k in range(0, min(caps[i], r) + 1):
+            v = b[i + 1, r - k]
+            tk = table[i, k]
+            if v < _INF and tk < _INF and p + tk + v <= cstar + tol:
+                out[i] = k
+                p += tk
+                r -= k
+                break
+    return cstar, target
+
+
+def limited_split(qty: int, cost_of, lot: Any, min_size: Any, max_size: Any, remaining: int, *,
+                  exact: bool = True) -> tuple[list[int], float]:
+    """Exact min-cost split of ``qty`` shares over feasible child sizes only → ``(shares per venue, $ cost)``.
+
+    Venue i may get ``q_i = 0`` or a multiple of ``lot[i]`` with ``min_size[i] ≤ q_i ≤ max_size[i]``, or —
+    the odd-lot rule — ``q_i = remaining`` (the parent order's whole remainder: the last child, which
+    completes the order) when ``remaining ≤ max_size[i]``. ``cost_of(q)`` maps a ``(Q,)`` int64 array of
+    share counts to the ``(K, Q)`` $ costs of sending them to each venue (inf = impossible, e.g. beyond the
+    displayed size); it must give 0 for ``q = 0``. ``exact=True``: Σ q_i = ``qty`` or ``([], inf)``;
+    ``exact=False``: the largest feasible Σ q_i ≤ ``qty``, at least cost (``[0]*K`` when nothing is
+    feasible). Ties: the lexicographically smallest split within ``1e-12·(1 + Σ_i max_k |finite cost|)``.
+
+    The search is a knapsack on the grid of ``u = gcd(lot)`` shares with the infeasible sizes priced inf
+    (:func:`_limited_solve`, O(K·R·C), R = qty/u, C = the largest feasible count); a completing child off that
+    grid is compared separately. Equals the brute force :func:`~sorlib.allocation.exhaustive.allocate_exhaustive_limited`.
+    """
+    lot = np.asarray(lot, np.int64)
+    mn = np.asarray(min_size, np.int64)
+    mx = np.asarray(max_size, np.int64)
+    n = lot.shape[0]
+    qty, remaining = int(qty), int(remaining)
+    if qty < 0 or n == 0:
+        return ([], math.inf) if (exact and qty != 0) or qty < 0 else ([0] * n, 0.0)
+    u = int(np.gcd.reduce(lot))
+    R = qty // u
+    q = np.arange(R + 1, dtype=np.int64) * u
+    with np.errstate(invalid="ignore", over="ignore"):
+        cost = np.array(cost_of(q), dtype=float).reshape(n, R + 1)
+    ok = ((q[None, :] % lot[:, None] == 0) & (q[None, :] >= mn[:, None])) | (q[None, :] == remaining)
+    ok &= q[None, :] <= mx[:, None]
+    ok[:, 0] = True
+    table = np.where(ok & np.isfinite(cost), cost, _INF)
+    table[:, 0] = 0.0
+    fin = np.isfinite(table)
+    caps = np.where(fin.any(axis=1), R - np.argmax(fin[:, ::-1], axis=1), 0).astype(np.int64)
+    finite = np.where(fin, np.abs(table), 0.0)
+    tol = uncapped_tolerance(float(finite.max(axis=1).sum()))
+    out = np.zeros(n, np.int64)
+    best_cost, units = _limited_solve(table, caps, R, tol, (qty % u == 0) and exact, out)
+    if exact and qty % u:
+        best_cost, units = math.inf, -1
+    split = [int(k) * u for k in out] if units >= 0 else None
+    # the odd-lot completion off the grid: one venue takes the whole remainder
+    if qty == remaining and remaining % u and remaining > 0:
+        with np.errstate(invalid="ignore", over="ignore"):
+            c = np.array(cost_of(np.array([remaining], np.int64)), dtype=float).reshape(n)
+        c = np.where((mx >= remaining) & np.isfinite(c), c, np.inf)
+        if np.isfinite(c).any():
+            m = float(c.min())
+            i = int(np.flatnonzero(c <= m + tol)[-1])  # lexicographically smallest: the last venue
+            split = [0] * n
+            split[i] = remaining
+            return split, float(c[i])
+    if split is None:
+        return ([], math.inf) if exact else ([0] * n, 0.0)
+    return split, float(sum(table[i, k // u] for i, k in enumerate(split)))
+
+
+def linear_costs(ask: Any, size: Any, fee: Any):
+    """``cost_of`` for :func:`limited_split` with one price level per venue: ``q·(ask + fee)`` $ for
+    ``q ≤ size`` (shares), inf beyond; 0 for ``q = 0`` (the spec model, DESIGN §4)."""
+    c = np.asarray(ask, float) + np.asarray(fee, float)
+    size = np.asarray(size, np.int64)
+
+    def cost_of(q: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            v = q[None, :].astype(float) * c[:, None]
+        return np.where(q[None, :] == 0, 0.0, np.where(q[None, :] <= size[:, None], v, _INF))
+    return cost_of

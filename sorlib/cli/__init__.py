@@ -14,7 +14,7 @@ import sys
 from ..errors import SorlibError
 
 # sub-command name -> module in this package (each defines register(subparsers))
-_COMMANDS = ("inspect", "synth", "backtest", "report", "search")
+_COMMANDS = ("inspect", "synth", "backtest", "report", "search", "calibrate")
 
 
 class UsageError(Exception):

@@ -108,6 +108,35 @@ def add_config_args(p: argparse.ArgumentParser, every: float | None, every_help:
     p.add_argument("--max-gap", type=real(0, 86400, "seconds"), default=60.0, metavar="SECONDS",
                    help="a stretch with no quote record longer than this is a data gap; parent orders whose "
                         "window overlaps one are not placed (and are reported), (0, 86400] s")
+    p.add_argument("--fee-regime", default="cap30", choices=["cap30", "cap10"],
+                   help="access-fee cap applied to the venue table: cap30 ($0.0030/share, Reg NMS Rule 610) or "
+                        "cap10 ($0.0010/share, the SEC's 2024 amendment); taker fees above it are cut, rebates "
+                        "keep the venue's net capture")
+    p.add_argument("--market", default="frozen", choices=["frozen", "latency", "impact", "fade", "realistic"],
+                   help="market simulation (sorlib.sim): frozen = the recorded tape (default); latency = venue "
+                        "latency_us; impact = square-root impact with decay; fade = other venues pull 16%% of "
+                        "their size at a price we took; realistic = all three")
+    p.add_argument("--max-child", type=whole(1, MAX_ORDER_SIZE, "shares"), default=None, metavar="SHARES",
+                   help="largest child order (one venue, one decision), shares, 1..100,000,000 (default none)")
+    p.add_argument("--participation", type=real(0, 100, "percent"), default=None, metavar="PCT",
+                   help="participation cap: child orders plus own fills in the trailing window at most PCT %% of "
+                        "the market's printed volume there, (0, 100] %% (default none)")
+    p.add_argument("--participation-window", type=real(0, 86400, "seconds"), default=None, metavar="SECONDS",
+                   help="only with --participation: trailing window, (0, 86400] s (default 60)")
+    p.add_argument("--min-trade", type=whole(1, MAX_ORDER_SIZE, "shares"), default=None, metavar="SHARES",
+                   help="smallest child order, shares (the venue table's min_size when larger; a final odd lot "
+                        "completing the order is exempt), 1..100,000,000")
+    p.add_argument("--lots", default="off", choices=["on", "off"],
+                   help="on: child orders in whole lots of each venue's lot_size (venue table) or --lot-size; "
+                        "a final odd lot completing the order is allowed (default off)")
+    p.add_argument("--lot-size", type=whole(1, 1_000_000, "shares"), default=None, metavar="SHARES",
+                   help="only with --lots on: one lot size for every venue, shares, 1..1,000,000")
+    p.add_argument("--schedule", default=None, choices=["twap", "vwap", "ac", "adaptive"],
+                   help="parent-order schedule for the router (buckets of --twap-bucket); default none: the "
+                        "router trades the whole remainder at once")
+    p.add_argument("--ac-risk-aversion", type=real(0, 1, "1/$", lo_open=False), default=None, metavar="PER_DOLLAR",
+                   help="only with --schedule ac (or adaptive): Almgren-Chriss risk aversion lambda, 1/$, "
+                        "[0, 1] (default 1e-6)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (shown on stderr when it is a terminal)")
 
@@ -147,7 +176,27 @@ def config_from_args(args: argparse.Namespace, **extra):
                           horizon_minutes=args.horizon, empty_policy=values["empty_policy"],
                           twap_bucket_seconds=args.twap_bucket, vwap_weights=args.vwap_weights,
                           rest_seconds=values["rest_seconds"], ck_horizon_seconds=values["ck_horizon"],
-                          max_gap_seconds=args.max_gap, seed=args.seed, **extra)
+                          max_gap_seconds=args.max_gap, seed=args.seed, market=getattr(args, "market", "frozen"),
+                          fee_regime=getattr(args, "fee_regime", "cap30"), **_sizing_schedule(args), **extra)
+
+
+def _sizing_schedule(args: argparse.Namespace) -> dict:
+    """The sizing and schedule fields of :class:`~sorlib.backtest.BacktestConfig`; an option given without the
+    one it refines is a :class:`~sorlib.errors.ConfigError`."""
+    g = lambda name, default=None: getattr(args, name, default)  # noqa: E731
+    if g("participation_window") is not None and g("participation") is None:
+        raise ConfigError("--participation-window applies only with --participation PCT; add it or drop the window")
+    if g("lot_size") is not None and g("lots", "off") != "on":
+        raise ConfigError("--lot-size applies only with --lots on; add --lots on or drop --lot-size")
+    if g("ac_risk_aversion") is not None and g("schedule") not in ("ac", "adaptive"):
+        raise ConfigError("--ac-risk-aversion applies only with --schedule ac or adaptive")
+    out = {"max_child": g("max_child"), "participation_pct": g("participation"), "min_trade": g("min_trade"),
+           "lots": g("lots", "off") == "on", "lot_size": g("lot_size"), "schedule": g("schedule")}
+    if g("participation_window") is not None:
+        out["participation_window_seconds"] = g("participation_window")
+    if g("ac_risk_aversion") is not None:
+        out["ac_risk_aversion"] = g("ac_risk_aversion")
+    return out
 
 
 def show_progress(args: argparse.Namespace) -> bool:

@@ -192,7 +192,8 @@ def read_databento_csv(path: str | Path, *, price_scale: float | None = None, sy
     if symbols is not None:
         vals = np.unique(symbols[symbols != ""])
         name = str(vals[0]) if vals.size == 1 else None
-    return _assemble(report, **cols, all_trades=False, symbol=name)
+    return _assemble(report, **cols, all_trades=False, symbol=name,
+                     recv=cols["extra"][3] if "ts_recv" in optional else None)
 
 
 def _select(report: LoadReport, cols: dict, symbols, keep: np.ndarray | None, date: str | None):
@@ -346,7 +347,9 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
         name = syms[0] if len(syms) == 1 else None
     if store.dataset:
         report.notes.append(f"dataset {store.dataset}")
-    return _assemble(report, **cols, all_trades=all_trades, no_trades=schema.startswith("bbo"), symbol=name)
+    recv = cols["extra"][0].astype(np.int64) if "ts_recv" in names else None
+    return _assemble(report, **cols, all_trades=all_trades, no_trades=schema.startswith("bbo"), symbol=name,
+                     recv=recv)
 
 
 def _check_complete(store, p: str) -> None:
@@ -374,9 +377,13 @@ def _check_complete(store, p: str) -> None:
 
 # ------------------------------------------------------------------------------------------- assembly
 def _assemble(report: LoadReport, *, ts, venue, action, side, flags, price, size, bid_px, bid_sz, ask_px,
-              ask_sz, extra, all_trades: bool, symbol: str | None, no_trades: bool = False) -> MarketData:
-    """Shared tail of the CSV and DBN readers: de-duplicate, sort, split trades, apply the repair policy."""
+              ask_sz, extra, all_trades: bool, symbol: str | None, no_trades: bool = False,
+              recv: np.ndarray | None = None) -> MarketData:
+    """Shared tail of the CSV and DBN readers: de-duplicate, sort, split trades, apply the repair policy.
+
+    ``recv``: ``ts_recv`` (ns, −1 = empty) per record, for the per-venue feed latency."""
     n = len(ts)
+    feed = _feed_latency_us(ts, recv, venue)
     report.rows_read = n
     # 1. exact duplicates: identical in every field read, flags and every book level included
     dup = duplicate_mask([ts, venue, action, side, flags, price, size, *extra, bid_px, ask_px, bid_sz, ask_sz])
@@ -419,4 +426,14 @@ def _assemble(report: LoadReport, *, ts, venue, action, side, flags, price, size
         quotes = quotes.take(qkeep)
     report.quote_rows, report.trade_rows = len(quotes), len(trades)
     names = {int(v): publisher_name(v) for v in np.unique(np.concatenate([quotes.venue, trades.venue]))}
-    return MarketData(quotes, trades, report, venue_names=names, symbol=symbol)
+    return MarketData(quotes, trades, report, venue_names=names, symbol=symbol, feed_latency_us=feed)
+
+
+def _feed_latency_us(ts: np.ndarray, recv: np.ndarray | None, venue: np.ndarray) -> dict[int, float]:
+    """Median ``ts_recv − ts_event`` (µs) per venue over the records carrying both (a record whose
+    ``ts_event`` was empty took ``ts_recv`` and is left out); {} when the file has no ``ts_recv``."""
+    if recv is None or len(ts) == 0:
+        return {}
+    d = np.asarray(recv, np.int64) - np.asarray(ts, np.int64)
+    ok = (np.asarray(recv) >= 0) & (d > 0)
+    return {int(v): float(np.median(d[ok & (venue == v)])) / 1e3 for v in np.unique(venue[ok])}

@@ -123,6 +123,9 @@ class MarketData:
     venue_names: dict[int, str] = field(default_factory=dict)
     symbol: str | None = None
     tz: str = "America/New_York"
+    #: venue key → median feed latency ``ts_recv − ts_event`` (µs) over its records, when the data carry both
+    #: times (Databento); empty otherwise. Read by :func:`sorlib.sim.estimate_latency`.
+    feed_latency_us: dict[int, float] = field(default_factory=dict)
 
     @property
     def venues(self) -> np.ndarray:

@@ -9,7 +9,7 @@ Per parent order (orders are replayed independently of each other):
    gets the same view at arrival.
 2. Marketable child orders fill at once, walking the venue's ladder level by level, never more than is
    available. Cash per fill = price × qty + taker fee × qty.
-3. Resting limit orders join the venue's best bid and fill by the queue model (:mod:`sorlib.fills`)
+3. Resting limit orders join the venue's best bid and fill by the queue model (:mod:`sorlib.sim.queue`)
    from the venue's prints until the next decision, when the unfilled part is cancelled. Their cash is
    price × qty − maker rebate × qty. A strategy with ``settles_resting`` (Cont–Kukanov) settles them at
    cancellation by its own rule from the outflow ξ of the venue's best-bid queue realised while they rested
@@ -36,6 +36,21 @@ The size available at a displayed price is max(0, displayed(p) − taken(p)). Li
 only when the venue's own ask side shows new size at a price (exactly the increase over what remained) or
 a new price; an identical re-send, a bid-only update or a trade record restores nothing.
 
+**Market simulation** (:mod:`sorlib.sim`, ``market=``; the ``frozen`` preset, the default, switches it
+all off and gives the rules above bit for bit):
+
+* *latency*: a child order decided at ``t`` reaches venue k at ``t + latency_k`` and fills against the
+  venue's book in force then (after the liquidity this order already took there); its fills are stamped
+  ``t + latency_k``. Child orders of one decision are sent in order of arrival (ties: venue order), and the
+  strategy decides again only once all of them have arrived. Resting orders join the bid at arrival. The
+  clean-up, sent at the deadline, meets each venue's book in force just before ``deadline + latency_k``.
+* *impact*: each marketable fill (child orders, clean-up) pays ``R(t)`` (the decayed impact of this
+  order's earlier fills) plus its own climb up the square-root curve (:mod:`sorlib.sim.impact`); the view's
+  ask and bid prices show ``+ R(t)``, and resting fills pay the ``R`` in force when they were placed.
+* *fade*: a fill at venue A at price p removes a fraction of every other venue's displayed size at p until
+  that venue's quote changes (:mod:`sorlib.sim.fade`); the view and later orders see the faded sizes. The
+  clean-up's own fills fade nothing (it is one simultaneous sweep).
+
 Everything is deterministic: no randomness is drawn here.
 """
 
@@ -46,7 +61,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fills.queue import QueueFill, cancel_advance, queue_fill
+from ..sim.model import MarketModel, market_model
+from ..sim.queue import QueueFill, QueueState, SimpleQueue, fill_from_prints, make_queue_model, rng_for
 from ..strategies.base import Decision, ParentOrder, Strategy, sweep_cheapest
 from ..strategies.view import Fills, MarketView, Past
 from .book import Book, price_key
@@ -64,7 +80,8 @@ class Execution:
 
     ``arrival_mid``: $ per order, NBBO mid at arrival (NaN if unknown); ``beyond_book``: shares per order the
     clean-up bought beyond the visible book (at the worst visible ask + 1 tick); ``unfilled``: shares per
-    order never bought (no ask visible at any time up to the deadline)."""
+    order never bought (no ask visible at any time up to the deadline); ``impact_cost``: $ per order paid
+    for our own price impact (Σ extra price × qty over its fills; zeros without an impact model)."""
 
     strategy: str
     params: dict
@@ -73,15 +90,21 @@ class Execution:
     arrival_mid: np.ndarray
     beyond_book: np.ndarray | None = None
     unfilled: np.ndarray | None = None
+    impact_cost: np.ndarray | None = None
 
 
 class _Recorder:
     def __init__(self) -> None:
         self.cols: list[list] = [[], [], [], [], [], [], []]
+        self.rest_shift = 0.0  # impact ($/share) resting fills pay: the shift in force when they were placed
+        self.impact_cash = 0.0  # $ paid for impact so far (all orders)
 
     def add(self, oid: int, ts: int, venue: int, qty: int, px: float, fee: float, kind: int) -> None:
         if qty <= 0:
             return
+        if kind == KIND_REST and self.rest_shift:
+            px = px + self.rest_shift
+            self.impact_cash += self.rest_shift * qty
         for col, v in zip(self.cols, (oid, ts, venue, qty, px, fee, kind), strict=True):
             col.append(v)
 
@@ -126,49 +149,99 @@ def available(ask_key: np.ndarray, ask_sz: np.ndarray, taken: dict[int, int]) ->
 
 
 class _Taken:
-    """This parent order's taken shares per venue per price, advanced record by record (``carry_taken``)."""
+    """This parent order's taken shares per venue per price, advanced record by record (``carry_taken``).
 
-    __slots__ = ("by_venue", "row", "j")
+    ``j`` is the last snapshot applied to every venue; ``jv[k]`` a later one applied to venue k alone (a
+    child order that reached k after its latency)."""
+
+    __slots__ = ("by_venue", "row", "j", "jv")
 
     def __init__(self, k: int) -> None:
         self.by_venue: dict[int, dict[int, int]] = {}  # venue position → {price key: shares}; non-empty only
         self.row = np.full(k, -1, np.int64)  # last record of each venue applied
         self.j = -1  # last snapshot applied
+        self.jv = np.full(k, -1, np.int64)  # last snapshot applied per venue (≥ j after a late arrival)
 
     def advance(self, book: Book, j: int) -> None:
         """Apply every venue record of snapshots ``(self.j, j]`` to the taken shares."""
         if j <= self.j:
             return
         for k in list(self.by_venue):
-            last = int(self.row[k])
-            if int(book.row[j, k]) == last:  # a venue's record index only grows with time: nothing new
-                continue
-            if j == self.j + 1:
-                new = book.row[j, k: k + 1]
-            else:
-                seq = book.row[self.j + 1: j + 1, k]
-                new = seq[seq > last]
-                new = new[np.concatenate(([True], new[1:] != new[:-1]))]
-            d = carry_taken(self.by_venue[k], book.ask_key[new], book.ask_sz[new])
-            if d:
-                self.by_venue[k] = d
-            else:
-                del self.by_venue[k]
-            self.row[k] = new[-1]
+            self._apply(book, k, max(self.j, int(self.jv[k])), j)
         self.j = j
 
-    def take(self, k: int, row: int, key: int, qty: int) -> None:
+    def advance_venue(self, book: Book, k: int, j: int) -> None:
+        """Apply venue ``k``'s records up to snapshot ``j`` (an order reaching it at ``times[j]``)."""
+        start = max(self.j, int(self.jv[k]))
+        if j <= start:
+            return
+        if k in self.by_venue:
+            self._apply(book, k, start, j)
+        self.jv[k] = j
+
+    def _apply(self, book: Book, k: int, start: int, j: int) -> None:
+        """Venue ``k``'s records of snapshots ``(start, j]``."""
+        if j <= start:
+            return
+        last = int(self.row[k])
+        if int(book.row[j, k]) == last:  # a venue's record index only grows with time: nothing new
+            return
+        if j == start + 1:
+            new = book.row[j, k: k + 1]
+        else:
+            seq = book.row[start + 1: j + 1, k]
+            new = seq[seq > last]
+            new = new[np.concatenate(([True], new[1:] != new[:-1]))]
+        d = carry_taken(self.by_venue[k], book.ask_key[new], book.ask_sz[new])
+        if d:
+            self.by_venue[k] = d
+        else:
+            del self.by_venue[k]
+        self.row[k] = new[-1]
+
+    def take(self, k: int, row: int, key: int, qty: int, j: int = -1) -> None:
         d = self.by_venue.setdefault(k, {})
         d[key] = d.get(key, 0) + int(qty)
         self.row[k] = max(int(self.row[k]), int(row))
+        if j > self.jv[k]:
+            self.jv[k] = j
+
+
+class _Market:
+    """The market model (:mod:`sorlib.sim`) as one replay uses it: per-venue order latencies (ns) and, per
+    parent order, the impact and fade states (None when that model is off)."""
+
+    __slots__ = ("model", "delay", "lat", "impact", "fade")
+
+    def __init__(self, model: MarketModel, book: Book) -> None:
+        self.model = model
+        self.delay = model.latency.delays_ns(book.venues, [p.latency_us for p in book.profiles])
+        self.lat = bool(self.delay.any())
+        self.impact = None
+        self.fade = None
+
+    def start(self, book: Book, order_id: int = 0) -> None:
+        """A new parent order: no impact, nothing faded."""
+        self.impact = self.model.impact.state() if self.model.impact.enabled else None
+        self.fade = self.model.fade.state(book.venues, order_id) if self.model.fade.enabled else None
+
+    def shift(self, t_ns: int) -> float:
+        """Impact ``R(t)`` ($/share) in force at ``t_ns``."""
+        return self.impact.shift(t_ns) if self.impact is not None else 0.0
+
+    def arrival(self, book: Book, j: int, t: int, k: int) -> tuple[int, int]:
+        """``(time, snapshot)`` at which an order decided at ``t`` (snapshot ``j``) reaches venue ``k``."""
+        d = int(self.delay[k])
+        return (t, j) if d == 0 else (t + d, book.index_at(t + d))
 
 
 def _rows(book: Book, j: int) -> np.ndarray:
     return book.row[j] if j >= 0 else np.full(book.venues.shape[0], -1, np.int64)
 
 
-def _ladders(book: Book, rows: np.ndarray, taken: _Taken):
-    """Ask ladders ``(K, L)`` in force (NaN = empty) and the shares available after ``taken``."""
+def _ladders(book: Book, rows: np.ndarray, taken: _Taken, mk: _Market | None = None, t_ns=None):
+    """Ask ladders ``(K, L)`` in force (NaN = empty) and the shares available after ``taken`` (and, with a
+    market model, after the fades in force at ``t_ns``: a scalar or one time per venue)."""
     ok = rows >= 0
     r = np.maximum(rows, 0)
     L = book.ask_px.shape[1]
@@ -179,6 +252,13 @@ def _ladders(book: Book, rows: np.ndarray, taken: _Taken):
     for k, d in taken.by_venue.items():
         if ok[k]:
             sz[k] = available(book.ask_key[r[k]], sz[k], d)
+    if mk is not None and mk.fade is not None and mk.fade.by_venue:
+        for k in list(mk.fade.by_venue):
+            if ok[k]:
+                tk = int(t_ns) if np.ndim(t_ns) == 0 else int(t_ns[k])
+                gone = mk.fade.removed(k, int(r[k]), tk, book.ask_key[r[k]])
+                if gone is not None:
+                    sz[k] = np.maximum(sz[k] - gone, 0)
     return px, sz
 
 
@@ -198,20 +278,26 @@ def _take_ladder(px: np.ndarray, avail: np.ndarray, qty: int):
 
 
 class _Resting:
-    __slots__ = ("k", "qty", "price", "ahead", "level_sz", "trade_pos", "placed_ns")
+    __slots__ = ("k", "qty", "price", "ahead", "level_sz", "trade_pos", "placed_ns", "queue")
 
     def __init__(self, k, qty, price, ahead, trade_pos, placed_ns):
         self.k, self.qty, self.price, self.ahead = k, int(qty), float(price), float(ahead)
         self.level_sz = float(ahead)
         self.trade_pos = trade_pos
         self.placed_ns = int(placed_ns)
+        self.queue = None  # the queue model's QueueState, created by _advance_resting
 
 
 def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[ParentOrder, ...],
-           fill_model: QueueFill | None = None, progress: Callable[[int], object] | None = None) -> Execution:
+           fill_model: QueueFill | None = None, progress: Callable[[int], object] | None = None,
+           market: MarketModel | str | dict | None = None) -> Execution:
     """Replay ``strategy`` on every parent order in ``orders`` over ``book``; see module docstring.
 
-    ``progress``, when given, is called with 1 after each parent order (e.g. a tqdm bar's ``update``)."""
+    ``progress``, when given, is called with 1 after each parent order (e.g. a tqdm bar's ``update``).
+    ``market``: the market model (:func:`sorlib.sim.market_model`: a preset name, a dict or a
+    :class:`~sorlib.sim.MarketModel`); None or ``"frozen"``: the recorded tape."""
+    mm = market_model(market)
+    mk = None if mm.frozen else _Market(mm.resolve(book.market), book)
     fill_model = fill_model or QueueFill()
     rec = _Recorder()
     K = book.venues.shape[0]
@@ -220,6 +306,7 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
     mids = np.full(n, np.nan)
     beyond = np.zeros(n, np.int64)
     unfilled = np.zeros(n, np.int64)
+    impact = np.zeros(n)
     settles = bool(getattr(strategy, "settles_resting", False))
     for oi, order in enumerate(orders):
         j_arr = book.index_at(order.arrival_ns)  # -1: the order arrives before any quote
@@ -228,15 +315,24 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
             mids[oi] = book.mid(j_arr)
         taken = _Taken(K)
         first = len(rec)
-        strategy.begin(_view(book, j_arr, order.arrival_ns, order, int(order.size), taken, fee, rebate, rec, first))
+        rec.rest_shift = 0.0
+        paid = rec.impact_cash
+        if mk is not None:
+            mk.start(book, order.order_id)
+        strategy.begin(_view(book, j_arr, order.arrival_ns, order, int(order.size), taken, fee, rebate, rec, first,
+                             mk))
         remaining = int(order.size)
         resting: list[_Resting] = []
+        pending: list[_Resting] = []  # limit orders sent, joining their venue's bid when they arrive
         next_decision = order.arrival_ns
         j = max(j_arr, 0)
         while j < j_end and remaining > 0:
             t = max(int(book.times[j]), order.arrival_ns)
             rows = book.row[j]
             taken.advance(book, j)
+            if pending:
+                resting.extend(r for r in pending if r.placed_ns <= t)
+                pending = [r for r in pending if r.placed_ns > t]
             # resting orders: prints since the last step, then the quote update
             if resting and not settles:
                 remaining = _advance_resting(book, resting, rows, t, order, rec, rebate, remaining,
@@ -245,30 +341,35 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
                 if settles:
                     remaining = _settle(book, strategy, resting, t, order, rec, rebate, remaining)
                 resting.clear()  # cancel what is left before deciding again
-                view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first)
+                view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk)
                 dec = strategy.decide(view)
-                remaining = _execute(book, dec, view, j, t, order, rec, taken, remaining, resting, settles)
+                remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, settles,
+                                              mk)
                 next_decision = t + strategy.interval_ns if strategy.interval_ns > 0 else t + 1
                 if dec.wake_ns is not None:
                     next_decision = max(next_decision, int(dec.wake_ns))
-            if (settles or not resting) and next_decision > t + 1:  # nothing happens before the next decision
+                next_decision = max(next_decision, arrived)  # decide again once every child order has arrived
+            if (settles or not (resting or pending)) and next_decision > t + 1:  # nothing happens before then
                 j = max(j + 1, int(np.searchsorted(book.times, next_decision, side="left")))
             else:
                 j += 1
+        resting.extend(pending)
         if resting and settles and remaining > 0:
             remaining = _settle(book, strategy, resting, int(order.deadline_ns), order, rec, rebate, remaining)
         if remaining > 0:
-            beyond[oi], unfilled[oi] = _cleanup(book, j_end - 1, taken, order, remaining, rec, fee)
+            beyond[oi], unfilled[oi] = _cleanup(book, j_end - 1, taken, order, remaining, rec, fee, mk)
+        impact[oi] = rec.impact_cash - paid
         if progress is not None:
             progress(1)
-    return Execution(strategy.name, strategy.params(), tuple(orders), rec.fills(), mids, beyond, unfilled)
+    return Execution(strategy.name, strategy.params(), tuple(orders), rec.fills(), mids, beyond, unfilled, impact)
 
 
 def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken: _Taken, fee, rebate,
-          rec: _Recorder, first: int) -> MarketView:
-    """The strategy's view at snapshot ``j`` (-1: before any quote) and time ``t``."""
+          rec: _Recorder, first: int, mk: _Market | None = None) -> MarketView:
+    """The strategy's view at snapshot ``j`` (-1: before any quote) and time ``t`` (with a market model: fades
+    in force at ``t`` taken off, prices shifted by the impact ``R(t)``)."""
     rows = _rows(book, j)
-    px, avail = _ladders(book, rows, taken)
+    px, avail = _ladders(book, rows, taken, mk, t)
     ok = rows >= 0
     r = np.maximum(rows, 0)
     if book.bid_px.shape[0]:
@@ -276,36 +377,87 @@ def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken:
         bid_sz = np.where(ok & np.isfinite(bid_px), book.bid_sz[r, 0], 0)
     else:
         bid_px, bid_sz = np.full(rows.shape[0], np.nan), np.zeros(rows.shape[0], np.int64)
+    shift = mk.shift(t) if mk is not None else 0.0
+    if shift:
+        px, bid_px = px + shift, bid_px + shift
     return MarketView(t_ns=t, order=order, remaining=remaining, filled=order.size - remaining,
                       venues=book.venues, ask_px=px, ask_avail=avail, bid_px=bid_px, bid_sz=bid_sz, fee=fee,
                       rebate=rebate, past=Past(book.tape, t), _own_fills=lambda: rec.fills(first))
 
 
 def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Taken, remaining, resting,
-             overbook: bool = False) -> int:
+             overbook: bool = False, mk: _Market | None = None) -> tuple[int, int]:
+    """Send the decision's child orders; each meets its venue's book when it arrives (``mk``; at once
+    without a market model). Returns ``(remaining, time the last child order arrived)``."""
     market = np.asarray(dec.market, np.int64)
     if market.shape != (book.venues.shape[0],):
         raise ValueError(f"strategy returned {market.shape} market quantities for {book.venues.shape[0]} venues")
-    for k in np.flatnonzero(market > 0):
+    last = t
+    send = np.flatnonzero(market > 0)
+    if mk is not None and mk.lat:
+        send = send[np.argsort(mk.delay[send], kind="stable")]
+    for k in send:
+        k = int(k)
+        ta, jk = (t, j) if mk is None else mk.arrival(book, j, t, k)
+        row = int(book.row[jk, k]) if jk >= 0 else -1
+        last = max(last, ta)
+        if row < 0:
+            continue
+        if jk != j:
+            taken.advance_venue(book, k, jk)
+        px, avail = _venue_ladder(book, k, row, taken, mk, ta)
         want = min(int(market[k]), remaining)
-        for lv, q in _take_ladder(view.ask_px[k], view.ask_avail[k], want):
-            rec.add(order.order_id, t, int(book.venues[k]), q, float(view.ask_px[k, lv]), float(view.fee[k]),
-                    KIND_TAKE)
-            row = int(book.row[j, k])
-            taken.take(int(k), row, int(book.ask_key[row, lv]), q)
+        keys = []
+        for lv, q in _take_ladder(px, avail, want):
+            price = float(px[lv])
+            if mk is not None and mk.impact is not None:
+                extra = mk.impact.take(ta, q)
+                price += extra
+                rec.impact_cash += extra * q
+            rec.add(order.order_id, ta, int(book.venues[k]), q, price, float(view.fee[k]), KIND_TAKE)
+            key = int(book.ask_key[row, lv])
+            taken.take(k, row, key, q, jk)
+            keys.append(key)
             remaining -= q
+        if keys and mk is not None and mk.fade is not None:
+            jf = book.index_at(ta + mk.fade.reaction_ns)
+            mk.fade.register(ta, k, keys, book.row[jf], book.ask_key, book.ask_sz)
     if dec.limit is not None and remaining > 0:
         limit = np.asarray(dec.limit, np.int64)
         pos = int(np.searchsorted(book.trades_ts, t, side="right"))
         budget = remaining
         for k in np.flatnonzero(limit > 0):
-            if not np.isfinite(view.bid_px[k]) or budget <= 0:
+            k = int(k)
+            ta, jk = (t, j) if mk is None else mk.arrival(book, j, t, k)
+            row = int(book.row[jk, k]) if jk >= 0 else -1
+            bpx = float(book.bid_px[row, 0]) if row >= 0 else float("nan")  # the recorded bid (no shift)
+            bsz = int(book.bid_sz[row, 0]) if np.isfinite(bpx) else 0
+            pk = pos if ta == t else int(np.searchsorted(book.trades_ts, ta, side="right"))
+            if not np.isfinite(bpx) or budget <= 0:
                 continue
             q = min(int(limit[k]), budget)
             if not overbook:  # queue-filled orders never rest more than the remainder in total
                 budget -= q
-            resting.append(_Resting(k, q, view.bid_px[k], view.bid_sz[k], pos, t))
-    return remaining
+            last = max(last, ta)
+            resting.append(_Resting(k, q, bpx, bsz, pk, ta))
+    if mk is not None:
+        rec.rest_shift = mk.shift(last)
+    return remaining, last
+
+
+def _venue_ladder(book: Book, k: int, row: int, taken: _Taken, mk: _Market | None, t_ns: int):
+    """Venue ``k``'s ask ladder at its record ``row`` ($, NaN = empty) and the shares available to an order
+    reaching it at ``t_ns``: displayed − taken (− faded), as :func:`_ladders` computes them."""
+    px = book.ask_px[row]
+    sz = np.where(np.isfinite(px), book.ask_sz[row], 0).astype(np.int64)
+    d = taken.by_venue.get(k)
+    if d:
+        sz = available(book.ask_key[row], sz, d)
+    if mk is not None and mk.fade is not None:
+        gone = mk.fade.removed(k, row, int(t_ns), book.ask_key[row])
+        if gone is not None:
+            sz = np.maximum(sz - gone, 0)
+    return px, sz
 
 
 def _settle(book, strategy, resting, t, order, rec, rebate, remaining) -> int:
@@ -324,17 +476,35 @@ def _settle(book, strategy, resting, t, order, rec, rebate, remaining) -> int:
 
 
 def _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, cfg: QueueFill) -> int:
+    """Advance each resting order through the prints on its venue since the last step, then the quote update
+    (:mod:`sorlib.sim.queue`): prints at our price go through the model's ``on_print`` (the part beyond the
+    shares ahead fills us), a changed size at our price through ``on_level`` (prints since the last change are
+    subtracted there, never counted as cancels). With ``cfg.venue_power`` the power n is the venue profile's
+    ``queue_cancel_bias`` when set. ``simple``: each step with a print at or through our price fills
+    Binomial(left, 0.9·(1 − position)) shares, drawn from a generator seeded by (seed, order, venue, time)."""
     end = int(np.searchsorted(book.trades_ts, t, side="right"))
     for r in resting:
         if r.qty <= 0 or remaining <= 0:
             continue
         v = book.venues[r.k]
+        n = getattr(book.profiles[r.k], "queue_cancel_bias", None) if cfg.venue_power else None
+        model = make_queue_model(cfg, n)
+        if r.queue is None:
+            r.queue = QueueState.join(r.ahead)
+        st = r.queue
         if end > r.trade_pos:
             sl = slice(r.trade_pos, end)
             sel = (book.trades_venue[sl] == v) & (book.trades_side[sl] < 0)
             if sel.any():
-                filled, r.ahead = queue_fill(min(r.qty, remaining), r.price, r.ahead,
-                                             book.trades_px[sl][sel], book.trades_sz[sl][sel])
+                px, sz = book.trades_px[sl][sel], book.trades_sz[sl][sel]
+                left = min(r.qty, remaining)
+                if cfg.model == "simple":
+                    pos = st.position
+                    fill_from_prints(model, st, left, r.price, px, sz)  # advances the queue only
+                    hit = bool((px <= r.price + 1e-9).any())
+                    filled = SimpleQueue(rng_for(cfg.seed, order.order_id, int(v), t)).fill(left, pos) if hit else 0
+                else:
+                    filled = fill_from_prints(model, st, left, r.price, px, sz)
                 if filled > 0:
                     rec.add(order.order_id, int(t), int(v), filled, r.price, -float(rebate[r.k]), KIND_REST)
                     r.qty -= filled
@@ -344,36 +514,61 @@ def _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, cfg:
         if row >= 0:
             bpx, bsz = book.bid_px[row, 0], float(book.bid_sz[row, 0])
             if not np.isfinite(bpx) or bpx < r.price - 1e-9:
-                r.ahead = 0.0  # our level emptied in the data: we would now be at its front
-            elif abs(bpx - r.price) <= 1e-9:
-                r.ahead = cancel_advance(r.ahead, r.level_sz, bsz, cfg)
-                r.level_sz = bsz
+                st.front, st.level, st.printed = 0.0, 0.0, 0.0  # our level emptied: we would be at its front
+            elif abs(bpx - r.price) <= 1e-9 and bsz != st.level:
+                model.on_level(st, bsz)
+        r.ahead, r.level_sz = st.front, st.level
     return remaining
 
 
 def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: int, rec: _Recorder,
-             fee: np.ndarray) -> tuple[int, int]:
+             fee: np.ndarray, mk: _Market | None = None) -> tuple[int, int]:
     """Clean-up market order at the deadline on the books of snapshot ``jc`` (the last before it; -1: none);
-    module docstring, rule 4. Returns ``(shares beyond the visible book, shares left unbought)``."""
+    module docstring, rule 4. With latency, venue k's share meets its book in force just before
+    ``deadline + latency_k`` and is stamped then; with impact every share pays it. Returns ``(shares beyond
+    the visible book, shares left unbought)``."""
+    t = int(order.deadline_ns)
     if jc >= 0:
         taken.advance(book, jc)
-    rows = _rows(book, jc)
-    px, avail = _ladders(book, rows, taken)
-    t = int(order.deadline_ns)
+    K = book.venues.shape[0]
+    if mk is not None and mk.lat:
+        ta = t + mk.delay
+        jk = np.searchsorted(book.times, ta, side="left") - 1
+        for k in np.flatnonzero(jk > jc):
+            taken.advance_venue(book, int(k), int(jk[k]))
+        rows = np.where(jk >= 0, book.row[np.maximum(jk, 0), np.arange(K)], -1)
+    else:
+        ta = np.full(K, t, np.int64)
+        rows = _rows(book, jc)
+    px, avail = _ladders(book, rows, taken, mk, ta)
+    imp = mk.impact if mk is not None else None
     if np.isfinite(px).any():
         take = sweep_cheapest(px, avail, fee, remaining)
-        for k in np.flatnonzero(take > 0):
+        send = np.flatnonzero(take > 0)
+        if mk is not None and mk.lat:
+            send = send[np.argsort(ta[send], kind="stable")]
+        for k in send:
             for lv, q in _take_ladder(px[k], avail[k], int(take[k])):
-                rec.add(order.order_id, t, int(book.venues[k]), q, float(px[k, lv]), float(fee[k]), KIND_CLEANUP)
+                price = float(px[k, lv])
+                if imp is not None:
+                    extra = imp.take(int(ta[k]), q)
+                    price += extra
+                    rec.impact_cash += extra * q
+                rec.add(order.order_id, int(ta[k]), int(book.venues[k]), q, price, float(fee[k]), KIND_CLEANUP)
                 remaining -= q
     if remaining <= 0:
         return 0, 0
     jv = int(book.last_ask_index[jc]) if jc >= 0 else -1  # the last snapshot at or before jc showing an ask
     if jv < 0:
         return 0, remaining
-    if jv != jc:
+    if jv != jc or (mk is not None and mk.lat):
         px = np.where((book.row[jv] >= 0)[:, None], book.ask_px[np.maximum(book.row[jv], 0)], np.nan)
     top = np.nanmax(np.where(np.isfinite(px), px, -np.inf), axis=1)
     k = int(np.argmax(top))  # the venue showing the worst visible ask (first on ties)
-    rec.add(order.order_id, t, int(book.venues[k]), remaining, float(top[k]) + TICK, float(fee[k]), KIND_CLEANUP)
+    price = float(top[k]) + TICK
+    if imp is not None:
+        extra = imp.take(int(ta[k]), remaining)
+        price += extra
+        rec.impact_cash += extra * remaining
+    rec.add(order.order_id, int(ta[k]), int(book.venues[k]), remaining, price, float(fee[k]), KIND_CLEANUP)
     return remaining, 0

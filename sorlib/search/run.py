@@ -97,8 +97,21 @@ def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
     book = worker_books(spec)[day]
     c = BacktestConfig(**cfg)
     strat = router_for(c, params) if strategy == "router" else baselines(c)[strategy]
-    cols = order_columns(replay(book, strat, [ParentOrder(*o) for o in orders]))
+    cols = order_columns(replay(book, strat, [ParentOrder(*o) for o in orders], market=_market(book, c.market)))
     return {k: cols[k] for k in ROW_COLUMNS}
+
+
+_MARKETS: dict = {}
+
+
+def _market(book, spec):
+    """The market model of ``spec`` with its estimated inputs, resolved once per worker book."""
+    from ..sim.model import market_model
+
+    key = (id(book), repr(spec))
+    if key not in _MARKETS:
+        _MARKETS[key] = market_model(spec).resolve(book.market)
+    return _MARKETS[key]
 
 
 def _plans(ex: Executor, ensure_started, st: ResultStore | None, spec: DataSpec, n_days: int,
@@ -304,7 +317,8 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
             chunks = [tuple(orders[i:i + chunk_orders]) for i in range(0, len(orders), chunk_orders)]
             for sid, kind, params, desc in strategies:
                 for ch in chunks:
-                    key = task_key(spec.digest, day, kind, desc, [list(o) for o in ch])
+                    key = task_key(spec.digest, day, kind, desc, [list(o) for o in ch],
+                                   *([] if cfgd.get("market", "frozen") == "frozen" else [{"market": cfgd["market"]}]))
                     layout.setdefault((sid, day), []).append(key)
                     tasks.append((key, {"strategy": kind, "day": day, **desc, "orders": len(ch)},
                                   (ref, day, cfgd, kind, params, ch)))

@@ -1,23 +1,56 @@
-"""Best Ask: at every snapshot buy what the cheapest venue (ask + taker fee) displays, up to the remainder."""
+"""Best Ask: at every snapshot buy what the cheapest venue (ask + taker fee) displays, up to the remainder.
+
+With child-order sizing rules (:mod:`sorlib.allocation.sizing`) the child is the largest feasible size (lot
+multiple in [min, max], or the whole remainder; within the participation budget) that the venue's touch
+can fill, on the cheapest venue that can take one.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Decision, Strategy
+from ..allocation.sizing import SizingRules
+from .base import Decision, Strategy, sizing_params
 from .view import MarketView
 
 
 class BestAsk(Strategy):
     name = "best_ask"
 
+    def __init__(self, sizing: SizingRules | None = None) -> None:
+        self.set_sizing(sizing)
+
     def decide(self, view: MarketView) -> Decision:
+        return self.route(view, view.remaining)
+
+    def route(self, view: MarketView, qty: int) -> Decision:
+        """Buy up to ``qty`` shares on the single cheapest venue's touch (the allocator API of
+        :class:`~sorlib.strategies.scheduled.Scheduled`)."""
         k = view.ask_px.shape[0]
         touch_px = view.ask_px[:, 0]
         avail = view.ask_avail[:, 0]
         allin = np.where((avail > 0) & np.isfinite(touch_px), touch_px + view.fee, np.inf)
         out = np.zeros(k, np.int64)
-        if np.isfinite(allin).any():
-            best = int(np.argmin(allin))
-            out[best] = min(int(avail[best]), view.remaining)
+        lim = self.child_limits(view)
+        if lim is None:
+            if np.isfinite(allin).any():
+                best = int(np.argmin(allin))
+                out[best] = min(int(avail[best]), qty)
+            return Decision(out)
+        qty = min(int(qty), self.child_budget(view))
+        for i in np.argsort(allin, kind="stable"):
+            if not np.isfinite(allin[i]) or qty <= 0:
+                break
+            q = min(int(avail[i]), qty, int(lim.max[i]))
+            if q != view.remaining:
+                q = q // int(lim.lot[i]) * int(lim.lot[i])
+                if q < int(lim.min[i]):
+                    continue
+            if q > 0:
+                out[i] = q
+                break
         return Decision(out)
+
+    def params(self) -> dict:
+        return sizing_params(self)
+

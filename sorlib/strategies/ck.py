@@ -13,14 +13,23 @@ rested, fill = min(L_k, (ξ_k − Q_k)⁺) (the engine measures ξ_k and passes 
 strategy never holds the future), the rest is cancelled and the remainder re-decided. Over-booking
 (Σ L_k > S − M) is allowed; fills beyond the remainder are not taken (the other orders are assumed
 cancelled the moment the parent order completes). The clean-up buys what is left at the deadline.
+
+Child-order sizing rules (``sizing``, :mod:`sorlib.allocation.sizing`): the continuous placement (M, L) is
+moved onto the feasible lattice by rounding *down*: M is capped by the participation budget and bought by
+the exact constrained sweep (largest feasible total ≤ M, lots in [min, max] per venue), then each L_k (largest
+first) is cut to the budget left, rounded down to its venue's lot, capped at the max child and dropped below
+the minimum child. The shares cut are re-offered at the next decision (every T). This is a feasible
+projection, not the exact optimum of the lattice-constrained problem (that integer program is not solved);
+unconstrained, nothing changes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..allocation.sizing import SizingRules
 from ..errors import ConfigError
-from .base import Decision, Strategy, check_choice, sweep_cheapest
+from .base import Decision, Strategy, check_choice, sizing_params, sweep_cheapest
 from .view import MarketView
 
 
@@ -30,7 +39,7 @@ class ContKukanov(Strategy):
 
     def __init__(self, lambda_over: float = 0.05, lambda_under: float = 0.05, theta_queue: float = 0.0005,
                  horizon_seconds: float = 30.0, lookback_minutes: float = 30.0, method: str = "fast",
-                 n_iter: int = 20_000, seed: int = 0) -> None:
+                 n_iter: int = 20_000, seed: int = 0, sizing: SizingRules | None = None) -> None:
         for name, v in (("lambda_over", lambda_over), ("lambda_under", lambda_under),
                         ("theta_queue", theta_queue)):
             if not (v >= 0 and np.isfinite(v)):
@@ -44,6 +53,7 @@ class ContKukanov(Strategy):
         self.lookback_ns = int(round(lookback_minutes * 60e9))
         self.method, self.n_iter, self.seed = method, int(n_iter), int(seed)
         self.last_placement = None
+        self.set_sizing(sizing)
 
     def outflow_samples(self, view: MarketView, live: np.ndarray) -> np.ndarray:
         """``(N, K')`` outflow samples (shares) of the venues at positions ``live`` over the windows of
@@ -54,14 +64,19 @@ class ContKukanov(Strategy):
         return view.past.outflows(live, t0, t1)
 
     def decide(self, view: MarketView) -> Decision:
+        return self.route(view, view.remaining)
+
+    def route(self, view: MarketView, qty: int) -> Decision:
+        """Place ``qty`` (≤ ``view.remaining``) shares: market order plus limit orders (the allocator API of
+        :class:`~sorlib.strategies.scheduled.Scheduled`)."""
         from ..ck import optimal_placement
 
         k = view.ask_px.shape[0]
-        S = view.remaining
+        S = int(qty)
         touch, avail = view.ask_px[:, 0], view.ask_avail[:, 0]
         quoted = np.isfinite(view.bid_px) & (view.bid_sz > 0)
         if not quoted.any() or not np.isfinite(touch).any():
-            return Decision(sweep_cheapest(view.ask_px, view.ask_avail, view.fee, S))
+            return Decision(self.sweep(view, S))
         best_ask = float(np.nanmin(touch))
         half = max((best_ask - float(np.nanmax(view.bid_px))) / 2, 0.0)
         allin = np.where(avail > 0, touch + view.fee, np.inf)
@@ -75,7 +90,20 @@ class ContKukanov(Strategy):
         m = int(min(round(pl.M), S))
         limit = np.zeros(k, np.int64)
         limit[live] = np.floor(np.asarray(pl.L) + 1e-9).astype(np.int64)
-        return Decision(sweep_cheapest(view.ask_px, view.ask_avail, view.fee, m), limit)
+        if self.sizing is None:
+            return Decision(sweep_cheapest(view.ask_px, view.ask_avail, view.fee, m), limit)
+        lim = self.child_limits(view)
+        budget = self.child_budget(view)
+        market = self.sweep(view, min(m, budget))
+        left = budget - int(market.sum())
+        for i in np.argsort(-limit, kind="stable"):
+            q = min(int(limit[i]), left, int(lim.max[i]))
+            if q != view.remaining:
+                q = q // int(lim.lot[i]) * int(lim.lot[i])
+                q = q if q >= int(lim.min[i]) else 0
+            limit[i] = q
+            left -= q
+        return Decision(market, limit)
 
     def resting_fill(self, qty: int, queue_ahead: float, outflow: float) -> int:
         """The paper's fill: min(L, (ξ − Q)⁺) shares, ξ = ``outflow`` realised while the order rested."""
@@ -84,4 +112,4 @@ class ContKukanov(Strategy):
     def params(self) -> dict:
         return {"lambda_over": self.lambda_over, "lambda_under": self.lambda_under,
                 "theta_queue": self.theta_queue, "mode": "ck", "horizon_seconds": self.horizon_ns / 1e9,
-                "method": self.method}
+                "method": self.method, **sizing_params(self)}

@@ -24,6 +24,13 @@ queue model, cancelled at the next decision). How the allocator values a resting
 ``lambda_over`` never matters here: the executed total cannot exceed the split, which sums to the
 remainder. When no split is feasible, ``empty_policy`` decides
 (see :mod:`sorlib.allocation.policy`).
+
+Child-order sizing rules (``sizing``, :mod:`sorlib.allocation.sizing`) act inside the allocation: the
+quantity is first capped by the participation budget; venue i's grid becomes ``lcm(step, lot_i)`` shares
+and the exact knapsack optimises over feasible children only (spec: :func:`~sorlib.allocation.route_limited`;
+uncapped: the cost table with every infeasible size priced inf, where the displayed part taken at once and the
+resting part are two children — each a lot multiple in [min, max] — and the taken part is the displayed size
+rounded down to the lot).
 """
 
 from __future__ import annotations
@@ -32,9 +39,13 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from ..allocation import EmptySplitPolicy, Venue, allocate_arrays, min_cost_split, route_with_policy
+import math
+
+from ..allocation import (EmptySplitPolicy, Venue, allocate_arrays, min_cost_split, route_limited,
+                          route_with_policy, uncapped_table)
+from ..allocation.sizing import SizingRules
 from ..errors import ConfigError
-from .base import Decision, Strategy, check_choice
+from .base import Decision, Strategy, check_choice, sizing_params
 from .view import MarketView
 
 Mode = Literal["spec", "uncapped"]
@@ -47,7 +58,7 @@ class Router(Strategy):
     def __init__(self, lambda_over: float = 5.0, lambda_under: float = 0.05, theta_queue: float = 0.05,
                  mode: Mode = "spec", step: int = 100, empty_policy: str = "take_displayed",
                  rest_seconds: float = 30.0, uncapped_value: UncappedValue = "expected_fill",
-                 lookback_minutes: float = 10.0) -> None:
+                 lookback_minutes: float = 10.0, sizing: SizingRules | None = None) -> None:
         mode = check_choice("router mode", mode, get_args(Mode))
         empty_policy = check_choice("empty policy", empty_policy, [p.value for p in EmptySplitPolicy])
         uncapped_value = check_choice("uncapped_value", uncapped_value, get_args(UncappedValue))
@@ -63,8 +74,20 @@ class Router(Strategy):
         self.rest_seconds = rest_seconds
         self.uncapped_value = uncapped_value
         self.lookback_ns = int(round(lookback_minutes * 60e9))
+        self.set_sizing(sizing)
 
     def decide(self, view: MarketView) -> Decision:
+        return self.route(view, view.remaining)
+
+    def route(self, view: MarketView, qty: int) -> Decision:
+        """Split ``qty`` (≤ ``view.remaining``) shares across the venues (the allocator API of
+        :class:`~sorlib.strategies.scheduled.Scheduled`; :meth:`decide` routes the whole remainder)."""
+        if self.sizing is not None:
+            return self._route_limited(view, qty)
+        if qty != view.remaining:
+            from dataclasses import replace
+
+            view = replace(view, remaining=int(qty))
         k = view.ask_px.shape[0]
         px, avail = view.ask_px[:, 0], view.ask_avail[:, 0]
         live = np.flatnonzero(np.isfinite(px) & ((avail > 0) | (self.mode == "uncapped")))
@@ -97,8 +120,54 @@ class Router(Strategy):
             limit[i] = int(s) - take
         return Decision(market, limit if limit.any() else None)
 
-    def _expected_table(self, view: MarketView, live: np.ndarray, lots: int, ref: float) -> np.ndarray:
-        """``T[i, k]``: expected $ cost of sending k lots to venue ``live[i]`` (see module docstring)."""
+    def _route_limited(self, view: MarketView, qty: int) -> Decision:
+        """:meth:`route` under the sizing rules (module docstring)."""
+        k = view.ask_px.shape[0]
+        lim = self.child_limits(view)
+        qty = min(int(qty), view.remaining, self.child_budget(view))
+        px, avail = view.ask_px[:, 0], view.ask_avail[:, 0]
+        grid = np.array([math.lcm(self.step, int(v)) for v in lim.lot], np.int64)
+        market = np.zeros(k, np.int64)
+        limit = np.zeros(k, np.int64)
+        if self.mode == "spec":
+            live = np.flatnonzero(np.isfinite(px) & (avail > 0))
+            if live.size == 0 or qty <= 0:
+                return Decision.nothing(k)
+            split = route_limited(qty, px[live], avail[live], view.fee[live], grid[live], lim.min[live],
+                                  lim.max[live], view.remaining, self.empty_policy)
+            market[live] = split
+            return Decision(market)
+        live = np.flatnonzero(np.isfinite(px) & (np.isfinite(view.bid_px) | (avail > 0)))
+        lots = qty // self.step * self.step
+        if live.size == 0 or lots <= 0:
+            return Decision.nothing(k)
+        a = avail // lim.lot * lim.lot  # the displayed part a venue may take at once: whole lots
+        ref = px[live] + view.fee[live]
+        ref = float(ref[avail[live] > 0].min()) if (avail[live] > 0).any() else float(ref.min())
+        if self.uncapped_value == "task":
+            table = uncapped_table(lots // self.step, self.step, px[live], a[live], view.fee[live],
+                                   view.rebate[live], self.lambda_under, self.theta_queue, ref)
+        else:
+            table = self._expected_table(view, live, lots, ref, a)
+        q = np.arange(lots // self.step + 1, dtype=np.int64) * self.step
+        exe = np.minimum(q[None, :], a[live][:, None])
+        rest = q[None, :] - exe
+        mn, mx = lim.min[live][:, None], lim.max[live][:, None]
+        ok = (q[None, :] % grid[live][:, None] == 0) & ((exe == 0) | ((exe >= mn) & (exe <= mx))) & (
+            (rest == 0) | ((rest >= mn) & (rest <= mx)))
+        ok[:, 0] = True
+        units, _ = min_cost_split(np.where(ok, table, np.inf))
+        for i, u in zip(live, units, strict=False):
+            s = int(u) * self.step
+            market[i] = min(s, int(a[i]))
+            limit[i] = s - market[i]
+        return Decision(market, limit if limit.any() else None)
+
+    def _expected_table(self, view: MarketView, live: np.ndarray, lots: int, ref: float,
+                        avail: np.ndarray | None = None) -> np.ndarray:
+        """``T[i, k]``: expected $ cost of sending k lots to venue ``live[i]`` (see module docstring);
+        ``avail``: the shares takeable at once per venue (default: the touch's available size)."""
+        avail = view.ask_avail[:, 0] if avail is None else avail
         step = self.step
         q = np.arange(lots // step + 1, dtype=np.int64) * step
         window = int(round(self.rest_seconds * 1e9))
@@ -111,7 +180,7 @@ class Router(Strategy):
         table = np.empty((live.shape[0], q.shape[0]))
         for row, i in enumerate(live):
             ask, fee = float(view.ask_px[i, 0]), float(view.fee[i])
-            exe = np.minimum(q, int(view.ask_avail[i, 0]))
+            exe = np.minimum(q, int(avail[i]))
             rest = q - exe
             bid, queue = float(view.bid_px[i]), float(view.bid_sz[i])
             if np.isfinite(bid):
@@ -134,12 +203,13 @@ class Router(Strategy):
         ($/share), the very value :meth:`_expected_table` and the ``"task"`` table compute.
         Parameter searches replay one router per distinct key and fan the result out.
         """
+        sz = tuple(sorted(sizing_params(self).items()))
         if self.mode == "spec":
-            return ("spec", self.step, self.empty_policy)
+            return ("spec", self.step, self.empty_policy) + sz
         return ("uncapped", self.step, self.interval_ns, self.uncapped_value, self.lookback_ns,
-                float(self.lambda_under + self.theta_queue))
+                float(self.lambda_under + self.theta_queue)) + sz
 
     def params(self) -> dict:
         return {"lambda_over": self.lambda_over, "lambda_under": self.lambda_under,
                 "theta_queue": self.theta_queue, "mode": self.mode, "step": self.step,
-                "empty_policy": self.empty_policy}
+                "empty_policy": self.empty_policy, **sizing_params(self)}

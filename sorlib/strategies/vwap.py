@@ -7,6 +7,11 @@ before arrival (no look-ahead; an even weight when that window traded nothing); 
 proportion to each venue's weight — its traded volume over the lookback window (``weights="traded"``)
 or its displayed size at the touch (``weights="displayed"``) — capped at what is available; any
 shortfall is then swept cheapest first (ask + taker fee).
+
+With child-order sizing rules (:mod:`sorlib.allocation.sizing`) the amount due is first capped by the
+participation budget; each venue's proportional part is cut to its largest feasible child (a lot multiple in
+[min, max], 0 below the minimum) and the shortfall is swept (exactly, over feasible sizes) on the venues that
+got no proportional part, so each venue still receives one child per decision.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from .base import Decision, check_choice, sweep_cheapest
+from ..allocation.sizing import SizingRules
+from .base import Decision, check_choice, sizing_params, sweep_cheapest
 from .twap import TWAP
 from .view import MarketView
 
@@ -26,8 +32,9 @@ VWAP_WEIGHTS: tuple[str, ...] = get_args(Weights)
 class VWAP(TWAP):
     name = "vwap"
 
-    def __init__(self, weights: Weights = "traded", bucket_seconds: float = 60.0) -> None:
-        super().__init__(bucket_seconds)
+    def __init__(self, weights: Weights = "traded", bucket_seconds: float = 60.0,
+                 sizing: SizingRules | None = None) -> None:
+        super().__init__(bucket_seconds, sizing)
         self.weights = check_choice("VWAP weights", weights, VWAP_WEIGHTS)
 
     def begin(self, view: MarketView) -> None:
@@ -56,12 +63,19 @@ class VWAP(TWAP):
         if want <= 0:  # on schedule: sleep until the next bucket starts
             b = (view.t_ns - view.order.arrival_ns) // self.bucket_ns
             return Decision.nothing(k, view.order.arrival_ns + (b + 1) * self.bucket_ns)
+        lim = self.child_limits(view)
+        if lim is not None:
+            want = min(want, self.child_budget(view))
         avail = view.ask_avail.sum(axis=1)
         w = self._venue_volume if self.weights == "traded" else view.ask_avail[:, 0].astype(float)
         w = np.where(avail > 0, w, 0.0)
         out = np.zeros(k, np.int64)
         if w.sum() > 0:
             out = np.minimum(np.floor(want * w / w.sum()).astype(np.int64), avail)
+        if lim is not None:
+            out = np.minimum(out, lim.max)
+            out = np.where(out == view.remaining, out, out // lim.lot * lim.lot)
+            out = np.where((out >= lim.min) | (out == view.remaining), out, 0)
         short = want - int(out.sum())
         if short > 0:
             rest = view.ask_avail.copy()
@@ -71,8 +85,12 @@ class VWAP(TWAP):
                     q = min(left, int(rest[i, lv]))
                     rest[i, lv] -= q
                     left -= q
-            out += sweep_cheapest(view.ask_px, rest, view.fee, short)
+            if lim is None:
+                out += sweep_cheapest(view.ask_px, rest, view.fee, short)
+            else:
+                out += sweep_cheapest(view.ask_px, rest, view.fee, short, limits=lim, remaining=view.remaining,
+                                      allowed=out == 0)
         return Decision(out)
 
     def params(self) -> dict:
-        return {"weights": self.weights, "bucket_seconds": self.bucket_ns / 1e9}
+        return {"weights": self.weights, "bucket_seconds": self.bucket_ns / 1e9, **sizing_params(self)}

@@ -35,7 +35,7 @@ a 1-tick NBBO most of the time like BAC/AIG, IBM-like message and trade counts (
 order usually needs several venues), IBM-like trade sizes (mostly 100 shares, heavy tail), concentrated
 venue shares (top venue ~35 %).
 
-Real vs synthetic (default day: seed 0, 5 venues, 09:30-16:00; ``python benchmarks/bench_synth.py
+Real vs synthetic (model v1 figures; v2 adds informed flow, see the README calibration table) (default day: seed 0, 5 venues, 09:30-16:00; ``python benchmarks/bench_synth.py
 --figures``; book rows include, as Databento MBP-1 does, one unchanged row per trade):
 
 ==============================  ==================================  ==========================================
@@ -65,7 +65,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Bump when the model changes in a way that changes its output (keys the cache in :mod:`.cache`).
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 
 #: Publisher ids of the synthetic venues, most active first; ``venues=K`` uses the first K.
 VENUE_ORDER: tuple[int, ...] = (2, 9, 5, 8, 6, 7, 3, 4)
@@ -126,6 +126,8 @@ class ModelParams:
     trade_p1: float = 0.76               # P(market order = 1 lot)
     trade_tail: float = 1.3              # else 2 + floor(Lomax(alpha)) lots
     max_trade_lots: int = 100
+    impact_prob: float = 0.6             # P(a market order moves the efficient price half a tick its way)
+    impact_share: float = 0.3            # snipes per uninformed market order (variance budget of lam_x)
     diurnal_open: float = 1.2            # U shape: f(t) = c + open*exp(-t/tau) + close*exp(-(T-t)/tau)
     diurnal_close: float = 0.8
     diurnal_tau: float = 1800.0          # [s]

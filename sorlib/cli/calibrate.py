@@ -1,0 +1,54 @@
+"""``sorlib calibrate``: fit per-venue execution parameters from a day of data into a venue TOML file."""
+
+from __future__ import annotations
+
+import argparse
+
+from .._io import atomic_write_text, check_output_file
+from ..errors import ConfigError
+from ._common import add_data_args, check_common, load_data, real
+
+
+def register(sub) -> None:
+    p = sub.add_parser("calibrate", help="fit per-venue latency, fade, queue and fill parameters into venues.toml",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_data_args(p)
+    p.add_argument("--out", default="venues.toml", metavar="FILE.toml",
+                   help="venue profiles to write (read back with --venues)")
+    p.add_argument("--mbo", default=None, metavar="MBO.csv",
+                   help="a Databento MBO CSV to fit the cancel position bias (queue_cancel_bias) of its venues")
+    p.add_argument("--queue-power", type=real(0, 100, ""), default=1.0, metavar="N",
+                   help="power3 exponent of the queue probes for venues without an MBO fit, (0, 100]")
+    p.add_argument("--probe-every", type=real(0, 3600, "seconds"), default=10.0, metavar="SECONDS",
+                   help="spacing of the queue probes, (0, 3600] s")
+    p.add_argument("--probe-horizon", type=real(0, 3600, "seconds"), default=30.0, metavar="SECONDS",
+                   help="how long a queue probe rests, (0, 3600] s")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..sim.calibrate import CalibrationOptions, calibrate, fit_cancel_bias_mbo, to_toml
+
+    check_common(args)
+    check_output_file(args.out, "--out")
+    if args.mbo is not None and not Path(args.mbo).is_file():
+        raise ConfigError(f"--mbo: file not found: {args.mbo} (give a Databento MBO CSV)")
+    md = load_data(args.data, args.format, args.regular_hours, args.seed,
+                   **{k: getattr(args, k) for k in ("symbol", "date") if getattr(args, k, None) is not None})
+    bias = {}
+    if args.mbo is not None:
+        try:
+            fits = fit_cancel_bias_mbo(args.mbo)
+        except (ValueError, KeyError, OSError) as e:
+            raise ConfigError(f"--mbo {args.mbo}: not a readable Databento MBO CSV ({' '.join(str(e).split())})") from None
+        bias = {k: v["cancel_bias"] for k, v in fits.items() if v["cancel_bias"] is not None}
+    opts = CalibrationOptions(probe_every_s=args.probe_every, probe_horizon_s=args.probe_horizon)
+    fit = calibrate(md, opts, cancel_bias=bias, queue_power=args.queue_power)
+    atomic_write_text(args.out, to_toml(fit, md.report.source))
+    mk = fit["market"]["passive_markouts_bps"]
+    figs = ", ".join(f"{h} {mk[h]:+.2f}" for h in mk if h != "fills" and mk[h] is not None)
+    marks = f"passive bid-fill markouts {figs} bps over {mk['fills']:,} fills" if figs else "no passive bid fills"
+    print(f"calibrate: {len(fit['venues'])} venue(s) from {md.report.source}; {marks} -> {args.out}")
+    return 0

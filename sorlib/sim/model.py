@@ -1,0 +1,110 @@
+"""``MarketModel``: latency, impact and fade together, and the named presets.
+
+=============  ====================================================================================
+preset         what is on
+=============  ====================================================================================
+``frozen``     nothing: orders reach every venue at once, taking moves no price, no venue pulls size —
+               the recorded tape as it was (bit-identical to the engine without a market model)
+``latency``    each venue profile's ``latency_us``
+``impact``     square-root impact, power-law decay (half-life 60 s), Y = 0.7, σ and V from the data
+``fade``       other venues lose 16 % of their displayed size at a price we took
+``realistic``  all three (recommended for comparing schedules: a sweep is no longer free)
+=============  ====================================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from ..data.market import MarketData
+from ..errors import ConfigError
+from .fade import FadeModel
+from .impact import ImpactModel
+from .latency import LatencyModel
+
+MARKET_PRESETS = ("frozen", "latency", "impact", "fade", "realistic")
+
+
+@dataclass(frozen=True)
+class MarketModel:
+    """How the replayed market reacts to our orders: ``latency``, ``impact``, ``fade`` (each with its own
+    ``enabled`` switch and parameters) and the ``name`` reported with the results."""
+
+    name: str = "frozen"
+    latency: LatencyModel = field(default_factory=LatencyModel)
+    impact: ImpactModel = field(default_factory=ImpactModel)
+    fade: FadeModel = field(default_factory=FadeModel)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"market model name must be a non-empty string, got {self.name!r}")
+        for what, v, cls in (("latency", self.latency, LatencyModel), ("impact", self.impact, ImpactModel),
+                             ("fade", self.fade, FadeModel)):
+            if isinstance(v, Mapping):
+                object.__setattr__(self, what, cls(**_strip(v)))
+            elif not isinstance(v, cls):
+                raise ConfigError(f"market model '{what}' must be a {cls.__name__}, got {v!r}")
+
+    @classmethod
+    def preset(cls, name: str) -> MarketModel:
+        """One of :data:`MARKET_PRESETS` (module docstring)."""
+        if name not in MARKET_PRESETS:
+            raise ConfigError(f"unknown market model {name!r}; use one of {', '.join(MARKET_PRESETS)}")
+        on = {"latency": name in ("latency", "realistic"), "impact": name in ("impact", "realistic"),
+              "fade": name in ("fade", "realistic")}
+        return cls(name=name, latency=LatencyModel(enabled=on["latency"]), impact=ImpactModel(enabled=on["impact"]),
+                   fade=FadeModel(enabled=on["fade"]))
+
+    @property
+    def frozen(self) -> bool:
+        """Every model off: the recorded tape."""
+        return not (self.latency.enabled or self.impact.enabled or self.fade.enabled)
+
+    def resolve(self, md: MarketData | None) -> MarketModel:
+        """Estimated inputs filled in from ``md`` (impact σ and V when not given)."""
+        imp = self.impact.resolve(md)
+        return self if imp is self.impact else replace(self, impact=imp)
+
+    def parameters(self) -> dict:
+        """``{"latency": {...}, "impact": {...}, "fade": {...}}`` with units in the key names."""
+        return {"latency": self.latency.parameters(), "impact": self.impact.parameters(),
+                "fade": self.fade.parameters()}
+
+    def to_dict(self) -> dict:
+        """``{"name", "parameters"}`` — the results JSON's ``market`` entry."""
+        return {"name": self.name, "parameters": self.parameters()}
+
+
+def market_model(spec: str | Mapping | MarketModel | None) -> MarketModel:
+    """A :class:`MarketModel` from a preset name, a model, or a dict (``dataclasses.asdict`` of one, as the
+    search workers receive it; a ``"preset"`` key starts from that preset). None → ``frozen``."""
+    if spec is None:
+        return MarketModel.preset("frozen")
+    if isinstance(spec, MarketModel):
+        return spec
+    if isinstance(spec, str):
+        return MarketModel.preset(spec)
+    if isinstance(spec, Mapping):
+        d = dict(spec)
+        base = MarketModel.preset(d.pop("preset")) if "preset" in d else MarketModel()
+        parts = {}
+        for what in ("latency", "impact", "fade"):
+            if what in d:
+                v = d.pop(what)
+                cur = getattr(base, what)
+                parts[what] = replace(cur, **_strip(v)) if isinstance(v, Mapping) else v
+        if "name" in d:
+            parts["name"] = d.pop("name")
+        if d:
+            raise ConfigError(f"unknown market model key(s) {sorted(d)}; allowed: preset, name, latency, impact, "
+                              "fade")
+        return replace(base, **parts)
+    raise ConfigError(f"market model must be one of {', '.join(MARKET_PRESETS)}, a MarketModel or a dict; "
+                      f"got {spec!r}")
+
+
+def _strip(v: Mapping) -> dict:
+    """Parameter dict → constructor keywords (the unit-suffixed names of :meth:`parameters` accepted)."""
+    alias = {"sigma_daily_usd": "sigma_daily", "volume_daily_shares": "volume_daily", "by_venue_us": "by_venue"}
+    return {alias.get(k, k): v for k, v in dict(v).items()}

@@ -1,0 +1,144 @@
+"""Market-model presets: frozen is the recorded tape bit for bit; invariants hold under every preset."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_engine import S, _md_from, quote_rows
+
+from sorlib.backtest import BacktestConfig, parent_orders, run_backtest
+from sorlib.engine import Book, replay
+from sorlib.errors import ConfigError
+from sorlib.metrics import order_table, summary
+from sorlib.sim import MARKET_PRESETS, FadeModel, ImpactModel, LatencyModel, MarketModel, market_model
+from sorlib.strategies import TWAP, VWAP, BestAsk, ContKukanov, ParentOrder, Router
+
+FIELDS = ("order_id", "ts", "venue", "qty", "price", "fee", "kind")
+
+#: every model switched on but doing nothing: zero latency, Y = 0, fade fraction 0
+ZEROED = MarketModel(name="zeroed", latency=LatencyModel(enabled=True, scale=0.0),
+                     impact=ImpactModel(enabled=True, y=0.0, sigma_daily=1.0, volume_daily=1e6),
+                     fade=FadeModel(enabled=True, fraction=0.0))
+
+STRATEGIES = {"best_ask": BestAsk, "twap": TWAP, "vwap": VWAP, "spec": lambda: Router(mode="spec"),
+              "uncapped": lambda: Router(mode="uncapped"), "ck": lambda: ContKukanov()}
+
+
+def test_presets_switch_the_models():
+    on = {n: (m.latency.enabled, m.impact.enabled, m.fade.enabled)
+          for n, m in ((n, MarketModel.preset(n)) for n in MARKET_PRESETS)}
+    assert on == {"frozen": (False, False, False), "latency": (True, False, False), "impact": (False, True, False),
+                  "fade": (False, False, True), "realistic": (True, True, True)}
+    assert MarketModel.preset("frozen").frozen and not MarketModel.preset("realistic").frozen
+    with pytest.raises(ConfigError, match="frozen, latency, impact, fade, realistic"):
+        MarketModel.preset("wild")
+
+
+def test_market_model_from_dict_round_trips():
+    m = MarketModel.preset("realistic")
+    assert market_model(asdict(m)) == m
+    assert market_model(None) == MarketModel.preset("frozen") == market_model("frozen")
+    custom = market_model({"preset": "impact", "impact": {"y": 0.5, "decay": "exponential"}})
+    assert custom.impact.enabled and custom.impact.y == 0.5 and custom.impact.decay == "exponential"
+    with pytest.raises(ConfigError, match="unknown market model key"):
+        market_model({"preset": "impact", "speed": 3})
+    with pytest.raises(ConfigError):
+        market_model(42)
+
+
+@pytest.fixture(scope="module")
+def day():
+    from sorlib.synth import default_market
+
+    md = default_market(seed=0)
+    book = Book.from_market(md)
+    return book, parent_orders(book, 5000, 30, 10)[:3]
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_every_model_off_reproduces_the_frozen_tape_bit_for_bit(day, name):
+    """Default day, three parent orders: no market model, the frozen preset, and every model switched on with
+    nothing to do give identical fills (every array), cash and clean-up."""
+    book, orders = day
+    ref = replay(book, STRATEGIES[name](), orders)
+    for market in ("frozen", ZEROED):
+        ex = replay(book, STRATEGIES[name](), orders, market=market)
+        for f in FIELDS:
+            assert np.array_equal(getattr(ref.fills, f), getattr(ex.fills, f)), (market, f)
+        assert summary(ex)["total_cash"] == summary(ref)["total_cash"]
+        assert np.array_equal(ref.beyond_book, ex.beyond_book) and np.array_equal(ref.unfilled, ex.unfilled)
+        assert not ex.impact_cost.any()
+
+
+@pytest.mark.parametrize("mode", ["spec", "uncapped", "ck"])
+def test_backtest_records_the_market_model(day, mode):
+    book, orders = day
+    cfg = BacktestConfig(mode=mode, grid={"lambda_over": [5.0], "lambda_under": [0.05], "theta_queue": [0.05]},
+                         every_minutes=120, horizon_minutes=5, market="realistic")
+    r = run_backtest(book, cfg).results
+    assert r["market"]["name"] == "realistic"
+    imp = r["market"]["parameters"]["impact"]
+    assert imp["enabled"] and imp["sigma_daily_usd"] > 0 and imp["volume_daily_shares"] > 0
+    assert set(r["impact_cost"]) == {"router", "best_ask", "twap", "vwap"}
+    assert r["impact_cost"]["best_ask"]["usd_per_order"] > 0
+    assert r["config"]["market"] == "realistic"
+    with pytest.raises(ConfigError):
+        BacktestConfig(market="wild").validate()
+
+
+def test_cli_market_option():
+    from sorlib.cli._common import add_config_args, config_from_args
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--seed", type=int, default=0)
+    add_config_args(p, None, "every")
+    assert config_from_args(p.parse_args([])).market == "frozen"
+    assert config_from_args(p.parse_args(["--market", "realistic"])).market == "realistic"
+    with pytest.raises(SystemExit):
+        p.parse_args(["--market", "wild"])
+
+
+def _model(name: str) -> MarketModel:
+    m = MarketModel.preset(name)
+    # the hypothesis tapes have no prints every minute: give the impact inputs instead of estimating them
+    return m if not m.impact.enabled else market_model({"preset": name, "impact": {"sigma_daily": 0.5,
+                                                                                     "volume_daily": 100_000}})
+
+
+@settings(max_examples=40, deadline=None)
+@given(quote_rows, st.integers(1, 40).map(lambda x: x * 100),
+       st.sampled_from(["best_ask", "twap", "vwap", "spec", "uncapped"]),
+       st.sampled_from(list(MARKET_PRESETS)))
+def test_invariants_under_every_preset(rows, size, which, preset):
+    """test_engine's invariants with a market model: every order ends at exactly its size (or counts the rest
+    unfilled), quantities are positive, prices finite, cash = Σ px·qty + fees, fills never later than the
+    deadline plus the largest latency, and no marketable fill exceeds what the venue displayed then."""
+    md = _md_from(rows)
+    book = Book.from_market(md)
+    strat = {"best_ask": BestAsk(), "twap": TWAP(20), "vwap": VWAP("traded", 20),
+             "spec": Router(mode="spec"), "uncapped": Router(mode="uncapped", rest_seconds=10)}[which]
+    orders = [ParentOrder(0, 0, 60 * S, size), ParentOrder(1, 30 * S, 100 * S, size)]
+    mm = _model(preset)
+    ex = replay(book, strat, orders, market=mm)
+    f = ex.fills
+    t = order_table(ex)
+    assert (t["shares"] + ex.unfilled == t["size"]).all()
+    assert (f.qty > 0).all() and np.isfinite(f.price).all()
+    lat = int(mm.latency.delays_ns(book.venues, [p.latency_us for p in book.profiles]).max(initial=0))
+    assert (f.ts <= np.array([orders[i].deadline_ns for i in f.order_id]) + lat).all()
+    assert np.isclose(summary(ex)["total_cash"], float((f.price * f.qty).sum() + (f.fee * f.qty).sum()))
+    assert (ex.impact_cost >= -1e-12).all() and (ex.impact_cost > 0).any() == bool(
+        mm.impact.enabled and ((f.kind == 0) | (f.kind == 2)).any())
+    take = f.kind == 0
+    for oid in (0, 1):
+        for v in np.unique(f.venue[take & (f.order_id == oid)]):
+            m = take & (f.order_id == oid) & (f.venue == v)
+            for ts in np.unique(f.ts[m]):
+                j = book.index_at(ts)
+                k = int(np.searchsorted(book.venues, v))
+                assert f.qty[m & (f.ts == ts)].sum() <= book.ask_sz[book.row[j, k], 0]
