@@ -244,3 +244,27 @@ def test_orders_over_a_data_gap_are_reported_not_placed():
     assert res.summary["parent_orders"] == 6
     un = res.summary["unplaced_orders"]
     assert len(un) == 6 and all(u["reason"].startswith("data gap") and u["day"] == 0 for u in un)
+
+
+def test_search_replays_under_the_market_model_and_fee_regime_of_the_backtest():
+    """The same orders, grid point, market model (realistic) and fee regime (cap10) through ``run_search``
+    (workers build their own books) and ``run_backtest`` must give the same cash per strategy; and the
+    fee regime must act (cap10 cuts the 0.0030 $/share taker fees, so Best Ask pays less than under cap30)."""
+    from sorlib.synth import generate_market
+
+    md = generate_market(venues=3, seed=8, minutes=40)
+    grid = {"lambda_over": [1.0], "lambda_under": [0.1], "theta_queue": [0.1]}
+    totals = {}
+    for regime in ("cap30", "cap10"):
+        cfg = BacktestConfig(order_size=2000, every_minutes=10, horizon_minutes=5, grid=grid,
+                             market="realistic", fee_regime=regime)
+        bt = run_backtest(md, cfg)
+        sr = run_search([md], config=cfg, scheduler="serial", progress=False)
+        for name in ("best_ask", "twap", "vwap"):
+            assert sr.summary["baselines"][name]["total_cash"] == pytest.approx(
+                bt.results["baselines"][name]["total_cash"], rel=1e-12)
+        assert sr.summary["optimized"]["total_cash"] == pytest.approx(bt.results["optimized"]["total_cash"],
+                                                                      rel=1e-12)
+        assert sr.summary["market"]["name"] == "realistic"
+        totals[regime] = bt.results["baselines"]["best_ask"]["total_cash"]
+    assert totals["cap10"] < totals["cap30"]

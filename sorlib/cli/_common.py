@@ -112,10 +112,12 @@ def add_config_args(p: argparse.ArgumentParser, every: float | None, every_help:
                    help="access-fee cap applied to the venue table: cap30 ($0.0030/share, Reg NMS Rule 610) or "
                         "cap10 ($0.0010/share, the SEC's 2024 amendment); taker fees above it are cut, rebates "
                         "keep the venue's net capture")
-    p.add_argument("--market", default="frozen", choices=["frozen", "latency", "impact", "fade", "realistic"],
+    p.add_argument("--market", default="frozen",
+                   choices=["frozen", "latency", "impact", "fade", "queue", "realistic"],
                    help="market simulation (sorlib.sim): frozen = the recorded tape (default); latency = venue "
                         "latency_us; impact = square-root impact with decay; fade = other venues pull 16%% of "
-                        "their size at a price we took; realistic = all three")
+                        "their size at a price we took; queue = probabilistic queue model for resting orders; "
+                        "realistic = all four")
     p.add_argument("--max-child", type=whole(1, MAX_ORDER_SIZE, "shares"), default=None, metavar="SHARES",
                    help="largest child order (one venue, one decision), shares, 1..100,000,000 (default none)")
     p.add_argument("--participation", type=real(0, 100, "percent"), default=None, metavar="PCT",

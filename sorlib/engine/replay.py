@@ -295,10 +295,11 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
 
     ``progress``, when given, is called with 1 after each parent order (e.g. a tqdm bar's ``update``).
     ``market``: the market model (:func:`sorlib.sim.market_model`: a preset name, a dict or a
-    :class:`~sorlib.sim.MarketModel`); None or ``"frozen"``: the recorded tape."""
+    :class:`~sorlib.sim.MarketModel`); None or ``"frozen"``: the recorded tape. ``fill_model``: the queue model
+    of resting orders; None takes the market model's (conservative unless the preset says otherwise)."""
     mm = market_model(market)
     mk = None if mm.frozen else _Market(mm.resolve(book.market), book)
-    fill_model = fill_model or QueueFill()
+    fill_model = fill_model or mm.queue
     rec = _Recorder()
     K = book.venues.shape[0]
     fee, rebate = book.taker_fee, book.maker_rebate

@@ -26,6 +26,7 @@ import pandas as pd
 from .._io import atomic_write_bytes, atomic_write_json, dir_lock, output_error
 from ..backtest import PARAMS, BacktestConfig, baselines, router_for
 from ..errors import ConfigError
+from ..sim.model import market_model
 from .adaptive import AdaptiveResult, run_adaptive
 from .executors import DataSpec, Executor, make_executor, worker_books
 from .space import SearchSpace, resolve_space
@@ -94,24 +95,46 @@ def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
     from ..metrics import order_columns
     from ..strategies.base import ParentOrder
 
-    book = worker_books(spec)[day]
     c = BacktestConfig(**cfg)
-    strat = router_for(c, params) if strategy == "router" else baselines(c)[strategy]
-    cols = order_columns(replay(book, strat, [ParentOrder(*o) for o in orders], market=_market(book, c.market)))
+    book, market = _replay_inputs(spec, day, c)
+    strat = router_for(c, params, book.profiles) if strategy == "router" else baselines(c, book.profiles)[strategy]
+    cols = order_columns(replay(book, strat, [ParentOrder(*o) for o in orders], market=market))
     return {k: cols[k] for k in ROW_COLUMNS}
 
 
-_MARKETS: dict = {}
+_INPUTS: dict = {}
 
 
-def _market(book, spec):
-    """The market model of ``spec`` with its estimated inputs, resolved once per worker book."""
+def _replay_inputs(spec: DataSpec, day: int, c: BacktestConfig):
+    """Worker side: the day's book under ``c.fee_regime`` and ``c.market`` resolved on it (estimated σ and
+    volume), built once per worker and setting, as :func:`~sorlib.backtest.run_backtest` does."""
+    from dataclasses import replace
+
     from ..sim.model import market_model
+    from ..venues import apply_fee_regime
 
-    key = (id(book), repr(spec))
-    if key not in _MARKETS:
-        _MARKETS[key] = market_model(spec).resolve(book.market)
-    return _MARKETS[key]
+    key = (spec.digest, day, c.fee_regime, repr(c.market))
+    if key not in _INPUTS:
+        book = worker_books(spec)[day]
+        book = replace(book, profiles=tuple(apply_fee_regime(p, c.fee_regime) for p in book.profiles))
+        _INPUTS[key] = (book, market_model(c.market).resolve(book.market))
+    return _INPUTS[key]
+
+
+#: BacktestConfig fields already in a task's key (through its parent orders, the router's decision key or
+#: the baselines' parameters) or that do not act on a replay.
+_KEYED = frozenset({"order_size", "every_minutes", "horizon_minutes", "max_gap_seconds", "mode", "step",
+                    "empty_policy", "rest_seconds", "ck_horizon_seconds", "twap_bucket_seconds",
+                    "vwap_weights", "grid", "extra"})
+
+
+def _replay_settings(cfgd: dict) -> list[dict]:
+    """The settings that change a replay but are not in its task key otherwise (market model, fee regime,
+    sizing rules, schedule, ...): those differing from their defaults, so stores of default runs keep
+    their keys."""
+    default = _cfg_dict(BacktestConfig())
+    extra = {k: v for k, v in cfgd.items() if k not in _KEYED and v != default.get(k)}
+    return [extra] if extra else []
 
 
 def _plans(ex: Executor, ensure_started, st: ResultStore | None, spec: DataSpec, n_days: int,
@@ -312,13 +335,13 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
         layout: dict[tuple[str, int], list[str]] = {}  # (strategy id, day) -> chunk keys in order
         strategies = [(f"router/{g}", "router", reps[g], {"decision": list(k)}) for k, g in group_of.items()]
         strategies += [(n, n, {}, {"params": base_params[n]}) for n in base_params]
+        settings = _replay_settings(cfgd)
         for day in range(n_days):
             orders = plans[day]
             chunks = [tuple(orders[i:i + chunk_orders]) for i in range(0, len(orders), chunk_orders)]
             for sid, kind, params, desc in strategies:
                 for ch in chunks:
-                    key = task_key(spec.digest, day, kind, desc, [list(o) for o in ch],
-                                   *([] if cfgd.get("market", "frozen") == "frozen" else [{"market": cfgd["market"]}]))
+                    key = task_key(spec.digest, day, kind, desc, [list(o) for o in ch], *settings)
                     layout.setdefault((sid, day), []).append(key)
                     tasks.append((key, {"strategy": kind, "day": day, **desc, "orders": len(ch)},
                                   (ref, day, cfgd, kind, params, ch)))
@@ -363,6 +386,9 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     stats["wall_seconds"] = time.perf_counter() - t_start
     res = _summarise(table, base_cols, group_cols, points, groups, space, cfg, spec, stats, seed)
     res.summary["unplaced_orders"] = unplaced
+    mm = market_model(cfg.market)
+    res.summary["market"] = mm.to_dict()
+    res.summary["market_model"] = mm.label
     if folds:
         res.walkforward = walk_forward(res.costs, folds, window, fold_by, seed=seed)
         res.summary["walk_forward"] = res.walkforward.to_dict()

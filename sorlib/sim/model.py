@@ -8,7 +8,9 @@ preset         what is on
 ``latency``    each venue profile's ``latency_us``
 ``impact``     square-root impact, power-law decay (half-life 60 s), Y = 0.7, σ and V from the data
 ``fade``       other venues lose 16 % of their displayed size at a price we took
-``realistic``  all three (recommended for comparing schedules: a sweep is no longer free)
+``queue``      resting orders advance by the probabilistic power queue model (n = 2, or each venue
+               profile's fitted ``queue_cancel_bias``) instead of the conservative one
+``realistic``  all four (recommended for comparing schedules: a sweep is no longer free)
 =============  ====================================================================================
 """
 
@@ -22,25 +24,28 @@ from ..errors import ConfigError
 from .fade import FadeModel
 from .impact import ImpactModel
 from .latency import LatencyModel
+from .queue import QueueFill
 
-MARKET_PRESETS = ("frozen", "latency", "impact", "fade", "realistic")
+MARKET_PRESETS = ("frozen", "latency", "impact", "fade", "queue", "realistic")
 
 
 @dataclass(frozen=True)
 class MarketModel:
     """How the replayed market reacts to our orders: ``latency``, ``impact``, ``fade`` (each with its own
-    ``enabled`` switch and parameters) and the ``name`` reported with the results."""
+    ``enabled`` switch and parameters), the ``queue`` model of resting orders (conservative in the recorded
+    tape) and the ``name`` reported with the results."""
 
     name: str = "frozen"
     latency: LatencyModel = field(default_factory=LatencyModel)
     impact: ImpactModel = field(default_factory=ImpactModel)
     fade: FadeModel = field(default_factory=FadeModel)
+    queue: QueueFill = field(default_factory=QueueFill)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError(f"market model name must be a non-empty string, got {self.name!r}")
         for what, v, cls in (("latency", self.latency, LatencyModel), ("impact", self.impact, ImpactModel),
-                             ("fade", self.fade, FadeModel)):
+                             ("fade", self.fade, FadeModel), ("queue", self.queue, QueueFill)):
             if isinstance(v, Mapping):
                 object.__setattr__(self, what, cls(**_strip(v)))
             elif not isinstance(v, cls):
@@ -53,13 +58,22 @@ class MarketModel:
             raise ConfigError(f"unknown market model {name!r}; use one of {', '.join(MARKET_PRESETS)}")
         on = {"latency": name in ("latency", "realistic"), "impact": name in ("impact", "realistic"),
               "fade": name in ("fade", "realistic")}
+        queue = QueueFill("power", 2.0, venue_power=True) if name in ("queue", "realistic") else QueueFill()
         return cls(name=name, latency=LatencyModel(enabled=on["latency"]), impact=ImpactModel(enabled=on["impact"]),
-                   fade=FadeModel(enabled=on["fade"]))
+                   fade=FadeModel(enabled=on["fade"]), queue=queue)
 
     @property
     def frozen(self) -> bool:
-        """Every model off: the recorded tape."""
+        """Latency, impact and fade off: the recorded tape (whatever the queue model of resting orders)."""
         return not (self.latency.enabled or self.impact.enabled or self.fade.enabled)
+
+    @property
+    def label(self) -> str:
+        """How reports name it: ``"frozen tape"`` for the recorded tape with the conservative queue model,
+        else ``"simulated market (NAME)"``."""
+        if self.frozen and self.queue == QueueFill():
+            return "frozen tape"
+        return f"simulated market ({self.name})"
 
     def resolve(self, md: MarketData | None) -> MarketModel:
         """Estimated inputs filled in from ``md`` (impact σ and V when not given)."""
@@ -69,7 +83,9 @@ class MarketModel:
     def parameters(self) -> dict:
         """``{"latency": {...}, "impact": {...}, "fade": {...}}`` with units in the key names."""
         return {"latency": self.latency.parameters(), "impact": self.impact.parameters(),
-                "fade": self.fade.parameters()}
+                "fade": self.fade.parameters(),
+                "queue": {"model": self.queue.model, "power": self.queue.power,
+                          "venue_power": self.queue.venue_power, "seed": self.queue.seed}}
 
     def to_dict(self) -> dict:
         """``{"name", "parameters"}`` — the results JSON's ``market`` entry."""
@@ -89,7 +105,7 @@ def market_model(spec: str | Mapping | MarketModel | None) -> MarketModel:
         d = dict(spec)
         base = MarketModel.preset(d.pop("preset")) if "preset" in d else MarketModel()
         parts = {}
-        for what in ("latency", "impact", "fade"):
+        for what in ("latency", "impact", "fade", "queue"):
             if what in d:
                 v = d.pop(what)
                 cur = getattr(base, what)
@@ -98,7 +114,7 @@ def market_model(spec: str | Mapping | MarketModel | None) -> MarketModel:
             parts["name"] = d.pop("name")
         if d:
             raise ConfigError(f"unknown market model key(s) {sorted(d)}; allowed: preset, name, latency, impact, "
-                              "fade")
+                              "fade, queue")
         return replace(base, **parts)
     raise ConfigError(f"market model must be one of {', '.join(MARKET_PRESETS)}, a MarketModel or a dict; "
                       f"got {spec!r}")
