@@ -35,9 +35,9 @@ MUTANTS = [
          "    def decide(self, view: MarketView) -> Decision:\n"
          "        if self.mode == 'spec':\n            return Decision.nothing(view.ask_px.shape[0])\n"),)),
     Mutant("clean-up sweeps venues in index order", (
-        ("sorlib/engine/replay.py",
-         "take = sweep_cheapest(px, avail, fee, remaining)",
-         "take = sweep_cheapest(px, avail, np.arange(len(fee)) * 1e6, remaining)"),)),
+        ("sorlib/strategies/base.py",
+         "            return sweep_cheapest(ask_px, ask_avail, fee, remaining)\n",
+         "            return sweep_cheapest(ask_px, ask_avail, np.arange(len(fee)) * 1e6, remaining)\n"),)),
     Mutant("Cont-Kukanov resting fill ignores the queue: min(L, xi)", (
         ("sorlib/strategies/ck.py",
          "return int(min(qty, max(outflow - queue_ahead, 0.0)))",

@@ -268,3 +268,27 @@ def test_search_replays_under_the_market_model_and_fee_regime_of_the_backtest():
         assert sr.summary["market"]["name"] == "realistic"
         totals[regime] = bt.results["baselines"]["best_ask"]["total_cash"]
     assert totals["cap10"] < totals["cap30"]
+
+
+@pytest.mark.slow
+def test_cli_ck_walk_forward_by_day_processes_and_local_dask_identical(tmp_path, capsys):
+    """``sorlib search --mode ck --folds 2 --fold-by day`` on three days, with local processes and with
+    ``--scheduler local-dask``: the two results tables and walk-forward summaries must be identical."""
+    from sorlib.cli import main
+    from sorlib.synth import generate_market, write_databento_mbp1_csv
+
+    days = [str(write_databento_mbp1_csv(generate_market(venues=3, seed=s, minutes=20, date=f"2024-03-1{s}"),
+                                         tmp_path / f"day{s}.csv")) for s in (1, 2, 3)]
+    outs = {}
+    for sched in ("processes", "local-dask"):
+        out = tmp_path / sched
+        argv = ["search", *days, "--mode", "ck", "--folds", "2", "--fold-by", "day", "--every", "4", "--horizon",
+                "3", "--scheduler", sched, "--workers", "2", "--out", str(out), "--no-progress"]
+        assert main(argv) == 0, capsys.readouterr().err
+        outs[sched] = out
+    capsys.readouterr()
+    a, b = (pd.read_parquet(outs[s] / "results.parquet") for s in ("processes", "local-dask"))
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    wa, wb = (json.loads((outs[s] / "summary.json").read_text())["walk_forward"] for s in ("processes", "local-dask"))
+    assert wa == wb and len(wa["folds"]) == 2
+    assert (a["strategy"] == "router").any() and a.loc[a["strategy"] == "router", "total_cash"].gt(0).all()

@@ -425,9 +425,9 @@ def limited_split(qty: int, cost_of, lot: Any, min_size: Any, max_size: Any, rem
     finite = np.where(fin, np.abs(table), 0.0)
     tol = uncapped_tolerance(float(finite.max(axis=1).sum()))
     out = np.zeros(n, np.int64)
-    best_cost, units = _limited_solve(table, caps, R, tol, (qty % u == 0) and exact, out)
+    _, units = _limited_solve(table, caps, R, tol, (qty % u == 0) and exact, out)
     if exact and qty % u:
-        best_cost, units = math.inf, -1
+        units = -1
     split = [int(k) * u for k in out] if units >= 0 else None
     # the odd-lot completion off the grid: one venue takes the whole remainder
     if qty == remaining and remaining % u and remaining > 0:

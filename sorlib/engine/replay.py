@@ -358,7 +358,8 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
         if resting and settles and remaining > 0:
             remaining = _settle(book, strategy, resting, int(order.deadline_ns), order, rec, rebate, remaining)
         if remaining > 0:
-            beyond[oi], unfilled[oi] = _cleanup(book, j_end - 1, taken, order, remaining, rec, fee, mk)
+            beyond[oi], unfilled[oi] = _cleanup(book, j_end - 1, taken, order, remaining, rec, fee, mk,
+                                                strategy.cleanup_take)
         impact[oi] = rec.impact_cash - paid
         if progress is not None:
             progress(1)
@@ -523,11 +524,13 @@ def _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, cfg:
 
 
 def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: int, rec: _Recorder,
-             fee: np.ndarray, mk: _Market | None = None) -> tuple[int, int]:
+             fee: np.ndarray, mk: _Market | None = None, split=None) -> tuple[int, int]:
     """Clean-up market order at the deadline on the books of snapshot ``jc`` (the last before it; -1: none);
-    module docstring, rule 4. With latency, venue k's share meets its book in force just before
-    ``deadline + latency_k`` and is stamped then; with impact every share pays it. Returns ``(shares beyond
-    the visible book, shares left unbought)``."""
+    module docstring, rule 4. ``split(venues, ask_px, ask_avail, fee, qty)`` gives the shares per venue
+    (the strategy's :meth:`~sorlib.strategies.Strategy.cleanup_take`: cheapest first, whole lots under its
+    sizing rules; None: :func:`~sorlib.strategies.base.sweep_cheapest`). With latency, venue k's share meets its book in force just before ``deadline + latency_k``
+    and is stamped then; with impact every share pays it. Returns ``(shares beyond the visible book, shares
+    left unbought)``."""
     t = int(order.deadline_ns)
     if jc >= 0:
         taken.advance(book, jc)
@@ -544,7 +547,8 @@ def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: 
     px, avail = _ladders(book, rows, taken, mk, ta)
     imp = mk.impact if mk is not None else None
     if np.isfinite(px).any():
-        take = sweep_cheapest(px, avail, fee, remaining)
+        take = sweep_cheapest(px, avail, fee, remaining) if split is None else \
+            split(book.venues, px, avail, fee, remaining)
         send = np.flatnonzero(take > 0)
         if mk is not None and mk.lat:
             send = send[np.argsort(ta[send], kind="stable")]

@@ -27,7 +27,7 @@ from ..errors import ConfigError
 from ..metrics import savings_from_cash as savings
 
 __all__ = ["CostMatrix", "FoldResult", "WalkForwardResult", "choose_point", "savings", "split_folds",
-           "walk_forward"]
+           "verdict_frame", "walk_forward"]
 
 
 @dataclass(frozen=True)
@@ -200,3 +200,27 @@ def walk_forward(cm: CostMatrix, folds: int = 4, window: int | None = None, by: 
         in_sample={b: savings(ic, c[ii], seed) for b, c in cm.baselines.items()},
         settings={"folds": folds, "window": window, "by": by, "purge": purge, "seed": seed})
 
+
+
+def verdict_frame(records: list[dict], baselines: tuple[str, ...] = ("best_ask", "twap", "vwap")) -> pd.DataFrame:
+    """In-sample and out-of-sample savings of walk-forward searches as one table of text cells.
+
+    ``records``: one dict per search with ``data``, ``mode``, ``market``, ``parent_orders``, ``in_sample`` and
+    ``out_of_sample`` (baseline → :func:`savings` dict), as ``benchmarks/real_verdict.py`` writes them. A cell
+    reads ``+1.84 [+0.40, +3.25] (n=104)``: bps saved against the baseline (positive = the router paid less),
+    the 95% bootstrap interval and the number of parent orders.
+    """
+    def cell(s: dict) -> str:
+        lo, hi = (s.get("ci95") or [None, None])[:2]
+        ci = f" [{lo:+.2f}, {hi:+.2f}]" if lo is not None and hi is not None and np.isfinite([lo, hi]).all() else ""
+        return f"{s['bps']:+.2f}{ci} (n={s['orders']})"
+
+    names = {"best_ask": "Best Ask", "twap": "TWAP", "vwap": "VWAP"}
+    rows = []
+    for r in records:
+        row = {"data": r["data"], "mode": r["mode"], "market": r["market"], "orders": r["parent_orders"]}
+        for tag, key in (("IS", "in_sample"), ("OOS", "out_of_sample")):
+            for b in baselines:
+                row[f"{tag} vs {names.get(b, b)} (bps)"] = cell(r[key][b])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -101,7 +101,7 @@ class Strategy:
             return sweep_cheapest(ask_px, ask_avail, fee, remaining)
         lim = self.sizing.limits(venues)
         lots = ChildLimits(lim.lot, lim.lot, np.full_like(lim.max, NO_MAX))
-        take = sweep_cheapest(ask_px, ask_avail, fee, remaining, limits=lots, remaining=remaining)
+        take = sweep_cheapest(ask_px, ask_avail, fee, remaining, limits=lots, remaining=0)  # whole lots only
         left = remaining - int(take.sum())
         if left > 0:
             rest = ask_avail.copy()

@@ -35,14 +35,20 @@ rounded down to the lot).
 
 from __future__ import annotations
 
+import math
 from typing import Literal, get_args
 
 import numpy as np
 
-import math
-
-from ..allocation import (EmptySplitPolicy, Venue, allocate_arrays, min_cost_split, route_limited,
-                          route_with_policy, uncapped_table)
+from ..allocation import (
+    EmptySplitPolicy,
+    Venue,
+    allocate_arrays,
+    min_cost_split,
+    route_limited,
+    route_with_policy,
+    uncapped_table,
+)
 from ..allocation.sizing import SizingRules
 from ..errors import ConfigError
 from .base import Decision, Strategy, check_choice, sizing_params
