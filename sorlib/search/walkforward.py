@@ -27,7 +27,7 @@ from ..errors import ConfigError
 from ..metrics import savings_from_cash as savings
 
 __all__ = ["CostMatrix", "FoldResult", "WalkForwardResult", "choose_point", "savings", "split_folds",
-           "verdict_frame", "walk_forward"]
+           "committed_verdict", "verdict_frame", "walk_forward"]
 
 
 @dataclass(frozen=True)
@@ -224,3 +224,16 @@ def verdict_frame(records: list[dict], baselines: tuple[str, ...] = ("best_ask",
                 row[f"{tag} vs {names.get(b, b)} (bps)"] = cell(r[key][b])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def committed_verdict(market: str = "realistic") -> pd.DataFrame | None:
+    """The walk-forward verdict on the real samples that ``benchmarks/real_verdict.py --market MARKET`` wrote
+    to ``benchmarks/results/real_verdict_MARKET.json`` in this repository (a :func:`verdict_frame`), or None
+    when the file is not there (an installed package without the repository)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / f"real_verdict_{market}.json"
+    if not path.is_file():
+        return None
+    return verdict_frame(json.loads(path.read_text()))
