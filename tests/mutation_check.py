@@ -86,7 +86,12 @@ QUICK = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", "tests",
 FULL = ["-q", "-p", "no:cacheprovider", "tests"]
 
 
-def _copy_tree(dst: Path) -> None:
+def _copy_tree(dst: Path, ref: str | None = None) -> None:
+    """The working tree's sources (or, with ``ref``, that commit's, through ``git archive``) into ``dst``."""
+    if ref is not None:
+        tar = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dst)], input=tar, check=True)
+        return
     for name in ("sorlib", "tests", "notebooks", "benchmarks"):
         shutil.copytree(ROOT / name, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for name in ("pyproject.toml", "README.md"):
@@ -116,9 +121,10 @@ def _run(dst: Path, args: list[str]) -> tuple[bool, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--full", action="store_true", help="run the whole suite for every mutant")
+    ap.add_argument("--ref", default=None, help="mutate this commit (git archive) instead of the working tree")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sorlib-unmutated-") as tmp:
-        _copy_tree(Path(tmp))
+        _copy_tree(Path(tmp), args.ref)
         passed, secs = _run(Path(tmp), QUICK)
     if not passed:  # otherwise every mutant would look killed
         print("the unmutated copy fails the quick tests: fix the suite first", file=sys.stderr)
@@ -128,7 +134,7 @@ def main() -> int:
     for m in MUTANTS:
         with tempfile.TemporaryDirectory(prefix="sorlib-mutant-") as tmp:
             dst = Path(tmp)
-            _copy_tree(dst)
+            _copy_tree(dst, args.ref)
             err = _plant(dst, m)
             if err:
                 rows.append((m.name, "STALE", err))
