@@ -21,6 +21,7 @@ from .sim.model import market_model
 from .strategies import TWAP, VWAP, BestAsk, ContKukanov, ParentOrder, Router, Strategy
 from .strategies.base import check_choice
 from .strategies.vwap import VWAP_WEIGHTS
+from .tca import tca_results
 from .venues import FEE_REGIMES, VenueTable, apply_fee_regime
 
 #: DESIGN §8. Values in $/share.
@@ -85,7 +86,16 @@ class BacktestConfig:
     # parent-order schedule of the router (sorlib.schedules); None: the router trades the whole remainder
     schedule: str | None = None  # "twap", "vwap", "ac", "adaptive"
     ac_risk_aversion: float = 1e-6  # Almgren-Chriss lambda, 1/$
+    # risk controls of the router (sorlib.risk.RiskControls or its dict); None: off (bit-identical results)
+    risk: object = None
     extra: dict = field(default_factory=dict)
+
+    def risk_controls(self):
+        """The validated :class:`~sorlib.risk.RiskControls` of ``risk`` (None when off)."""
+        from .risk import RiskControls
+
+        r = RiskControls.from_dict(self.risk)
+        return None if r is None or r.is_off else r
 
     def sizing_rules(self):
         """The :class:`~sorlib.allocation.SizingRules` of these settings (validated), or None when none bind."""
@@ -121,6 +131,7 @@ class BacktestConfig:
                 and self.ac_risk_aversion >= 0):
             raise ConfigError(f"Almgren-Chriss risk aversion must be a finite number >= 0 (1/$), "
                               f"got {self.ac_risk_aversion}")
+        self.risk_controls()
 
 
 @dataclass(frozen=True)
@@ -214,12 +225,17 @@ def router_for(cfg: BacktestConfig, params: dict[str, float], profiles=None) -> 
     else:
         r = Router(**params, mode=cfg.mode, step=cfg.step, empty_policy=cfg.empty_policy,
                    rest_seconds=cfg.rest_seconds, sizing=rules)
-    if cfg.schedule is None:
-        return r
-    from .strategies import Scheduled
+    if cfg.schedule is not None:
+        from .strategies import Scheduled
 
-    return Scheduled(cfg.schedule, r, sizing=rules, bucket_seconds=cfg.twap_bucket_seconds,
-                     risk_aversion=cfg.ac_risk_aversion)
+        r = Scheduled(cfg.schedule, r, sizing=rules, bucket_seconds=cfg.twap_bucket_seconds,
+                      risk_aversion=cfg.ac_risk_aversion)
+    risk = cfg.risk_controls()
+    if risk is None:
+        return r
+    from .risk import RiskGuard
+
+    return RiskGuard(r, risk, profiles)
 
 
 @dataclass
@@ -240,8 +256,8 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
     results hold ``unplaced_orders`` (``[{"arrival": ISO UTC, "reason": ...}]``, see :func:`order_schedule`),
     ``market`` (``{"name", "parameters"}`` of the market model, :mod:`sorlib.sim`), ``impact_cost`` (strategy →
     :func:`~sorlib.metrics.impact_cost`), ``cleanup_beyond_book_shares`` and ``unfilled_shares`` (strategy →
-    shares; ``router`` = the best grid
-    point)."""
+    shares; ``router`` = the best grid point) and ``tca`` (:func:`sorlib.tca.tca_results` of every strategy:
+    per-order shortfall and its parts, per-venue fill rates and markouts, participation)."""
     cfg = cfg or BacktestConfig()
     cfg.validate()
     book = data if isinstance(data, Book) else Book.from_market(data, venue_table)
@@ -260,11 +276,13 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
 
         bar = tqdm(total=(len(points) + len(base)) * len(orders), desc="backtest", unit="order")
     tick = bar.update if bar is not None else None
-    rows, executions = [], []
+    rows, executions, guards = [], [], []
     try:
         for p in points:
-            ex = replay(book, router_for(cfg, p, book.profiles), orders, progress=tick, market=mm)
+            strat = router_for(cfg, p, book.profiles)
+            ex = replay(book, strat, orders, progress=tick, market=mm)
             executions.append(ex)
+            guards.append(strat)
             s = summary(ex)
             rows.append({**p, **{k: v for k, v in s.items() if k != "venue_shares"}})
         base_ex = {name: replay(book, strat, orders, progress=tick, market=mm) for name, strat in base.items()}
@@ -292,7 +310,9 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         "market": mm.to_dict(),
         "market_model": mm.label,
         "impact_cost": {n: impact_cost(e, seed=cfg.seed) for n, e in every_ex.items()},
+        "tca": tca_results(every_ex, book, seed=cfg.seed, bucket_seconds=cfg.twap_bucket_seconds),
         "config": {k: v for k, v in asdict(cfg).items() if k != "extra"},
+        **_risk_results(guards[best_i], book),
         "grid": grid.to_dict(orient="records"),
     }
     for n, e in base_ex.items():
@@ -300,6 +320,25 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         results["savings_vs_baselines_bps"][n] = s["bps"]
         results["savings_intervals"][n] = s
     return BacktestResult(results=results, grid=grid, router=router_ex, baselines=base_ex)
+
+
+def _risk_results(strategy: Strategy, book: Book) -> dict:
+    """``risk_events`` (``[{time ISO, order, venue, rule, detail}]``), ``risk_event_counts`` (rule → count) and
+    ``venue_scores`` (records of the venue-score log) of the best grid point's router when it ran under a
+    :class:`~sorlib.risk.RiskGuard`; empty (no keys) otherwise, so results without controls stay as before."""
+    from .risk import RiskGuard
+
+    if not isinstance(strategy, RiskGuard):
+        return {}
+    names = {int(p.key): p.name for p in book.profiles}
+    scores = strategy.scores_frame()
+    if len(scores):
+        scores = scores.assign(time=scores["time"].map(lambda x: x.isoformat()),
+                               venue=scores["venue"].map(lambda v: names.get(int(v), str(v)))).drop(columns="time_ns")
+    return {"risk_events": strategy.events_frame(names).to_dict(orient="records"),
+            "risk_event_counts": strategy.event_counts(),
+            "venue_scores": scores.to_dict(orient="records"),
+            "risk_controls": strategy.controls.to_dict()}
 
 
 def orders_frame(result: BacktestResult) -> pd.DataFrame:

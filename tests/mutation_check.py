@@ -110,11 +110,12 @@ def _plant(dst: Path, m: Mutant) -> str | None:
     return None
 
 
-def _run(dst: Path, args: list[str]) -> tuple[bool, float]:
+def _run(dst: Path, args: list[str], show_failure: bool = False) -> tuple[bool, float]:
     env = {**os.environ, "PYTHONPATH": str(dst), "PYTHONDONTWRITEBYTECODE": "1"}
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=dst, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=dst, env=env, capture_output=True, text=True)
+    if show_failure and r.returncode != 0:
+        print("\n".join((r.stdout + r.stderr).splitlines()[-40:]), file=sys.stderr)
     return r.returncode == 0, time.perf_counter() - t
 
 
@@ -125,7 +126,7 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sorlib-unmutated-") as tmp:
         _copy_tree(Path(tmp), args.ref)
-        passed, secs = _run(Path(tmp), QUICK)
+        passed, secs = _run(Path(tmp), QUICK, show_failure=True)
     if not passed:  # otherwise every mutant would look killed
         print("the unmutated copy fails the quick tests: fix the suite first", file=sys.stderr)
         return 2

@@ -143,6 +143,57 @@ def add_config_args(p: argparse.ArgumentParser, every: float | None, every_help:
                    help="no progress bar (shown on stderr when it is a terminal)")
 
 
+def add_risk_args(p: argparse.ArgumentParser) -> None:
+    """The risk controls of the router (:mod:`sorlib.risk`); each off unless given."""
+    g = p.add_argument_group("risk controls (sorlib.risk; the router only, each off unless given)")
+    g.add_argument("--exposure-pct", type=real(0, 100, "percent"), default=None, metavar="PCT",
+                   help="per-venue exposure cap: at most PCT %% of each parent order filled at any one venue, "
+                        "(0, 100] %%")
+    g.add_argument("--exposure-shares", type=whole(1, MAX_ORDER_SIZE, "shares"), default=None, metavar="SHARES",
+                   help="per-venue exposure cap in shares per parent order, 1..100,000,000")
+    g.add_argument("--exposure-usd", type=real(0, 1e12, "$"), default=None, metavar="USD",
+                   help="per-venue exposure cap in $ notional (price x shares, fees excluded) per parent order, "
+                        "(0, 1e12] $")
+    g.add_argument("--score-venues", default="off", choices=["on", "off"],
+                   help="on: venue reliability scores (fill rate, fade rate, 5 s markout from our own past fills) "
+                        "add a cost of up to 0.05 $/share to unreliable venues (default off)")
+    g.add_argument("--luld-band", type=real(0, 100, "percent"), default=None, metavar="PCT",
+                   help="circuit breaker: no routing while the NBBO mid is more than PCT %% from the 5-minute mean "
+                        "trade price (LULD Tier 1: 5, Tier 2: 10), (0, 100] %%")
+    g.add_argument("--halt-gap", type=real(0, 86400, "seconds"), default=None, metavar="SECONDS",
+                   help="no quote for more than SECONDS is a halt: no routing until quotes have flowed that long "
+                        "again, (0, 86400] s")
+    g.add_argument("--kill-bps", type=real(0, 10000, "bps"), default=None, metavar="BPS",
+                   help="kill switch: stop routing a parent order once its fills' average price (incl. fees) is "
+                        "more than BPS above the arrival mid, (0, 10000] bps")
+    g.add_argument("--latency-aware", default="off", choices=["off", "cap", "cost"],
+                   help="discount each venue's displayed touch by its survival over the venue's latency_us "
+                        "(estimated from the last 5 min of quotes): cap = displayed x survival; cost = 0.01 $/share "
+                        "x (1 - survival) (default off)")
+
+
+def risk_from_args(args: argparse.Namespace):
+    """The :class:`~sorlib.risk.RiskControls` of :func:`add_risk_args`' options (None when none is given)."""
+    g = lambda name, default=None: getattr(args, name, default)  # noqa: E731
+    ex = {k: g(a) for k, a in (("pct", "exposure_pct"), ("shares", "exposure_shares"), ("usd", "exposure_usd"))
+          if g(a) is not None}
+    risk = {}
+    if ex:
+        risk["exposure"] = ex
+    if g("score_venues", "off") == "on":
+        risk["scoring"] = {}
+    if g("latency_aware", "off") != "off":
+        risk["latency"] = {"mode": g("latency_aware")}
+    for opt, key in (("luld_band", "luld_band_pct"), ("halt_gap", "halt_gap_seconds"), ("kill_bps", "kill_bps")):
+        if g(opt) is not None:
+            risk[key] = g(opt)
+    if not risk:
+        return None
+    from ..risk import RiskControls
+
+    return RiskControls.from_dict(risk)
+
+
 #: option -> (attribute, the mode it applies to, its default)
 _MODE_OPTIONS = {"--rest-seconds": ("rest_seconds", "uncapped", 30.0),
                  "--ck-horizon": ("ck_horizon", "ck", 30.0),
@@ -179,7 +230,8 @@ def config_from_args(args: argparse.Namespace, **extra):
                           twap_bucket_seconds=args.twap_bucket, vwap_weights=args.vwap_weights,
                           rest_seconds=values["rest_seconds"], ck_horizon_seconds=values["ck_horizon"],
                           max_gap_seconds=args.max_gap, seed=args.seed, market=getattr(args, "market", "frozen"),
-                          fee_regime=getattr(args, "fee_regime", "cap30"), **_sizing_schedule(args), **extra)
+                          fee_regime=getattr(args, "fee_regime", "cap30"), risk=risk_from_args(args),
+                          **_sizing_schedule(args), **extra)
 
 
 def _sizing_schedule(args: argparse.Namespace) -> dict:

@@ -10,6 +10,7 @@ from .._io import atomic_write_json, check_output_dir, check_output_file
 from ._common import (
     add_config_args,
     add_data_args,
+    add_risk_args,
     config_from_args,
     load_data,
     read_grid,
@@ -27,6 +28,7 @@ def register(sub) -> None:
                    help="'penalty', 'bps' or a TOML/JSON grid file (lists, {log=[lo,hi,n]}, {linspace=[lo,hi,n]})")
     p.add_argument("--out", default="results.json", help="results JSON path")
     p.add_argument("--plots", default=None, metavar="DIR", help="write comparison plots (HTML, PNG) here")
+    add_risk_args(p)
     p.set_defaults(func=run)
 
 
@@ -59,6 +61,10 @@ def run(args) -> int:
           f"avg {r['optimized']['avg_fill_px']:.4f} $/sh; savings bps "
           + ", ".join(f"{k} {v:+.2f}" for k, v in r["savings_vs_baselines_bps"].items())
           + f"; grid ties {r['grid_ties']}/{len(r['grid'])} -> {args.out}")
+    if "risk_event_counts" in r:
+        counts = r["risk_event_counts"]
+        print("risk events: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
+              + f" (risk_events, venue_scores in {args.out})")
     for line in result_warnings(r, args.out):
         print(f"sorlib backtest: warning: {line}", file=sys.stderr)
     if args.plots:

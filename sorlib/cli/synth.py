@@ -26,6 +26,10 @@ def register(sub) -> None:
     p.add_argument("--symbol", default="SYNT", help="symbol column value")
     p.add_argument("--out", default=None, metavar="FILE.csv",
                    help="output CSV (default: data/synth-seed<N>-<K>v.csv)")
+    p.add_argument("--shock", default=None, metavar="KIND:...",
+                   help="inject a shock: jump:AT:PCT:DUR (prices x (1 + PCT/100) from minute AT for DUR minutes, "
+                        "PCT in (-50, 100]) or halt:AT:DUR (books cleared, no records for DUR minutes); minutes "
+                        "from --start (default none)")
     p.add_argument("--raw", action="store_true",
                    help="integer ns timestamps and fixed-point prices (x1e9) instead of ISO/decimal")
     p.set_defaults(func=run)
@@ -47,10 +51,18 @@ def run(args) -> int:
         check_options(args.venues, args.minutes, args.start, args.date)
     except ConfigError as e:
         raise ConfigError(f"{e}; see --start HH:MM and --date YYYY-MM-DD") from None
+    shock = None
+    if args.shock is not None:
+        from ..synth import parse_shock
+
+        shock = parse_shock(args.shock)
+        if shock.at_minute >= args.minutes:
+            raise ConfigError(f"--shock starts at minute {shock.at_minute:g}, after the day's {args.minutes:g} "
+                              "minutes; pick AT < --minutes")
     check_output_file(out, "--out")
     t0 = time.perf_counter()
     md = generate_market(venues=args.venues, seed=args.seed, start=args.start, minutes=args.minutes,
-                         date=args.date, symbol=args.symbol)
+                         date=args.date, symbol=args.symbol, shock=shock)
     path = write_databento_mbp1_csv(md, out, pretty=not args.raw)
     q, t = md.quotes, md.trades
     lo = pd.Timestamp(int(q.ts.min()), tz="UTC").tz_convert(md.tz)

@@ -70,8 +70,28 @@ from .book import Book, price_key
 TICK = 0.01
 KIND_TAKE, KIND_REST, KIND_CLEANUP = 0, 1, 2
 
-__all__ = ["Execution", "Fills", "KIND_CLEANUP", "KIND_REST", "KIND_TAKE", "TICK", "available", "carry_taken",
-           "price_key", "replay"]
+__all__ = ["Children", "Execution", "Fills", "KIND_CLEANUP", "KIND_REST", "KIND_TAKE", "TICK", "available",
+           "carry_taken", "price_key", "replay"]
+
+
+@dataclass(frozen=True)
+class Children:
+    """The child orders a strategy sent (recorded for transaction-cost analysis; the deadline clean-up is not
+    one): parent ``order_id``, ``decided_ns`` (decision time), ``ts`` (ns, when it reached the venue: the
+    decision time plus the venue's latency), ``venue`` key, ``qty`` (shares sent), ``displayed`` (shares the
+    decision's view showed at that venue: for a marketable order the available ask size over all levels, for a
+    resting order the displayed bid size it queues behind), ``kind`` (0 marketable, 1 resting limit)."""
+
+    order_id: np.ndarray
+    decided_ns: np.ndarray
+    ts: np.ndarray
+    venue: np.ndarray
+    qty: np.ndarray
+    displayed: np.ndarray
+    kind: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.qty.shape[0])
 
 
 @dataclass(frozen=True)
@@ -81,7 +101,10 @@ class Execution:
     ``arrival_mid``: $ per order, NBBO mid at arrival (NaN if unknown); ``beyond_book``: shares per order the
     clean-up bought beyond the visible book (at the worst visible ask + 1 tick); ``unfilled``: shares per
     order never bought (no ask visible at any time up to the deadline); ``impact_cost``: $ per order paid
-    for our own price impact (Σ extra price × qty over its fills; zeros without an impact model)."""
+    for our own price impact (Σ extra price × qty over its fills; zeros without an impact model).
+    ``children``: the child orders sent (:class:`Children`); ``fill_impact``: $/share of each fill's price
+    that is our own simulated impact (aligned with ``fills``; zeros without an impact model). Both are records
+    only: nothing in the replay reads them."""
 
     strategy: str
     params: dict
@@ -91,22 +114,36 @@ class Execution:
     beyond_book: np.ndarray | None = None
     unfilled: np.ndarray | None = None
     impact_cost: np.ndarray | None = None
+    children: Children | None = None
+    fill_impact: np.ndarray | None = None
 
 
 class _Recorder:
     def __init__(self) -> None:
         self.cols: list[list] = [[], [], [], [], [], [], []]
+        self.extra: list[float] = []  # $/share of each fill's price that is impact (record only)
+        self.kids: list[tuple] = []  # child orders sent (record only)
         self.rest_shift = 0.0  # impact ($/share) resting fills pay: the shift in force when they were placed
         self.impact_cash = 0.0  # $ paid for impact so far (all orders)
 
-    def add(self, oid: int, ts: int, venue: int, qty: int, px: float, fee: float, kind: int) -> None:
+    def add(self, oid: int, ts: int, venue: int, qty: int, px: float, fee: float, kind: int,
+            extra: float = 0.0) -> None:
         if qty <= 0:
             return
         if kind == KIND_REST and self.rest_shift:
             px = px + self.rest_shift
             self.impact_cash += self.rest_shift * qty
+            extra = self.rest_shift
         for col, v in zip(self.cols, (oid, ts, venue, qty, px, fee, kind), strict=True):
             col.append(v)
+        self.extra.append(extra)
+
+    def child(self, oid: int, decided: int, ts: int, venue: int, qty: int, displayed: int, kind: int) -> None:
+        self.kids.append((oid, decided, ts, venue, qty, displayed, kind))
+
+    def children(self) -> Children:
+        a = np.array(self.kids, np.int64).reshape(-1, 7)
+        return Children(a[:, 0], a[:, 1], a[:, 2], a[:, 3].astype(np.int32), a[:, 4], a[:, 5], a[:, 6].astype(np.int8))
 
     def fills(self, start: int = 0) -> Fills:
         o, t, v, q, p, f, k = (c[start:] for c in self.cols)
@@ -363,7 +400,8 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
         impact[oi] = rec.impact_cash - paid
         if progress is not None:
             progress(1)
-    return Execution(strategy.name, strategy.params(), tuple(orders), rec.fills(), mids, beyond, unfilled, impact)
+    return Execution(strategy.name, strategy.params(), tuple(orders), rec.fills(), mids, beyond, unfilled, impact,
+                     rec.children(), np.asarray(rec.extra, np.float64))
 
 
 def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken: _Taken, fee, rebate,
@@ -409,14 +447,16 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
             taken.advance_venue(book, k, jk)
         px, avail = _venue_ladder(book, k, row, taken, mk, ta)
         want = min(int(market[k]), remaining)
+        if want > 0:
+            rec.child(order.order_id, t, ta, int(book.venues[k]), want, int(view.ask_avail[k].sum()), KIND_TAKE)
         keys = []
         for lv, q in _take_ladder(px, avail, want):
-            price = float(px[lv])
+            price, extra = float(px[lv]), 0.0
             if mk is not None and mk.impact is not None:
                 extra = mk.impact.take(ta, q)
                 price += extra
                 rec.impact_cash += extra * q
-            rec.add(order.order_id, ta, int(book.venues[k]), q, price, float(view.fee[k]), KIND_TAKE)
+            rec.add(order.order_id, ta, int(book.venues[k]), q, price, float(view.fee[k]), KIND_TAKE, extra)
             key = int(book.ask_key[row, lv])
             taken.take(k, row, key, q, jk)
             keys.append(key)
@@ -442,6 +482,7 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
                 budget -= q
             last = max(last, ta)
             resting.append(_Resting(k, q, bpx, bsz, pk, ta))
+            rec.child(order.order_id, t, ta, int(book.venues[k]), q, int(view.bid_sz[k]), KIND_REST)
     if mk is not None:
         rec.rest_shift = mk.shift(last)
     return remaining, last
@@ -554,12 +595,12 @@ def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: 
             send = send[np.argsort(ta[send], kind="stable")]
         for k in send:
             for lv, q in _take_ladder(px[k], avail[k], int(take[k])):
-                price = float(px[k, lv])
+                price, extra = float(px[k, lv]), 0.0
                 if imp is not None:
                     extra = imp.take(int(ta[k]), q)
                     price += extra
                     rec.impact_cash += extra * q
-                rec.add(order.order_id, int(ta[k]), int(book.venues[k]), q, price, float(fee[k]), KIND_CLEANUP)
+                rec.add(order.order_id, int(ta[k]), int(book.venues[k]), q, price, float(fee[k]), KIND_CLEANUP, extra)
                 remaining -= q
     if remaining <= 0:
         return 0, 0
@@ -570,10 +611,10 @@ def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: 
         px = np.where((book.row[jv] >= 0)[:, None], book.ask_px[np.maximum(book.row[jv], 0)], np.nan)
     top = np.nanmax(np.where(np.isfinite(px), px, -np.inf), axis=1)
     k = int(np.argmax(top))  # the venue showing the worst visible ask (first on ties)
-    price = float(top[k]) + TICK
+    price, extra = float(top[k]) + TICK, 0.0
     if imp is not None:
         extra = imp.take(int(ta[k]), remaining)
         price += extra
         rec.impact_cash += extra * remaining
-    rec.add(order.order_id, int(ta[k]), int(book.venues[k]), remaining, price, float(fee[k]), KIND_CLEANUP)
+    rec.add(order.order_id, int(ta[k]), int(book.venues[k]), remaining, price, float(fee[k]), KIND_CLEANUP, extra)
     return remaining, 0

@@ -68,3 +68,26 @@ from .ck import (  # noqa: E402
 __all__ += ["cost_slice", "cost_slice_figure", "fill_kinds_figure", "fill_kinds_frame", "is_convex",
             "overbooking_figure", "placement_bar_figure", "placement_figure", "placement_sweep",
             "single_venue_figure", "single_venue_sweep"]
+
+# realism-ladder figures (notebook 05)
+from .realism import (  # noqa: E402
+    realism_children_figure,
+    realism_cost_figure,
+    realism_figures,
+    realism_savings_figure,
+)
+
+__all__ += ["realism_children_figure", "realism_cost_figure", "realism_figures", "realism_savings_figure"]
+
+# transaction-cost analysis and schedules (notebook 06)
+from .tca import (  # noqa: E402
+    frontier_figure,
+    markout_figure,
+    participation_figure,
+    schedule_savings_figure,
+    tca_breakdown_figure,
+    trajectory_figure,
+)
+
+__all__ += ["frontier_figure", "markout_figure", "participation_figure", "schedule_savings_figure",
+            "tca_breakdown_figure", "trajectory_figure"]

@@ -2,7 +2,8 @@
 
 * :func:`generate_market` -- a seeded, queue-reactive multi-venue day as :class:`~sorlib.data.MarketData`;
 * :func:`default_market` -- the default day, cached as ``.npz`` under ``data/.cache`` (or ``$SORLIB_CACHE``);
-* :func:`write_databento_mbp1_csv` -- any MarketData as a Databento MBP-1 CSV (pretty or fixed-point).
+* :func:`write_databento_mbp1_csv` -- any MarketData as a Databento MBP-1 CSV (pretty or fixed-point);
+* :class:`Shock` -- an injected price jump or halt (``generate_market(..., shock=Shock(...))``).
 
 The generator (numba) and the writer (pyarrow) are imported on first use, so that a cache hit of
 :func:`default_market` does not pay for importing numba.
@@ -14,13 +15,14 @@ from typing import TYPE_CHECKING
 
 from .cache import default_market
 from .calibration import MODEL_VERSION, VENUE_ORDER, ModelParams, VenueBehaviour
+from .shock import Shock, parse_shock
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import generate_market
     from .writer import write_databento_mbp1_csv
 
-__all__ = ["MODEL_VERSION", "VENUE_ORDER", "ModelParams", "VenueBehaviour", "default_market",
-           "generate_market", "write_databento_mbp1_csv"]
+__all__ = ["MODEL_VERSION", "VENUE_ORDER", "ModelParams", "Shock", "VenueBehaviour", "default_market",
+           "generate_market", "parse_shock", "write_databento_mbp1_csv"]
 
 _LAZY = {"generate_market": ".model", "write_databento_mbp1_csv": ".writer"}
 

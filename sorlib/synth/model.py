@@ -44,6 +44,7 @@ Deterministic per seed: ``numpy.random.Generator(PCG64(seed))`` drives the numba
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -299,12 +300,19 @@ def check_options(venues: int, minutes: float, start: str, date: str) -> pd.Time
 
 def generate_market(venues: int = 5, seed: int = 0, start: str = "09:30", minutes: float = 390,
                     date: str = "2024-03-15", symbol: str = "SYNT", *,
-                    params: ModelParams | None = None) -> MarketData:
+                    params: ModelParams | None = None, shock=None) -> MarketData:
     """A synthetic day of MBP-1 book updates and trades on ``venues`` venues (publisher ids
     :data:`~.calibration.VENUE_ORDER`, first ``venues``), from ``start`` (ET) for ``minutes``.
 
     Deterministic: the same arguments give bit-identical arrays.  See the module docstring for the model.
+    ``shock``: a :class:`~.shock.Shock` (price jump or halt) applied to the generated records, or None (the
+    default: no shock, the day unchanged).
     """
+    if shock is not None:
+        from .shock import Shock
+
+        if not isinstance(shock, Shock):
+            raise ConfigError(f"shock must be a sorlib.synth.Shock or None, got {type(shock).__name__}")
     p = params or ModelParams()
     t_start = check_options(venues, minutes, start, date)
     if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
@@ -369,4 +377,15 @@ def generate_market(venues: int = 5, seed: int = 0, start: str = "09:30", minute
     report.notes.append(f"sorlib.synth model v{MODEL_VERSION}: queue-reactive venues around one "
                         "efficient price")
     names = {int(k): VENUE_NAMES.get(int(k), str(int(k))) for k in keys}
-    return MarketData(quotes, trades, report, venue_names=names, symbol=symbol)
+    md = MarketData(quotes, trades, report, venue_names=names, symbol=symbol)
+    if shock is not None:
+        from .shock import apply_shock
+
+        md = apply_shock(md, shock, int(t0_ns))
+        md.report.notes.append(f"shock: {shock.kind} at minute {shock.at_minute:g} for {shock.duration_minutes:g} min"
+                               + (f", {shock.size_pct:+g}%" if shock.kind == "jump" else ""))
+        md = replace(md, report=replace(md.report, source=md.report.source + f",shock={shock.kind}:{shock.at_minute:g}"
+                                        + (f":{shock.size_pct:g}" if shock.kind == "jump" else "")
+                                        + f":{shock.duration_minutes:g}", quote_rows=len(md.quotes),
+                                        trade_rows=len(md.trades), rows_read=len(md.quotes) + len(md.trades)))
+    return md
