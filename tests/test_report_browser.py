@@ -24,11 +24,19 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage"]
 
-_STATE_JS = """JSON.stringify({
+_STATE_JS = r"""JSON.stringify({
   graphs: document.querySelectorAll('.plotly-graph-div').length,
   drawn: Array.from(document.querySelectorAll('.plotly-graph-div'))
               .filter(d => d.querySelector('.main-svg')).length,
-  svgs: document.querySelectorAll('.main-svg').length})"""
+  svgs: document.querySelectorAll('.main-svg').length,
+  verdict_tables: document.querySelectorAll('.sorlib-verdict table').length,
+  sentences: Array.from(document.querySelectorAll('.sorlib-verdict .sentence')).map(e => e.innerText.trim()),
+  mathjax: document.querySelectorAll('mjx-container, .MathJax, .MathJax_SVG, script[type^="math/tex"]').length,
+  dollar_maths: (document.body.innerText.match(/\$[^$\n]+\$/g) || []).length,
+  hidden_titles: Array.from(document.querySelectorAll('.plotly-graph-div')).filter(d => {
+      const t = d.layout && d.layout.title && d.layout.title.text;
+      const g = d.querySelector('.gtitle');
+      return t && !(g && g.textContent.trim());}).length})"""
 
 
 def _free_port() -> int:
@@ -138,7 +146,10 @@ def _render_dump_dom(path: Path, user_dir: Path) -> tuple[dict, list[str]]:
                           capture_output=True, text=True, timeout=120)
     dom = proc.stdout
     graphs = dom.count('class="plotly-graph-div')
-    state = {"graphs": graphs, "drawn": dom.count("js-plotly-plot"), "svgs": dom.count('class="main-svg"')}
+    state = {"graphs": graphs, "drawn": dom.count("js-plotly-plot"), "svgs": dom.count('class="main-svg"'),
+             "verdict_tables": dom.count('class="sorlib-verdict"'),
+             "sentences": ["?"] * dom.count('class="sentence"'), "mathjax": dom.count("mjx-container"),
+             "dollar_maths": 0, "hidden_titles": 0}
     errors = [ln for ln in proc.stderr.splitlines() if ":CONSOLE" in ln and "Uncaught" in ln]
     return state, errors
 
@@ -168,6 +179,11 @@ def test_error_detection_works(browser, tmp_path: Path) -> None:
     state, errors = _render(browser, bad, tmp_path / "u", timeout=3)
     assert any("undefinedFn" in e for e in errors), errors
     assert state["graphs"] == 1 and state["drawn"] == 0
+    if browser is not None:  # the page checks can fail too
+        maths = tmp_path / "maths.html"
+        maths.write_text("<html><body><p>V in $ of $S$ shares</p></body></html>")
+        state, _ = _render(browser, maths, tmp_path / "u", timeout=3)
+        assert state["dollar_maths"] == 1 and state["verdict_tables"] == 0
 
 
 @pytest.mark.parametrize("name", [p.stem for p in NOTEBOOKS])
@@ -178,8 +194,15 @@ def test_report_page_draws_every_chart_without_js_errors(browser, report_dir: Pa
     assert state["drawn"] == state["graphs"], f"{name}: only {state['drawn']}/{state['graphs']} charts drew"
     assert state["svgs"] >= state["graphs"]
     assert not errors, f"{name}: JavaScript errors: {errors[:5]}"
+    # the page opens with the summary table and the sentence that reads it; no maths, no lost titles
+    assert state["verdict_tables"] >= 1, f"{name}: no summary table"
+    assert state["sentences"] and all(len(t) > 20 for t in state["sentences"]), state["sentences"]
+    assert state["mathjax"] == 0 and state["dollar_maths"] == 0, f"{name}: text rendered as maths"
+    assert state["hidden_titles"] == 0, f"{name}: {state['hidden_titles']} figure title(s) not shown"
 
 
 def test_index_page_loads(browser, report_dir: Path, tmp_path: Path) -> None:  # noqa: F811
     state, errors = _render(browser, report_dir / "index.html", tmp_path / "u")
     assert not errors, errors
+    assert state["verdict_tables"] >= 1 and state["sentences"], "the index opens with the verdict"
+    assert state["mathjax"] == 0 and state["dollar_maths"] == 0
