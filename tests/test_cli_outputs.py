@@ -247,3 +247,26 @@ def test_backtest_warning_lines():
         "clean-up bought shares past the visible book (priced at the worst visible ask + 1 tick): twap 1,200 "
         "shares; see r.json"]
     assert result_warnings({"parent_orders": 3}, "r.json") == []  # before the backtest adds these keys
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigkill_of_report_leaves_no_kernel_and_no_page(tmp_path):
+    """``sorlib report`` killed while a notebook runs: its kernel goes with it, and the output folder holds
+    no page (the pages are staged and only moved in when every notebook has run)."""
+    p = subprocess.Popen([sys.executable, "-m", "sorlib.cli", "report", "--out", str(tmp_path / "o")],
+                         cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    kids: list[int] = []
+    try:
+        assert _wait_for(lambda: bool(_descendants(p.pid)), 60), "no kernel started in 60 s"
+        time.sleep(1.0)
+        kids = _descendants(p.pid)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+        assert _wait_for(lambda: not any(_alive(k) for k in kids), 20), \
+            f"still running after the report was killed: {[k for k in kids if _alive(k)]}"
+        assert not list((tmp_path / "o").glob("*.html"))
+    finally:
+        for k in [p.pid, *kids]:
+            if _alive(k):
+                os.kill(k, signal.SIGKILL)
