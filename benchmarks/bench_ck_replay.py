@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import statistics
 import time
 
 import numpy as np
+from _timing import timed
 
 import sorlib.backtest as bt
 import sorlib.ck as ck
@@ -75,14 +75,6 @@ def recording():
     finally:
         ck.optimal_placement = orig
 
-
-def timed(fn, repeats: int) -> float:
-    out = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out)
 
 
 def main() -> None:

@@ -11,22 +11,13 @@ bench_search.py) runs the same grid faster by replaying identical routers once a
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+
+from _timing import timed
 
 from sorlib.backtest import BacktestConfig, parent_orders, run_backtest
 from sorlib.engine import Book, replay
 from sorlib.strategies import TWAP, VWAP, BestAsk, ContKukanov, Router
 from sorlib.synth import default_market
-
-
-def timed(fn, repeats: int) -> float:
-    out = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out)
 
 
 def main() -> None:

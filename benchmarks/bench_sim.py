@@ -11,23 +11,15 @@ for new size, so a ratio above the per-decision overhead can be behaviour, not c
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
+
+from _timing import timed
 
 from sorlib.backtest import parent_orders
 from sorlib.engine import Book, replay
 from sorlib.sim import MarketModel
 from sorlib.strategies import TWAP, VWAP, BestAsk, Router
 from sorlib.synth import default_market
-
-
-def timed(fn, repeats: int) -> float:
-    out = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out)
 
 
 def counting(cls):

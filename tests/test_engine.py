@@ -117,15 +117,7 @@ def test_invariants_filled_plus_remaining_equals_ordered(rows, size, which):
     assert (f.qty > 0).all()
     # cash = Σ price × qty + fees
     assert np.isclose(summary(ex)["total_cash"], float((f.price * f.qty).sum() + (f.fee * f.qty).sum()))
-    # marketable fills never exceed what the venue displayed at that quote
-    take = f.kind == 0
-    for oid in (0, 1):
-        for v in np.unique(f.venue[take & (f.order_id == oid)]):
-            m = take & (f.order_id == oid) & (f.venue == v)
-            for ts in np.unique(f.ts[m]):
-                j = book.index_at(ts)
-                k = int(np.searchsorted(book.venues, v))
-                assert f.qty[m & (f.ts == ts)].sum() <= book.ask_sz[book.row[j, k], 0]
+    assert_takes_within_display(ex, book)
 
 
 def test_replay_is_deterministic():
@@ -248,3 +240,16 @@ def test_view_shows_own_fills_and_past_quotes():
 
     replay(Book.from_market(md), Buy100(), [ParentOrder(0, 0, 10 * S, 200)])
     assert seen == [(0, [], [], [0], [10.00]), (2 * S, [100], [10.00], [0, 2 * S], [10.00, 10.01])]
+
+
+def assert_takes_within_display(ex, book) -> None:
+    """Marketable fills never exceed what the venue displayed at the quote they met."""
+    f = ex.fills
+    take = f.kind == 0
+    for oid in (0, 1):
+        for v in np.unique(f.venue[take & (f.order_id == oid)]):
+            m = take & (f.order_id == oid) & (f.venue == v)
+            for ts in np.unique(f.ts[m]):
+                j = book.index_at(ts)
+                k = int(np.searchsorted(book.venues, v))
+                assert f.qty[m & (f.ts == ts)].sum() <= book.ask_sz[book.row[j, k], 0]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_engine import S, _md_from, quote_rows
+from test_engine import S, _md_from, assert_takes_within_display, quote_rows
 
 from sorlib.backtest import BacktestConfig, parent_orders, run_backtest
 from sorlib.engine import Book, replay
@@ -135,14 +135,7 @@ def test_invariants_under_every_preset(rows, size, which, preset):
     assert np.isclose(summary(ex)["total_cash"], float((f.price * f.qty).sum() + (f.fee * f.qty).sum()))
     assert (ex.impact_cost >= -1e-12).all() and (ex.impact_cost > 0).any() == bool(
         mm.impact.enabled and ((f.kind == 0) | (f.kind == 2)).any())
-    take = f.kind == 0
-    for oid in (0, 1):
-        for v in np.unique(f.venue[take & (f.order_id == oid)]):
-            m = take & (f.order_id == oid) & (f.venue == v)
-            for ts in np.unique(f.ts[m]):
-                j = book.index_at(ts)
-                k = int(np.searchsorted(book.venues, v))
-                assert f.qty[m & (f.ts == ts)].sum() <= book.ask_sz[book.row[j, k], 0]
+    assert_takes_within_display(ex, book)
 
 
 def test_queue_preset_moves_resting_orders_up_on_cancels_ahead():

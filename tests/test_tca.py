@@ -10,29 +10,14 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from test_engine import S, make_md
 
 from sorlib import tca
-from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
 from sorlib.engine import Book, replay
 from sorlib.engine.replay import KIND_CLEANUP
 from sorlib.metrics import order_table
 from sorlib.strategies import Decision, ParentOrder, Router, Strategy
 from sorlib.venues import VenueProfile
-
-S = 1_000_000_000
-
-
-def make_md(rows, trades=()):
-    """rows: (t_seconds, venue, bid, bid_sz, ask, ask_sz); trades: (t, venue, px, sz, side)."""
-    rows = sorted(rows, key=lambda r: r[0])
-    q = Quotes(np.array([int(r[0] * S) for r in rows], np.int64), np.array([r[1] for r in rows], np.int32),
-               np.array([[r[2]] for r in rows], float), np.array([[r[3]] for r in rows], np.int64),
-               np.array([[r[4]] for r in rows], float), np.array([[r[5]] for r in rows], np.int64))
-    trades = sorted(trades, key=lambda r: r[0])
-    t = Trades(np.array([int(r[0] * S) for r in trades], np.int64), np.array([r[1] for r in trades], np.int32),
-               np.array([r[2] for r in trades], float), np.array([r[3] for r in trades], np.int64),
-               np.array([r[4] for r in trades], np.int8)) if trades else Trades.empty()
-    return MarketData(q, t, LoadReport("test", "test"))
 
 
 def with_fees(book: Book, fees: dict[int, tuple[float, float]]) -> Book:
