@@ -76,8 +76,8 @@ MUTANTS = [
          "dup = duplicate_mask([ts, venue, bid_px[:, 0], bid_sz[:, 0], ask_px[:, 0], ask_sz[:, 0]])"),)),
     Mutant("the replay forgets taken liquidity at any new record of the venue", (
         ("sorlib/engine/replay.py",
-         "self.by_venue[k] = carry_taken(d, book.ask_px[new], book.ask_sz[new])",
-         "self.by_venue[k] = {}"),)),
+         "d = carry_taken(self.by_venue[k], book.ask_key[new], book.ask_sz[new])",
+         "d = {}"),)),
 ]
 
 QUICK = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", "tests",

@@ -71,3 +71,37 @@ def test_ck_backtest_fills_every_parent_order(md):
         assert (t["shares"] == 3000).all()
     assert len(res.grid) == 4
     assert res.results["parent_orders"] == len(parent_orders(Book.from_market(md), 3000, 15, 5))
+
+
+def test_resting_fill_is_the_paper_rule_by_hand():
+    """min(L, (ξ − Q)⁺): L = 300 behind Q = 200 fills 150 when ξ = 350, nothing when ξ = 150 (the outflow
+    never reached us), all 300 when ξ = 900; at the front of the queue (Q = 0) ξ = 120 fills 120."""
+    ck = ContKukanov()
+    assert ck.resting_fill(300, 200.0, 350.0) == 150
+    assert ck.resting_fill(300, 200.0, 150.0) == 0
+    assert ck.resting_fill(300, 200.0, 900.0) == 300
+    assert ck.resting_fill(300, 0.0, 120.0) == 120
+
+
+def test_engine_settles_ck_limits_with_the_queue_ahead_at_placement():
+    """A Cont–Kukanov router that posts 300 shares at venue 1's bid of 9.99 × 200: the engine must settle it
+    with Q = 200 (the displayed bid at placement) and the outflow realised while it rested."""
+    seen = []
+
+    class Posting(ContKukanov):
+        def decide(self, view):
+            from sorlib.strategies import Decision
+
+            return Decision(np.zeros(1, np.int64), np.array([300], np.int64))
+
+        def resting_fill(self, qty, queue_ahead, outflow):
+            seen.append((qty, queue_ahead))
+            return super().resting_fill(qty, queue_ahead, outflow)
+
+    from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
+
+    q = Quotes(np.array([0, 20 * S], np.int64), np.ones(2, np.int32), np.array([[9.99], [9.99]]),
+               np.array([[200], [200]], np.int64), np.array([[10.01], [10.01]]), np.array([[100], [100]], np.int64))
+    book = Book.from_market(MarketData(q, Trades.empty(), LoadReport("hand-built", "test")))
+    replay(book, Posting(horizon_seconds=30), [ParentOrder(0, 0, 60 * S, 300)])
+    assert seen and seen[0] == (300, 200.0)

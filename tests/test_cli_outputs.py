@@ -253,7 +253,7 @@ def test_backtest_warning_lines():
 def test_sigkill_of_report_leaves_no_kernel_and_no_page(tmp_path):
     """``sorlib report`` killed while a notebook runs: its kernel goes with it, and the output folder holds
     no page (the pages are staged and only moved in when every notebook has run)."""
-    p = subprocess.Popen([sys.executable, "-m", "sorlib.cli", "report", "--out", str(tmp_path / "o")],
+    p = subprocess.Popen([sys.executable, "-m", "sorlib.cli", "report", "--allow-modified", "--out", str(tmp_path / "o")],
                          cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
     kids: list[int] = []

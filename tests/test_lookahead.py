@@ -166,6 +166,23 @@ def test_the_view_holds_nothing_after_its_time(md):
             tr, qh = view.past.trades(None, far), view.past.quotes(view.t_ns - 10 * S, far)
             xi = view.past.outflow(0, np.array([view.t_ns - 5 * S, view.t_ns]), far)
             seen.append((view.t_ns, tr.ts.max(initial=0), qh.times.max(initial=0), xi))
+            # the batch accessors: times asked beyond t are clipped to t (the snapshot in force at t)
+            p = view.past
+            asked = np.array([view.t_ns - 7 * S, view.t_ns, far])
+            assert p.quote_times(view.t_ns - 10 * S, far).tolist() == qh.times.tolist()
+            assert p.trade_prices(None, far).tolist() == tr.price.tolist()
+            top = p.quotes(view.t_ns - 10 * S, far, levels=1)
+            assert np.array_equal(top.ask_px[..., 0], qh.ask_px[..., 0], equal_nan=True)
+            at = p.book_at(asked)
+            assert at.times.max() <= view.t_ns and np.array_equal(at.ask_px[1], at.ask_px[2], equal_nan=True)
+            if len(qh.times):
+                assert np.array_equal(at.ask_px[2], qh.ask_px[-1], equal_nan=True) and at.times[2] == qh.times[-1]
+            t3, px3, _ = p.ask_at(asked, [0, 1, 2])
+            assert np.array_equal(px3[2], at.ask_px[2, 2], equal_nan=True) and t3.tolist() == at.times.tolist()
+            mid = p.nbbo_mid(asked)
+            assert np.array_equal(mid[1:], np.full(2, mid[2]), equal_nan=True)
+            if len(qh.times) and np.isfinite(qh.bid_px[-1]).any() and np.isfinite(qh.ask_px[-1, :, 0]).any():
+                assert mid[2] == 0.5 * (np.nanmax(qh.bid_px[-1]) + np.nanmin(qh.ask_px[-1, :, 0]))
             return Decision.nothing(len(view.venues), view.t_ns + 20 * S)
 
     replay(book, Probe(), orders_for(md))

@@ -151,3 +151,76 @@ def test_risk_tables_and_figures(days):
     assert len(venue_score_figure(r, "fill_rate").data) == sc["venue"].nunique()
     empty = {"risk_events": [], "venue_scores": [], "risk_event_counts": {}}
     assert len(risk_events_figure(empty).data) == 0 and len(venue_score_figure(empty).data) == 0
+
+
+# ------------------------------------------------------------------------------------------ search
+def test_search_reports_risk_events_on_a_shock_day(days, tmp_path, capsys):
+    """``sorlib search --luld-band 5`` on the +8 % day: the summary carries the best point's halt events (with
+    their day; at most MAX_RISK_EVENTS listed, the rest counted) and the risk settings, which reach the workers
+    through ``BacktestConfig(**asdict(cfg))``."""
+    import json
+
+    from sorlib.cli import main
+    from sorlib.synth import write_databento_mbp1_csv
+
+    _, jump = days
+    path = write_databento_mbp1_csv(jump, tmp_path / "jump.csv")
+    out = tmp_path / "out"
+    argv = ["search", str(path), "--scheduler", "serial", "--every", "5", "--horizon", "5", "--schedule", "twap",
+            "--luld-band", "5", "--kill-bps", "50", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    line = capsys.readouterr().out
+    assert "risk events" in line and "luld_halt" in line
+    s = json.loads((out / "summary.json").read_text())
+    assert s["risk_event_counts"].get("luld_halt", 0) >= 1
+    assert s["risk_events_omitted"] == 0 and len(s["risk_events"]) == sum(s["risk_event_counts"].values())
+    halts = [e for e in s["risk_events"] if e["rule"] == "luld_halt"]
+    assert halts[0]["day"] == 0 and halts[0]["venue"] == "all" and halts[0]["time"].startswith("2024-03-15T13:5")
+    assert s["config"]["risk"]["luld_band_pct"] == 5 and s["risk_controls"]["kill_bps"] == 50
+    cfg = BacktestConfig(**{k: v for k, v in s["config"].items()})
+    assert cfg.risk_controls().luld_band_pct == 5  # the asdict round trip the workers rely on
+
+
+def test_search_with_scores_equals_the_backtest_and_keeps_baseline_tasks(days, tmp_path):
+    """Venue scores learn across a day's parent orders, so with scoring a router task is the whole day: the
+    search's router equals the backtest's (cash and events). Risk settings are in the router's task key only:
+    the baselines' stored tasks of a run without controls are reused."""
+    from sorlib.search import run_search
+
+    _, jump = days
+    plain = BacktestConfig(every_minutes=5, horizon_minutes=5, grid=ONE, schedule="twap")
+    cfg = BacktestConfig(every_minutes=5, horizon_minutes=5, grid=ONE, schedule="twap",
+                         risk={"scoring": {}, "luld_band_pct": 5, "exposure": {"pct": 50}})
+    store = tmp_path / "store"
+    a = run_search([jump], config=plain, scheduler="serial", progress=False, store=store, chunk_orders=2)
+    assert "risk_event_counts" not in a.summary
+    b = run_search([jump], config=cfg, scheduler="serial", progress=False, store=store, chunk_orders=2)
+    assert b.stats["reused"] == a.stats["tasks"] - sum(1 for _ in range(-(-a.stats["parent_orders"] // 2)))
+    assert b.stats["executed"] == 1  # the router: one whole-day task
+    bt = run_backtest(jump, cfg).results
+    assert b.summary["optimized"]["total_cash"] == pytest.approx(bt["optimized"]["total_cash"], rel=1e-12)
+    assert b.summary["risk_event_counts"] == bt["risk_event_counts"]
+    assert [e["rule"] for e in b.summary["risk_events"]] == [e["rule"] for e in bt["risk_events"]]
+
+
+@pytest.mark.parametrize("extra, msg", [(["--adaptive", "--score-venues", "on"], "does not apply with --adaptive"),
+                                        (["--luld-band", "0"], "--luld-band"),
+                                        (["--latency-aware", "sometimes"], "--latency-aware")])
+def test_search_rejects_risk_options_that_do_not_apply(tmp_path, capsys, extra, msg):
+    from sorlib.cli import main
+
+    code = main(["search", "--scheduler", "serial", "--out", str(tmp_path / "o"), "--no-progress", *extra])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert msg in err and "\n" not in err and not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_search_summary_lists_at_most_max_risk_events():
+    from sorlib.risk import RiskControls
+    from sorlib.search.run import MAX_RISK_EVENTS, _risk_summary
+
+    ev = [{"day": 0, "time": f"2024-03-15T14:{i // 60:02d}:{i % 60:02d}+00:00", "order": i, "venue": "all",
+           "rule": "halt_gap" if i % 2 else "luld_halt", "detail": ""} for i in range(MAX_RISK_EVENTS + 50)][::-1]
+    s = _risk_summary(ev, RiskControls(luld_band_pct=5))
+    assert len(s["risk_events"]) == MAX_RISK_EVENTS and s["risk_events_omitted"] == 50
+    assert s["risk_events"][0]["order"] == 0 and sum(s["risk_event_counts"].values()) == MAX_RISK_EVENTS + 50

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from .._io import check_output_dir
 from ..errors import ConfigError
-from ._common import add_config_args, add_data_args, config_from_args, result_warnings, show_progress, whole
+from ._common import (
+    add_config_args,
+    add_data_args,
+    add_risk_args,
+    config_from_args,
+    result_warnings,
+    show_progress,
+    whole,
+)
 
 
 def register(sub) -> None:
@@ -33,6 +41,7 @@ def register(sub) -> None:
     p.add_argument("--workers", type=whole(1, 256, "workers"), default=None,
                    help="processes / local-dask: worker processes, 1..256 (default 2)")
     add_config_args(p, 5.0, "one parent order every N minutes")
+    add_risk_args(p)
     p.add_argument("--chunk", type=whole(1, 100_000, "orders"), default=8, metavar="ORDERS",
                    help="parent orders per task")
     p.add_argument("--out", default="search-results", metavar="DIR",
@@ -99,6 +108,8 @@ def run(args) -> int:
                                                   for k, v in res.walkforward.out_of_sample.items())
     if res.adaptive is not None:
         line += f"; adaptive vs fixed {res.adaptive.adaptive_vs_fixed['bps']:+.2f}"
+    if "risk_event_counts" in s:
+        line += "; risk events " + (", ".join(f"{k} {v}" for k, v in s["risk_event_counts"].items()) or "none")
     line += (f"; tasks {st['executed']} run, {st['reused']} reused on {st['scheduler']}, "
              f"{st['wall_seconds']:.1f} s -> {args.out}")
     print(line)

@@ -23,8 +23,8 @@ orders of one replay (scores) is stamped with the time it became known and filte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -37,6 +37,7 @@ from .latency import stale_venues, touch_survival
 from .scoring import VenueScorer
 
 S = 1_000_000_000
+_FMAX, _FMIN = np.fmax.reduce, np.fmin.reduce
 ALL = -1  # venue key of an event that concerns every venue
 SCORE_EVENT_USD = 0.001  # $/share: a venue-score cost at or above this is reported (once per rise)
 
@@ -64,9 +65,20 @@ class RiskEvent(NamedTuple):
 
 def _nbbo_mid(view: MarketView) -> float:
     bid, ask = view.bid_px, view.ask_px[:, 0]
+    if bid.shape[0] and ask.shape[0]:  # fast path: fmax/fmin skip NaN, as nanmax/nanmin do
+        b, a = float(_FMAX(bid)), float(_FMIN(ask))
+        if math.isfinite(b) and math.isfinite(a):
+            return 0.5 * (b + a)
     if not (np.isfinite(bid).any() and np.isfinite(ask).any()):
         return float("nan")
     return 0.5 * (float(np.nanmax(bid)) + float(np.nanmin(ask)))
+
+
+def _with(view: MarketView, fee: np.ndarray, avail: np.ndarray, fills: Fills) -> MarketView:
+    """``view`` with other fees and available sizes, its own fills (``fills``, read once) kept for the inner
+    strategy (``dataclasses.replace`` without its overhead)."""
+    return MarketView(view.t_ns, view.order, view.remaining, view.filled, view.venues, view.ask_px, avail,
+                      view.bid_px, view.bid_sz, fee, view.rebate, view.past, lambda: fills)
 
 
 class RiskGuard(Strategy):
@@ -86,11 +98,13 @@ class RiskGuard(Strategy):
         lat.update({int(k): float(v) for k, v in (latency_us or {}).items()})
         self._lat_us = lat
         self.events: list[RiskEvent] = []
-        self.score_rows: list[dict] = []
+        self._score_rows: list[dict] = []
+        self._score_log: list[tuple] = []  # (time, order, venues, scores, survival) per decision, not yet rows
+        self._last_logged: tuple = (None, None)
         self._scorer: VenueScorer | None = None
         self._surv: dict[int, np.ndarray] = {}
         self._last_mat = None
-        self._penalised: set[int] = set()  # venues whose score cost is at or above SCORE_EVENT_USD
+        self._penalised: np.ndarray | None = None  # per venue: score cost at or above SCORE_EVENT_USD
         self._order = None
         self._fills_cb = None
 
@@ -187,8 +201,7 @@ class RiskGuard(Strategy):
             avail = _cap_ladder(view.ask_px, avail, caps[0], caps[1])
         if extra.any():
             fee = fee + extra
-        inner_view = view if (fee is view.fee and avail is view.ask_avail) else replace(view, fee=fee,
-                                                                                      ask_avail=avail)
+        inner_view = _with(view, fee, avail, fills)
         dec = self.inner.decide(inner_view)
         if caps is not None or block.any():
             dec = self._clip(view, dec, caps, block, avail)
@@ -216,9 +229,9 @@ class RiskGuard(Strategy):
         if c.halt_gap_seconds is not None:
             gap_ns = int(round(c.halt_gap_seconds * S))
             start = t - 2 * gap_ns
-            times = view.past.quotes(start, t + 1).times
+            times = view.past.quote_times(start, t + 1)
             d = np.diff(np.concatenate(([start], times, [t])))
-            if d[0] > gap_ns and not view.past.quotes(start - 600 * S, start).times.shape[0]:
+            if d[0] > gap_ns and not view.past.quote_times(start - 600 * S, start).shape[0]:
                 d[0] = 0  # nothing before the window either: the data start, not a gap
             big = np.flatnonzero(d > gap_ns)
             # halted: no record for longer than the gap, or a gap ended less than a gap ago (reopening)
@@ -244,8 +257,8 @@ class RiskGuard(Strategy):
         if c.luld_band_pct is not None and np.isfinite(mid):
             ref = self._luld_ref
             if ref is None:
-                tr = view.past.trades(t - int(round(c.luld_reference_minutes * 60 * S)), t + 1)
-                ref = float(tr.price.mean()) if len(tr.price) else mid
+                px = view.past.trade_prices(t - int(round(c.luld_reference_minutes * 60 * S)), t + 1)
+                ref = float(px.mean()) if len(px) else mid
             dev = (mid / ref - 1.0) * 100.0
             out = abs(dev) > c.luld_band_pct
             if out and self._luld_ref is None:
@@ -262,8 +275,8 @@ class RiskGuard(Strategy):
                     self._event(t, ALL, "luld_reopen", f"paused {(t - self._luld_since) / S:.0f} s "
                                 f"(max {c.luld_max_pause_minutes:g} min): reference reset, mid {mid:.4f} $")
                     self._luld_ref = self._luld_since = None
-                    tr = view.past.trades(t - int(round(c.luld_reference_minutes * 60 * S)), t + 1)
-                    ref = float(tr.price.mean()) if len(tr.price) else mid
+                    px = view.past.trade_prices(t - int(round(c.luld_reference_minutes * 60 * S)), t + 1)
+                    ref = float(px.mean()) if len(px) else mid
                     if abs(mid / ref - 1.0) * 100.0 > c.luld_band_pct:  # still out: a new halt
                         self._luld_ref, self._luld_since = ref, t
                         self._event(t, ALL, "luld_halt", f"mid {mid:.4f} $ is {(mid / ref - 1) * 100:+.2f}% from "
@@ -276,6 +289,10 @@ class RiskGuard(Strategy):
     def _cleared_check(self, view: MarketView) -> np.ndarray:
         """Venues whose book is cleared (no bid, no ask) get nothing; an event when one clears."""
         gone = ~np.isfinite(view.ask_px[:, 0]) & ~np.isfinite(view.bid_px)
+        if not gone.any():  # the usual case: every venue quotes
+            if self._cleared and self._cleared != {ALL}:
+                self._cleared -= set(view.venues.tolist())
+            return gone
         for i in np.flatnonzero(gone):
             key = int(view.venues[i])
             if key not in self._cleared:
@@ -295,7 +312,7 @@ class RiskGuard(Strategy):
         b = view.t_ns // step * step
         got = self._surv.get(b)
         if got is None:
-            qh = view.past.quotes(b - int(round(la.lookback_seconds * S)), b + 1)
+            qh = view.past.quotes(b - int(round(la.lookback_seconds * S)), b + 1, levels=1)  # the touch
             got = touch_survival(qh, self._lat_ns(view.venues), b)
             if len(self._surv) > 4096:
                 self._surv.clear()
@@ -304,7 +321,7 @@ class RiskGuard(Strategy):
 
     def _stale_check(self, view: MarketView) -> np.ndarray:
         age = int(round(self.controls.latency.max_quote_age_seconds * S))
-        qh = view.past.quotes(view.t_ns - 2 * age, view.t_ns + 1)
+        qh = view.past.quotes(view.t_ns - 2 * age, view.t_ns + 1, levels=1)  # the touch
         stale = stale_venues(qh, view.t_ns, age)
         for i in np.flatnonzero(stale):
             key = int(view.venues[i])
@@ -409,38 +426,55 @@ class RiskGuard(Strategy):
 
     # -------------------------------------------------------------------------------------- scores
     def _log_scores(self, view: MarketView, sc: dict | None, surv: np.ndarray | None) -> None:
-        """Append a row per venue whose score components changed; a ``venue_score`` event when a venue's score
-        cost rises to :data:`SCORE_EVENT_USD` $/share or more (and a row when it falls back below)."""
-        t = view.t_ns
-        names = list(sc) if sc is not None else []
-        cols = [np.asarray(sc[n], float) for n in names]
-        if surv is not None:
-            names.append("survival")
-            cols.append(np.asarray(surv, float))
-        mat = np.round(np.stack(cols, axis=1), 6)  # a change below 1e-6 (rate, bps, $/share) is not logged
-        last = self._last_mat
-        if last is not None and last.shape == mat.shape:
-            changed = ~((mat == last) | (np.isnan(mat) & np.isnan(last))).all(axis=1)
-        else:
-            changed = np.ones(mat.shape[0], bool)
-        self._last_mat = mat
-        for k in np.flatnonzero(changed):
-            row = {"time_ns": int(t), "order": int(view.order.order_id), "venue": int(view.venues[k])}
-            for n, col in zip(names, cols, strict=True):
-                row[n] = int(col[k]) if n in ("children", "sent", "filled") else float(col[k])
-            self.score_rows.append(row)
+        """Keep this decision's scores for the log (:attr:`score_rows`: a row per venue whose components changed,
+        built once, when read); a ``venue_score`` event when a venue's score cost rises to
+        :data:`SCORE_EVENT_USD` $/share or more (and again after it fell back below)."""
+        if sc is self._last_logged[0] and surv is self._last_logged[1]:
+            return  # the very same scores as at the last decision: no row, no event
+        self._last_logged = (sc, surv)
+        self._score_log.append((int(view.t_ns), int(view.order.order_id), view.venues, sc, surv))
         if sc is None:
             return
-        h = f"markout_{self.controls.scoring.markout_horizon_seconds:g}s"
-        for k in range(view.venues.shape[0]):
-            key, cost = int(view.venues[k]), float(sc["cost"][k])
-            if cost >= SCORE_EVENT_USD and key not in self._penalised:
-                self._penalised.add(key)
-                self._event(t, key, "venue_score", f"score cost {cost:.4f} $/share added to the all-in price: "
-                            f"fill rate {sc['fill_rate'][k]:.2f}, fade rate {sc['fade_rate'][k]:.2f}, "
-                            f"{h.replace('_', ' ')} {sc[h][k]:+.2f} bps")
-            elif cost < SCORE_EVENT_USD and key in self._penalised:
-                self._penalised.discard(key)
+        high = sc["cost"] >= SCORE_EVENT_USD
+        pen = self._penalised
+        if pen is None or pen.shape != high.shape:
+            pen = np.zeros(high.shape, bool)
+        new = high & ~pen
+        if new.any():
+            h = f"markout_{self.controls.scoring.markout_horizon_seconds:g}s"
+            for k in np.flatnonzero(new).tolist():
+                self._event(view.t_ns, int(view.venues[k]), "venue_score", f"score cost {float(sc['cost'][k]):.4f} "
+                            f"$/share added to the all-in price: fill rate {sc['fill_rate'][k]:.2f}, fade rate "
+                            f"{sc['fade_rate'][k]:.2f}, {h.replace('_', ' ')} {sc[h][k]:+.2f} bps")
+        self._penalised = high  # venues whose cost is at or above SCORE_EVENT_USD now
+
+    @property
+    def score_rows(self) -> list[dict]:
+        """The venue-score log: a dict (time_ns, order, venue and the components) per venue whenever its
+        components changed (by 1e-6 or more: rates, bps, $/share), in logging order."""
+        counts = ("children", "sent", "filled")
+        for t, order, venues, sc, surv in self._score_log:
+            names = tuple(sc) if sc is not None else ()
+            cols = [sc[n] for n in names]
+            if surv is not None:
+                names += ("survival",)
+                cols.append(surv)
+            full = np.stack(cols, axis=1).astype(float, copy=False)
+            mat = np.round(full, 6)
+            last = self._last_mat
+            if last is not None and last.shape == mat.shape:
+                changed = ~((mat == last) | (np.isnan(mat) & np.isnan(last))).all(axis=1)
+            else:
+                changed = np.ones(mat.shape[0], bool)
+            self._last_mat = mat
+            kinds = [n in counts for n in names]
+            for v, row in zip(venues[changed].tolist(), full[changed].tolist(), strict=True):
+                d = {"time_ns": t, "order": order, "venue": int(v)}
+                for n, is_count, x in zip(names, kinds, row, strict=True):
+                    d[n] = int(x) if is_count else x
+                self._score_rows.append(d)
+        self._score_log.clear()
+        return self._score_rows
 
     # ------------------------------------------------------------------------------------- results
     def events_frame(self, names: dict | None = None) -> pd.DataFrame:
@@ -489,7 +523,8 @@ def _cap_ladder(ask_px: np.ndarray, avail: np.ndarray, sh: np.ndarray, usd: np.n
     """``avail`` ``(K, L)`` cut level by level (cheapest level first) so that each venue's total is at most
     ``sh[k]`` shares and its notional at the ladder's prices at most ``usd[k]`` $."""
     out = np.array(avail, np.int64)
-    for k in range(out.shape[0]):
+    cut = (out.sum(axis=1) > sh) | np.isfinite(usd)  # other venues keep their whole ladder
+    for k in np.flatnonzero(cut).tolist():
         left_sh, left_usd = int(sh[k]), float(usd[k])
         for lv in range(out.shape[1]):
             a = int(out[k, lv])

@@ -40,6 +40,8 @@ ROW_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "shares", "total
                "cleanup_cash", "fees", "fills", "arrival_mid", "avg_fill_px", "shortfall_bps")
 _INT_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "shares", "cleanup_shares", "fills")
 BASELINES = ("best_ask", "twap", "vwap")
+#: risk events listed in the summary (the best grid point's, in time order); the rest are counted
+MAX_RISK_EVENTS = 200
 
 
 class SearchIncomplete(RuntimeError):
@@ -90,16 +92,22 @@ def _plan_day(spec: DataSpec, day: int, cfg: dict) -> dict[str, list]:
 
 def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
              orders: tuple[tuple[int, int, int, int], ...]) -> dict[str, np.ndarray]:
-    """Worker side: replay one strategy on one chunk of parent orders; the :data:`ROW_COLUMNS` as arrays."""
+    """Worker side: replay one strategy on one chunk of parent orders; the :data:`ROW_COLUMNS` as arrays (and,
+    for a router under risk controls, ``risk_events``: every event of the replay, with the day)."""
     from ..engine.replay import replay
     from ..metrics import order_columns
+    from ..risk import RiskGuard
     from ..strategies.base import ParentOrder
 
     c = BacktestConfig(**cfg)
     book, market = _replay_inputs(spec, day, c)
     strat = router_for(c, params, book.profiles) if strategy == "router" else baselines(c, book.profiles)[strategy]
     cols = order_columns(replay(book, strat, [ParentOrder(*o) for o in orders], market=market))
-    return {k: cols[k] for k in ROW_COLUMNS}
+    out = {k: cols[k] for k in ROW_COLUMNS}
+    if isinstance(strat, RiskGuard):  # the router under risk controls: every event, with the day
+        names = {int(p.key): p.name for p in book.profiles}
+        out["risk_events"] = [{"day": day, **e} for e in strat.events_frame(names).to_dict(orient="records")]
+    return out
 
 
 _INPUTS: dict = {}
@@ -123,9 +131,11 @@ def _replay_inputs(spec: DataSpec, day: int, c: BacktestConfig):
 
 #: BacktestConfig fields already in a task's key (through its parent orders, the router's decision key or
 #: the baselines' parameters) or that do not act on a replay.
+#: ``risk`` is in the router's decision key (:meth:`RiskGuard.decision_key`: every control's setting) and does
+#: not act on the baselines, so their stored tasks are shared with runs without risk controls.
 _KEYED = frozenset({"order_size", "every_minutes", "horizon_minutes", "max_gap_seconds", "mode", "step",
                     "empty_policy", "rest_seconds", "ck_horizon_seconds", "twap_bucket_seconds",
-                    "vwap_weights", "grid", "extra"})
+                    "vwap_weights", "grid", "extra", "risk"})
 
 
 def _replay_settings(cfgd: dict) -> list[dict]:
@@ -292,6 +302,11 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     cfg.validate()
     if isinstance(chunk_orders, bool) or not isinstance(chunk_orders, int) or chunk_orders < 1:
         raise ConfigError(f"chunk size must be >= 1 parent order, got {chunk_orders!r}")
+    risk = cfg.risk_controls()
+    if adaptive and risk is not None and risk.scoring is not None:
+        raise ConfigError("venue scoring (--score-venues on) does not apply with --adaptive: the scores learn from "
+                          "the router's own fills across parent orders, and the bandit switches grid points between "
+                          "orders, so each point's scores would come from orders it did not trade; drop one of them")
     space = resolve_space(cfg.grid if grid is None else grid, random, seed)
     spec = data_spec(data, fmt, regular_hours, seed, venues, symbol)
     cfgd = _cfg_dict(cfg)
@@ -336,11 +351,14 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
         strategies = [(f"router/{g}", "router", reps[g], {"decision": list(k)}) for k, g in group_of.items()]
         strategies += [(n, n, {}, {"params": base_params[n]}) for n in base_params]
         settings = _replay_settings(cfgd)
+        # venue scores carry across a replay's parent orders: with scoring, a router task is a whole day (the
+        # scores then learn as in the backtest); every other control acts per parent order
+        whole_day = risk is not None and risk.scoring is not None
         for day in range(n_days):
             orders = plans[day]
             chunks = [tuple(orders[i:i + chunk_orders]) for i in range(0, len(orders), chunk_orders)]
             for sid, kind, params, desc in strategies:
-                for ch in chunks:
+                for ch in ([tuple(orders)] if whole_day and kind == "router" and orders else chunks):
                     key = task_key(spec.digest, day, kind, desc, [list(o) for o in ch], *settings)
                     layout.setdefault((sid, day), []).append(key)
                     tasks.append((key, {"strategy": kind, "day": day, **desc, "orders": len(ch)},
@@ -367,7 +385,7 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
             for i, rows in run:
                 key, desc, _ = todo[i]
                 if st is not None:
-                    st.put(key, desc, {k: v.tolist() for k, v in rows.items()})
+                    st.put(key, desc, {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in rows.items()})
                 parts[key] = rows
                 stats["executed"] += 1
                 if bar is not None:
@@ -386,6 +404,10 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     stats["wall_seconds"] = time.perf_counter() - t_start
     res = _summarise(table, base_cols, group_cols, points, groups, space, cfg, spec, stats, seed)
     res.summary["unplaced_orders"] = unplaced
+    if risk is not None:
+        best_group = groups[res.summary["best_point"]]
+        res.summary.update(_risk_summary([e for d in range(n_days) for k in layout.get((f"router/{best_group}", d), [])
+                                          for e in parts[k].get("risk_events", [])], risk))
     mm = market_model(cfg.market)
     res.summary["market"] = mm.to_dict()
     res.summary["market_model"] = mm.label
@@ -399,6 +421,18 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     if out is not None:
         write_outputs(res, out)
     return res
+
+
+def _risk_summary(events: list[dict], risk) -> dict:
+    """``risk_event_counts`` (rule -> count, every event), ``risk_events`` (the first :data:`MAX_RISK_EVENTS` in
+    time order: day, time ISO UTC, order, venue, rule, detail), ``risk_events_omitted`` and ``risk_controls``
+    of the best grid point's router."""
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e["rule"]] = counts.get(e["rule"], 0) + 1
+    events = sorted(events, key=lambda e: (e["time"], e["day"], e["order"]))
+    return {"risk_event_counts": dict(sorted(counts.items())), "risk_events": events[:MAX_RISK_EVENTS],
+            "risk_events_omitted": max(len(events) - MAX_RISK_EVENTS, 0), "risk_controls": risk.to_dict()}
 
 
 def _columns(chunks: list[dict], day: int) -> dict[str, np.ndarray]:

@@ -7,7 +7,11 @@ the records stamped at or before ``t`` only:
 
 * ``past.trades(since_ns, until_ns)`` — prints with ``since ≤ ts < until`` and ``ts ≤ t``;
 * ``past.quotes(since_ns, until_ns)`` — every venue's ladders at the snapshots with ``since ≤ time < until``
-  and ``time ≤ t``;
+  and ``time ≤ t``; ``past.quote_times`` / ``past.trade_prices`` the same windows' snapshot times / print
+  prices alone (cheaper);
+* ``past.book_at(times)`` — the snapshot in force at each of several times (``past.ask_at(times, ks)`` one
+  venue's ask ladder at each), and ``past.nbbo_mid(times)`` its NBBO mid (each time clipped to ``t``: one
+  ``searchsorted`` for a batch of look-ups);
 * ``past.outflow(k, t0, t1)`` — the realised outflow (shares) of venue ``k``'s best-bid queue in windows
   ``[t0, t1)`` clipped to end at ``t + 1`` ns (:mod:`sorlib.ck.outflow`; each depletion event is stamped
   with the record that reveals it and depends on nothing later); ``past.outflows(ks, t0, t1)`` the same
@@ -21,7 +25,7 @@ strategy by rewriting the future). The recorded day itself (:class:`Tape`) is th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,6 +98,27 @@ class Tape:
     trades_sz: np.ndarray
     trades_side: np.ndarray
     flow: Callable[[int], object] | None = None
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def nbbo_mids(self) -> np.ndarray:
+        """``(m,)`` NBBO mid ($) at every snapshot, ½(highest level-0 bid + lowest level-0 ask) over the venues
+        quoting (NaN when a side is empty everywhere); computed once per tape. Engine-side: strategies read it
+        through :meth:`Past.nbbo_mid`, bounded by their time."""
+        got = self._cache.get("mids")
+        if got is None:
+            m = self.times.shape[0]
+            if m == 0 or self.row.shape[1] == 0 or self.ask_px.shape[0] == 0:
+                got = np.full(m, np.nan)
+            else:
+                ok = self.row >= 0
+                r = np.maximum(self.row, 0)
+                b = np.where(ok, self.bid_px[r, 0], np.nan)
+                a = np.where(ok, self.ask_px[r, 0], np.nan)
+                good = np.isfinite(b).any(axis=1) & np.isfinite(a).any(axis=1)
+                with np.errstate(invalid="ignore"):
+                    got = np.where(good, 0.5 * (np.fmax.reduce(b, axis=1) + np.fmin.reduce(a, axis=1)), np.nan)
+            self._cache["mids"] = got
+        return got
 
 
 class Past:
@@ -121,8 +146,10 @@ class Past:
         return Trades(tp.trades_ts[lo:hi].copy(), tp.trades_venue[lo:hi].copy(), tp.trades_px[lo:hi].copy(),
                       tp.trades_sz[lo:hi].copy(), tp.trades_side[lo:hi].copy())
 
-    def quotes(self, since_ns: int | None = None, until_ns: int | None = None) -> QuoteHistory:
-        """Every venue's book at the snapshots with ``since_ns ≤ time < until_ns`` and ``time ≤ t``."""
+    def quotes(self, since_ns: int | None = None, until_ns: int | None = None,
+               levels: int | None = None) -> QuoteHistory:
+        """Every venue's book at the snapshots with ``since_ns ≤ time < until_ns`` and ``time ≤ t``
+        (``levels``: only the first ``levels`` ask levels, e.g. 1 for the touch; None: all)."""
         tp = self._tape
         since, end = self._bound(since_ns, until_ns)
         lo = 0 if since is None else int(np.searchsorted(tp.times, since, side="left"))
@@ -130,7 +157,8 @@ class Past:
         rows = tp.row[lo:hi]
         ok = rows >= 0
         r = np.maximum(rows, 0)
-        n_lv = tp.ask_px.shape[1]
+        ask_px, ask_sz = (tp.ask_px, tp.ask_sz) if levels is None else (tp.ask_px[:, :levels], tp.ask_sz[:, :levels])
+        n_lv = ask_px.shape[1]
         if tp.ask_px.shape[0] == 0:
             shape = rows.shape
             return QuoteHistory(tp.times[lo:hi].copy(), tp.venues.copy(), np.full(shape, np.nan),
@@ -138,7 +166,84 @@ class Past:
                                 np.zeros(shape + (n_lv,), np.int64))
         return QuoteHistory(tp.times[lo:hi].copy(), tp.venues.copy(),
                             np.where(ok, tp.bid_px[r, 0], np.nan), np.where(ok, tp.bid_sz[r, 0], 0),
+                            np.where(ok[..., None], ask_px[r], np.nan), np.where(ok[..., None], ask_sz[r], 0))
+
+    def quote_times(self, since_ns: int | None = None, until_ns: int | None = None) -> np.ndarray:
+        """The snapshot times (ns) of :meth:`quotes` over the same window, without the ladders."""
+        tp = self._tape
+        since, end = self._bound(since_ns, until_ns)
+        lo = 0 if since is None else int(np.searchsorted(tp.times, since, side="left"))
+        hi = max(int(np.searchsorted(tp.times, end, side="left")), lo)
+        return tp.times[lo:hi].copy()
+
+    def trade_prices(self, since_ns: int | None = None, until_ns: int | None = None) -> np.ndarray:
+        """The prices ($) of :meth:`trades` over the same window, without the other columns."""
+        tp = self._tape
+        since, end = self._bound(since_ns, until_ns)
+        lo = 0 if since is None else int(np.searchsorted(tp.trades_ts, since, side="left"))
+        hi = max(int(np.searchsorted(tp.trades_ts, end, side="left")), lo)
+        return tp.trades_px[lo:hi].copy()
+
+    def _index_at(self, at_ns) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, i)``: the times asked (int64) and the index of the snapshot in force at each, clipped to ``t``
+        (-1: none yet)."""
+        x = np.asarray(at_ns, np.int64)
+        return x, np.searchsorted(self._tape.times, np.minimum(x, self.t_ns), side="right") - 1
+
+    def book_at(self, at_ns) -> QuoteHistory:
+        """The snapshot in force at each time of ``at_ns`` ``(n,)`` (each clipped to ``t``): ``times`` are those
+        snapshots' times (``-2**63`` where there is none yet: every venue empty), ladders as :meth:`quotes`."""
+        tp = self._tape
+        x, i = self._index_at(at_ns)
+        has = i >= 0
+        j = np.maximum(i, 0)
+        k_n, n_lv = tp.venues.shape[0], tp.ask_px.shape[1]
+        if tp.times.shape[0] == 0 or tp.ask_px.shape[0] == 0:
+            shape = (x.shape[0], k_n)
+            times = tp.times[j] if tp.times.shape[0] else np.zeros(x.shape[0], np.int64)
+            return QuoteHistory(np.where(has, times, np.iinfo(np.int64).min), tp.venues.copy(),
+                                np.full(shape, np.nan), np.zeros(shape, np.int64), np.full(shape + (n_lv,), np.nan),
+                                np.zeros(shape + (n_lv,), np.int64))
+        rows = tp.row[j]
+        ok = has[:, None] & (rows >= 0)
+        r = np.maximum(rows, 0)
+        return QuoteHistory(np.where(has, tp.times[j], np.iinfo(np.int64).min), tp.venues.copy(),
+                            np.where(ok, tp.bid_px[r, 0], np.nan), np.where(ok, tp.bid_sz[r, 0], 0),
                             np.where(ok[..., None], tp.ask_px[r], np.nan), np.where(ok[..., None], tp.ask_sz[r], 0))
+
+    def ask_at(self, at_ns, k) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(times, px, sz)``: venue position ``k[i]``'s ask ladder ``(n, L)`` ($, shares; NaN/0 = empty) at the
+        snapshot in force at ``at_ns[i]`` (clipped to ``t``) — :meth:`book_at` for one venue per time, cheaper;
+        ``times`` as there."""
+        tp = self._tape
+        x, i = self._index_at(at_ns)
+        k = np.asarray(k, np.int64)
+        has = i >= 0
+        n_lv = tp.ask_px.shape[1]
+        if tp.times.shape[0] == 0 or tp.ask_px.shape[0] == 0:
+            return (np.full(x.shape[0], np.iinfo(np.int64).min), np.full((x.shape[0], n_lv), np.nan),
+                    np.zeros((x.shape[0], n_lv), np.int64))
+        j = np.maximum(i, 0)
+        rows = tp.row[j, k]
+        ok = (has & (rows >= 0))[:, None]
+        r = np.maximum(rows, 0)
+        return (np.where(has, tp.times[j], np.iinfo(np.int64).min), np.where(ok, tp.ask_px[r], np.nan),
+                np.where(ok, tp.ask_sz[r], 0))
+
+    def nbbo_mid(self, at_ns, max_age_ns: int | None = None) -> np.ndarray:
+        """``(n,)`` NBBO mid ($) of the snapshot in force at each time of ``at_ns`` (each clipped to ``t``): NaN
+        when a side is empty everywhere, before the first snapshot, or — with ``max_age_ns`` — when that snapshot
+        is stamped more than ``max_age_ns`` before the time asked."""
+        tp = self._tape
+        x, i = self._index_at(at_ns)
+        if tp.times.shape[0] == 0:
+            return np.full(x.shape, np.nan)
+        has = i >= 0
+        j = np.maximum(i, 0)
+        out = np.where(has, tp.nbbo_mids()[j], np.nan)
+        if max_age_ns is not None:
+            out[has & (tp.times[j] < x - int(max_age_ns))] = np.nan
+        return out
 
     def outflow(self, k: int, t0_ns, t1_ns) -> np.ndarray:
         """Outflow (shares) of venue ``k``'s (position in ``view.venues``) best-bid queue in each window
