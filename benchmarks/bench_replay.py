@@ -34,7 +34,7 @@ def main() -> None:
           f"Book build {t_book * 1e3:.0f} ms")
     print(f"\n{'strategy':<22}{'1 order (ms)':>14}{f'{len(many)} orders (ms)':>18}")
     strategies = {"router spec": Router(mode="spec"), "router uncapped": Router(mode="uncapped"),
-                  "best_ask": BestAsk(), "twap": TWAP(), "vwap": VWAP(), "ck (SA)": ContKukanov()}
+                  "best_ask": BestAsk(), "twap": TWAP(), "vwap": VWAP(), "ck (fast)": ContKukanov()}
     router_many = {}
     for name, s in strategies.items():
         a = timed(lambda s=s: replay(book, s, one), args.repeats)
