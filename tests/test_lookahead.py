@@ -1,7 +1,7 @@
 """No look-ahead, by construction: rewriting the future never changes a decision already taken.
 
-For every Strategy subclass in :mod:`sorlib.strategies` (discovered, so strategies added later are checked
-too), replay a small multi-venue tape; then for decision times t_i, rewrite every quote and print stamped
+For every concrete Strategy subclass anywhere in :mod:`sorlib` (discovered, so strategies added later are
+checked too; the risk guard included), replay a small multi-venue tape; then for decision times t_i, rewrite every quote and print stamped
 after t_i (other prices, sizes and aggressor sides), replay again and require the decisions at t ≤ t_i to
 be identical. A deliberately peeking strategy shows that the check can fail.
 """
@@ -16,15 +16,22 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-import sorlib.strategies
+import sorlib
 from sorlib.allocation import SizingRules
 from sorlib.engine import Book, replay
-from sorlib.strategies import Decision, ParentOrder, Strategy
+from sorlib.risk import RiskControls
+from sorlib.strategies import TWAP, Decision, ParentOrder, Router, Strategy
 
 S = 1_000_000_000
 
-#: constructor arguments per class name; a class not listed is built with its defaults
-VARIANTS: dict[str, list[dict]] = {
+#: every control that reads the past: venue scores (own fills, fades, markouts), exposure, LULD band, halt gap,
+#: kill switch, latency-aware cost
+ALL_CONTROLS = dict(scoring={}, exposure={"pct": 40}, luld_band_pct=5, halt_gap_seconds=30, kill_bps=50,
+                    latency={"mode": "cost"})
+
+#: constructor arguments per class name (a callable builds fresh ones per replay, for wrapped strategies);
+#: a class not listed is built with its defaults
+VARIANTS: dict[str, list] = {
     "Router": [dict(mode="spec"), dict(mode="uncapped", rest_seconds=10, lookback_minutes=1, lambda_under=0.001,
                                        theta_queue=0.0)],
     "ContKukanov": [dict(horizon_seconds=10, lookback_minutes=1, n_iter=300)],
@@ -36,16 +43,23 @@ VARIANTS: dict[str, list[dict]] = {
                        sizing=SizingRules(max_child=300, participation_pct=20, min_trade=100, lots=True,
                                           lot_size=100))],
     "VWAP": [dict(weights="traded", bucket_seconds=20), dict(weights="displayed", bucket_seconds=20)],
+    "RiskGuard": [lambda: dict(strategy=Router(mode="uncapped", rest_seconds=10, lookback_minutes=1),
+                               controls=RiskControls.from_dict(ALL_CONTROLS)),
+                  lambda: dict(strategy=TWAP(bucket_seconds=20), controls=RiskControls.from_dict(ALL_CONTROLS),
+                               latency_us={0: 200_000, 1: 5_000})],
 }
 
 
 def strategy_classes() -> list[type[Strategy]]:
-    """Every concrete Strategy subclass defined in the modules of :mod:`sorlib.strategies`."""
+    """Every concrete Strategy subclass defined in a module of :mod:`sorlib` (``__main__`` modules skipped)."""
     found = {}
-    for mod in pkgutil.iter_modules(sorlib.strategies.__path__):
-        m = importlib.import_module(f"sorlib.strategies.{mod.name}")
+    for mod in pkgutil.walk_packages(sorlib.__path__, "sorlib."):
+        if mod.name.endswith("__main__"):
+            continue
+        m = importlib.import_module(mod.name)
         for _, cls in inspect.getmembers(m, inspect.isclass):
-            if issubclass(cls, Strategy) and cls is not Strategy and cls.__module__.startswith("sorlib.strategies"):
+            if (issubclass(cls, Strategy) and cls is not Strategy and cls.__module__ == mod.name
+                    and not inspect.isabstract(cls)):
                 found[cls.__qualname__] = cls
     return [found[k] for k in sorted(found)]
 
@@ -119,12 +133,12 @@ def check_no_lookahead(make, md, orders, n_times: int = 6) -> int:
 
 def test_every_strategy_class_is_covered():
     names = {c.__name__ for c in strategy_classes()}
-    assert names >= {"BestAsk", "ContKukanov", "Router", "TWAP", "VWAP"}
+    assert names >= {"BestAsk", "ContKukanov", "Router", "TWAP", "VWAP", "Scheduled", "RiskGuard"}
 
 
 @pytest.mark.parametrize("cls, kwargs", cases())
 def test_no_strategy_looks_ahead(md, cls, kwargs):
-    n = check_no_lookahead(lambda book: cls(**kwargs), md, orders_for(md))
+    n = check_no_lookahead(lambda book: cls(**(kwargs() if callable(kwargs) else kwargs)), md, orders_for(md))
     assert n >= 2
 
 
@@ -171,6 +185,7 @@ def test_the_view_holds_nothing_after_its_time(md):
             asked = np.array([view.t_ns - 7 * S, view.t_ns, far])
             assert p.quote_times(view.t_ns - 10 * S, far).tolist() == qh.times.tolist()
             assert p.trade_prices(None, far).tolist() == tr.price.tolist()
+            assert p.trade_volume(view.t_ns - 10 * S, far) == int(p.trades(view.t_ns - 10 * S, far).size.sum())
             top = p.quotes(view.t_ns - 10 * S, far, levels=1)
             assert np.array_equal(top.ask_px[..., 0], qh.ask_px[..., 0], equal_nan=True)
             at = p.book_at(asked)
