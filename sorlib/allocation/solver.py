@@ -387,6 +387,28 @@ def _limited_solve(table: np.ndarray, caps: np.ndarray, R: int, tol: float, exac
     return cstar, target
 
 
+@njit(cache=True)
+def _feasible_table(cost: np.ndarray, q: np.ndarray, lot: np.ndarray, mn: np.ndarray, mx: np.ndarray,
+                    remaining: int) -> tuple:  # pragma: no cover - numba
+    """:func:`limited_split`'s table ``(K, Q)`` ($): ``cost[i, j]`` where ``q[j]`` shares are a feasible child of
+    venue i (a multiple of ``lot[i]`` ≥ ``mn[i]``, or ``remaining``; ≤ ``mx[i]``) at a finite cost, else inf;
+    column 0 (nothing sent) is 0. Returns ``(table, caps, big)``: per venue the last finite column and the
+    largest finite ``|cost|`` (≥ 0)."""
+    n, m = cost.shape
+    table = np.full((n, m), _INF)
+    caps = np.zeros(n, np.int64)
+    big = np.zeros(n)
+    for i in range(n):
+        table[i, 0] = 0.0
+        for j in range(1, m):
+            c = cost[i, j]
+            if (q[j] % lot[i] == 0 and q[j] >= mn[i] or q[j] == remaining) and q[j] <= mx[i] and np.isfinite(c):
+                table[i, j] = c
+                caps[i] = j
+                big[i] = max(big[i], abs(c))
+    return table, caps, big
+
+
 def limited_split(qty: int, cost_of, lot: Any, min_size: Any, max_size: Any, remaining: int, *,
                   exact: bool = True) -> tuple[list[int], float]:
     """Exact min-cost split of ``qty`` shares over feasible child sizes only → ``(shares per venue, $ cost)``.
@@ -395,7 +417,8 @@ def limited_split(qty: int, cost_of, lot: Any, min_size: Any, max_size: Any, rem
     the odd-lot rule — ``q_i = remaining`` (the parent order's whole remainder: the last child, which
     completes the order) when ``remaining ≤ max_size[i]``. ``cost_of(q)`` maps a ``(Q,)`` int64 array of
     share counts to the ``(K, Q)`` $ costs of sending them to each venue (inf = impossible, e.g. beyond the
-    displayed size); it must give 0 for ``q = 0``. ``exact=True``: Σ q_i = ``qty`` or ``([], inf)``;
+    displayed size); it must give 0 for ``q = 0`` and keep its own floating-point warnings quiet (as
+    :func:`linear_costs` does). ``exact=True``: Σ q_i = ``qty`` or ``([], inf)``;
     ``exact=False``: the largest feasible Σ q_i ≤ ``qty``, at least cost (``[0]*K`` when nothing is
     feasible). Ties: the lexicographically smallest split within ``1e-12·(1 + Σ_i max_k |finite cost|)``.
 
@@ -413,17 +436,9 @@ def limited_split(qty: int, cost_of, lot: Any, min_size: Any, max_size: Any, rem
     u = int(np.gcd.reduce(lot))
     R = qty // u
     q = np.arange(R + 1, dtype=np.int64) * u
-    with np.errstate(invalid="ignore", over="ignore"):
-        cost = np.array(cost_of(q), dtype=float).reshape(n, R + 1)
-    ok = ((q[None, :] % lot[:, None] == 0) & (q[None, :] >= mn[:, None])) | (q[None, :] == remaining)
-    ok &= q[None, :] <= mx[:, None]
-    ok[:, 0] = True
-    table = np.where(ok & np.isfinite(cost), cost, _INF)
-    table[:, 0] = 0.0
-    fin = np.isfinite(table)
-    caps = np.where(fin.any(axis=1), R - np.argmax(fin[:, ::-1], axis=1), 0).astype(np.int64)
-    finite = np.where(fin, np.abs(table), 0.0)
-    tol = uncapped_tolerance(float(finite.max(axis=1).sum()))
+    cost = np.asarray(cost_of(q), dtype=float).reshape(n, R + 1)
+    table, caps, big = _feasible_table(cost, q, lot, mn, mx, remaining)
+    tol = uncapped_tolerance(float(big.sum()))
     out = np.zeros(n, np.int64)
     _, units = _limited_solve(table, caps, R, tol, (qty % u == 0) and exact, out)
     if exact and qty % u:
@@ -452,7 +467,15 @@ def linear_costs(ask: Any, size: Any, fee: Any):
     size = np.asarray(size, np.int64)
 
     def cost_of(q: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            v = q[None, :].astype(float) * c[:, None]
-        return np.where(q[None, :] == 0, 0.0, np.where(q[None, :] <= size[:, None], v, _INF))
+        return _linear_table(c, size, np.asarray(q, np.int64))
     return cost_of
+
+
+@njit(cache=True)
+def _linear_table(c: np.ndarray, size: np.ndarray, q: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
+    """:func:`linear_costs`' table ``(K, Q)``: ``float(q)·c`` $ where ``0 < q ≤ size``, inf beyond, 0 at ``q = 0``."""
+    out = np.empty((c.shape[0], q.shape[0]))
+    for i in range(c.shape[0]):
+        for j in range(q.shape[0]):
+            out[i, j] = 0.0 if q[j] == 0 else (float(q[j]) * c[i] if q[j] <= size[i] else _INF)
+    return out

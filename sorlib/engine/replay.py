@@ -125,6 +125,7 @@ class _Recorder:
         self.kids: list[tuple] = []  # child orders sent (record only)
         self.rest_shift = 0.0  # impact ($/share) resting fills pay: the shift in force when they were placed
         self.impact_cash = 0.0  # $ paid for impact so far (all orders)
+        self._own: tuple | None = None  # ((start, fills recorded), read-only Fills) last handed to a view
 
     def add(self, oid: int, ts: int, venue: int, qty: int, px: float, fee: float, kind: int,
             extra: float = 0.0) -> None:
@@ -150,6 +151,17 @@ class _Recorder:
         return Fills(np.asarray(o, np.int64), np.asarray(t, np.int64), np.asarray(v, np.int32),
                      np.asarray(q, np.int64), np.asarray(p, np.float64), np.asarray(f, np.float64),
                      np.asarray(k, np.int8))
+
+    def own(self, start: int) -> Fills:
+        """:meth:`fills` from ``start`` as a strategy's view reads them: read-only arrays, built again only once
+        a fill was recorded (the decisions in between share them)."""
+        key = (start, len(self))
+        if self._own is None or self._own[0] != key:
+            f = self.fills(start)
+            for a in vars(f).values():
+                a.setflags(write=False)
+            self._own = (key, f)
+        return self._own[1]
 
     def __len__(self) -> int:
         return len(self.cols[0])
@@ -422,7 +434,7 @@ def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken:
         px, bid_px = px + shift, bid_px + shift
     return MarketView(t_ns=t, order=order, remaining=remaining, filled=order.size - remaining,
                       venues=book.venues, ask_px=px, ask_avail=avail, bid_px=bid_px, bid_sz=bid_sz, fee=fee,
-                      rebate=rebate, past=Past(book.tape, t), _own_fills=lambda: rec.fills(first))
+                      rebate=rebate, past=Past(book.tape, t), _own_fills=lambda: rec.own(first))
 
 
 def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Taken, remaining, resting,

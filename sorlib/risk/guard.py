@@ -37,7 +37,6 @@ from .latency import stale_venues, touch_survival
 from .scoring import VenueScorer
 
 S = 1_000_000_000
-_FMAX, _FMIN = np.fmax.reduce, np.fmin.reduce
 ALL = -1  # venue key of an event that concerns every venue
 SCORE_EVENT_USD = 0.001  # $/share: a venue-score cost at or above this is reported (once per rise)
 
@@ -63,15 +62,15 @@ class RiskEvent(NamedTuple):
                 "venue": v, "rule": self.rule, "detail": self.detail}
 
 
-def _nbbo_mid(view: MarketView) -> float:
-    bid, ask = view.bid_px, view.ask_px[:, 0]
-    if bid.shape[0] and ask.shape[0]:  # fast path: fmax/fmin skip NaN, as nanmax/nanmin do
-        b, a = float(_FMAX(bid)), float(_FMIN(ask))
-        if math.isfinite(b) and math.isfinite(a):
-            return 0.5 * (b + a)
-    if not (np.isfinite(bid).any() and np.isfinite(ask).any()):
-        return float("nan")
-    return 0.5 * (float(np.nanmax(bid)) + float(np.nanmin(ask)))
+def _touch(view: MarketView) -> tuple[float, list[int]]:
+    """``(NBBO mid $, positions of the venues showing no bid and no ask)``. The mid is ½(highest bid + lowest
+    level-0 ask) over the prices shown (NaN ignored), NaN when a side shows no finite price anywhere."""
+    bids, asks = view.bid_px.tolist(), view.ask_px[:, 0].tolist()
+    fb, fa = list(map(math.isfinite, bids)), list(map(math.isfinite, asks))
+    gone = [] if all(fa) or all(fb) else [i for i, (a, b) in enumerate(zip(fa, fb, strict=True)) if not (a or b)]
+    if not (any(fb) and any(fa)):
+        return float("nan"), gone
+    return 0.5 * (max([b for b in bids if b == b]) + min([a for a in asks if a == a])), gone
 
 
 def _with(view: MarketView, fee: np.ndarray, avail: np.ndarray, fills: Fills) -> MarketView:
@@ -104,7 +103,7 @@ class RiskGuard(Strategy):
         self._scorer: VenueScorer | None = None
         self._surv: dict[int, np.ndarray] = {}
         self._last_mat = None
-        self._penalised: np.ndarray | None = None  # per venue: score cost at or above SCORE_EVENT_USD
+        self._penalised: list[bool] | None = None  # per venue: score cost at or above SCORE_EVENT_USD
         self._order = None
         self._fills_cb = None
 
@@ -149,7 +148,7 @@ class RiskGuard(Strategy):
                                     final=True)
             self._order = view.order
             self._fills_cb = view.own_fills
-            self._mid0 = _nbbo_mid(view)
+            self._mid0 = _touch(view)[0]
             self._luld_ref = None  # frozen reference while halted
             self._luld_since = None
             self._gap = False
@@ -167,14 +166,15 @@ class RiskGuard(Strategy):
         k_n = view.ask_px.shape[0]
         fills = view.own_fills()
         self._fills_cb = view.own_fills
-        mid = _nbbo_mid(view)
+        mid, gone = _touch(view)
         if self._scorer is not None:
             self._scorer.ingest(view.order.order_id, fills, view.past, t)
-        stop = self._breakers(view, fills, mid)
+        stop = self._breakers(view, fills, mid, len(gone) == k_n)
         if stop is not None:
             return Decision.nothing(k_n, stop)
         fee, avail = view.fee, view.ask_avail
         block = np.zeros(k_n, bool)  # venues that get nothing (stale or cleared)
+        blocked = False
         extra = np.zeros(k_n)
         surv = None
         if c.latency is not None:
@@ -185,17 +185,20 @@ class RiskGuard(Strategy):
                 avail = np.floor(avail * surv[:, None]).astype(np.int64)
             if c.latency.max_quote_age_seconds is not None:
                 block |= self._stale_check(view)
+                blocked = bool(block.any())
         if self._scorer is not None:
             sc = self._scorer.score(t, mid)
             extra = extra + sc["cost"]
             self._log_scores(view, sc, surv)
         elif surv is not None:
             self._log_scores(view, None, surv)
-        block |= self._cleared_check(view)
+        self._cleared_check(view, gone)
+        if gone:
+            block[gone] = blocked = True
         caps = None
         if c.exposure is not None:
             caps = self._exposure_caps(view, fills)
-        if block.any():
+        if blocked:
             avail = np.where(block[:, None], 0, avail)
         if caps is not None:
             avail = _cap_ladder(view.ask_px, avail, caps[0], caps[1])
@@ -203,15 +206,16 @@ class RiskGuard(Strategy):
             fee = fee + extra
         inner_view = _with(view, fee, avail, fills)
         dec = self.inner.decide(inner_view)
-        if caps is not None or block.any():
+        if caps is not None or blocked:
             dec = self._clip(view, dec, caps, block, avail)
         if self._scorer is not None:
             self._scorer.sent(view.order.order_id, t, dec.market, len(fills))
         return dec
 
     # ------------------------------------------------------------------------------------ breakers
-    def _breakers(self, view: MarketView, fills: Fills, mid: float) -> int | None:
-        """None to route, else the time (ns) to look again (a circuit breaker or the kill switch holds)."""
+    def _breakers(self, view: MarketView, fills: Fills, mid: float, cleared: bool) -> int | None:
+        """None to route, else the time (ns) to look again (a circuit breaker or the kill switch holds);
+        ``cleared``: no venue shows a bid or an ask."""
         c, t = self.controls, view.t_ns
         again = t + int(round(c.recheck_seconds * S))
         if self._killed:
@@ -248,7 +252,7 @@ class RiskGuard(Strategy):
                 self._event(t, ALL, "halt_resume", f"quotes flowing for {c.halt_gap_seconds:g} s again")
             if halted:
                 return again
-        if not np.isfinite(view.ask_px[:, 0]).any() and not np.isfinite(view.bid_px).any():
+        if cleared:
             if ALL not in self._cleared:
                 self._cleared.add(ALL)
                 self._event(t, ALL, "book_cleared", "no venue shows a bid or an ask: treated as a halt")
@@ -286,22 +290,20 @@ class RiskGuard(Strategy):
                     return again
         return None
 
-    def _cleared_check(self, view: MarketView) -> np.ndarray:
-        """Venues whose book is cleared (no bid, no ask) get nothing; an event when one clears."""
-        gone = ~np.isfinite(view.ask_px[:, 0]) & ~np.isfinite(view.bid_px)
-        if not gone.any():  # the usual case: every venue quotes
+    def _cleared_check(self, view: MarketView, gone: list[int]) -> None:
+        """Venues whose book is cleared (positions ``gone``: no bid, no ask) get nothing; an event when one
+        clears."""
+        if not gone:  # the usual case: every venue quotes
             if self._cleared and self._cleared != {ALL}:
                 self._cleared -= set(view.venues.tolist())
-            return gone
-        for i in np.flatnonzero(gone):
-            key = int(view.venues[i])
-            if key not in self._cleared:
-                self._cleared.add(key)
-                self._event(view.t_ns, key, "venue_cleared", "the venue shows no bid and no ask: nothing sent "
+            return
+        keys = view.venues.tolist()
+        for i in gone:
+            if keys[i] not in self._cleared:
+                self._cleared.add(keys[i])
+                self._event(view.t_ns, keys[i], "venue_cleared", "the venue shows no bid and no ask: nothing sent "
                             "there until it quotes again")
-        for i in np.flatnonzero(~gone):
-            self._cleared.discard(int(view.venues[i]))
-        return gone
+        self._cleared -= {keys[i] for i in range(len(keys)) if i not in gone}
 
     # ------------------------------------------------------------------------------------ latency
     def _survival(self, view: MarketView) -> np.ndarray:
@@ -435,14 +437,12 @@ class RiskGuard(Strategy):
         self._score_log.append((int(view.t_ns), int(view.order.order_id), view.venues, sc, surv))
         if sc is None:
             return
-        high = sc["cost"] >= SCORE_EVENT_USD
-        pen = self._penalised
-        if pen is None or pen.shape != high.shape:
-            pen = np.zeros(high.shape, bool)
-        new = high & ~pen
-        if new.any():
+        high = [x >= SCORE_EVENT_USD for x in sc["cost"].tolist()]
+        pen = self._penalised if self._penalised is not None and len(self._penalised) == len(high) else ()
+        new = [k for k, h in enumerate(high) if h and not (pen and pen[k])]
+        if new:
             h = f"markout_{self.controls.scoring.markout_horizon_seconds:g}s"
-            for k in np.flatnonzero(new).tolist():
+            for k in new:
                 self._event(view.t_ns, int(view.venues[k]), "venue_score", f"score cost {float(sc['cost'][k]):.4f} "
                             f"$/share added to the all-in price: fill rate {sc['fill_rate'][k]:.2f}, fade rate "
                             f"{sc['fade_rate'][k]:.2f}, {h.replace('_', ' ')} {sc[h][k]:+.2f} bps")

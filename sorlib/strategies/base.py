@@ -75,7 +75,7 @@ class Strategy:
         if r is None or r.participation_pct is None:
             return NO_MAX
         t, w = view.t_ns, r.window_ns
-        market = float(view.past.trades(t - w, t + 1).size.sum())
+        market = float(view.past.trade_volume(t - w, t + 1))
         f = view.own_fills()
         own = float(f.qty[(f.ts >= t - w) & (f.ts <= t)].sum()) if len(f) else 0.0
         return participation_budget(r.participation_pct, market, own)

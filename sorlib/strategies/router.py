@@ -132,7 +132,7 @@ class Router(Strategy):
         lim = self.child_limits(view)
         qty = min(int(qty), view.remaining, self.child_budget(view))
         px, avail = view.ask_px[:, 0], view.ask_avail[:, 0]
-        grid = np.array([math.lcm(self.step, int(v)) for v in lim.lot], np.int64)
+        grid = self._grid(lim)
         market = np.zeros(k, np.int64)
         limit = np.zeros(k, np.int64)
         if self.mode == "spec":
@@ -168,6 +168,14 @@ class Router(Strategy):
             market[i] = min(s, int(a[i]))
             limit[i] = s - market[i]
         return Decision(market, limit if limit.any() else None)
+
+    def _grid(self, lim) -> np.ndarray:
+        """Each venue's share grid ``lcm(step, lot)`` under the limits ``lim`` (kept while they are the same)."""
+        got = getattr(self, "_grid_cache", None)
+        if got is None or got[0] is not lim:
+            got = (lim, np.array([math.lcm(self.step, int(v)) for v in lim.lot], np.int64))
+            self._grid_cache = got
+        return got[1]
 
     def _expected_table(self, view: MarketView, live: np.ndarray, lots: int, ref: float,
                         avail: np.ndarray | None = None) -> np.ndarray:

@@ -8,7 +8,7 @@ the records stamped at or before ``t`` only:
 * ``past.trades(since_ns, until_ns)`` — prints with ``since ≤ ts < until`` and ``ts ≤ t``;
 * ``past.quotes(since_ns, until_ns)`` — every venue's ladders at the snapshots with ``since ≤ time < until``
   and ``time ≤ t``; ``past.quote_times`` / ``past.trade_prices`` the same windows' snapshot times / print
-  prices alone (cheaper);
+  prices alone (cheaper), ``past.trade_volume`` the window's printed shares;
 * ``past.book_at(times)`` — the snapshot in force at each of several times (``past.ask_at(times, ks)`` one
   venue's ask ladder at each), and ``past.nbbo_mid(times)`` its NBBO mid (each time clipped to ``t``: one
   ``searchsorted`` for a batch of look-ups);
@@ -27,10 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
 
 from ..data.market import Trades
 from ..errors import ConfigError
+
+_NONE = np.iinfo(np.int64).min  # the time of a snapshot that does not exist (asked before the first one)
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,7 @@ class Past:
         """Prints with ``since_ns ≤ ts < until_ns`` and ``ts ≤ t`` (time order; side +1 buyer-, −1
         seller-initiated, unknown sides inferred by the quote rule)."""
         tp = self._tape
-        since, end = self._bound(since_ns, until_ns)
-        lo = 0 if since is None else int(np.searchsorted(tp.trades_ts, since, side="left"))
-        hi = int(np.searchsorted(tp.trades_ts, end, side="left"))
-        hi = max(hi, lo)
+        lo, hi = self._trade_span(since_ns, until_ns)
         return Trades(tp.trades_ts[lo:hi].copy(), tp.trades_venue[lo:hi].copy(), tp.trades_px[lo:hi].copy(),
                       tp.trades_sz[lo:hi].copy(), tp.trades_side[lo:hi].copy())
 
@@ -178,11 +178,20 @@ class Past:
 
     def trade_prices(self, since_ns: int | None = None, until_ns: int | None = None) -> np.ndarray:
         """The prices ($) of :meth:`trades` over the same window, without the other columns."""
-        tp = self._tape
+        lo, hi = self._trade_span(since_ns, until_ns)
+        return self._tape.trades_px[lo:hi].copy()
+
+    def trade_volume(self, since_ns: int | None = None, until_ns: int | None = None) -> int:
+        """The shares printed by :meth:`trades` over the same window (their sizes' sum), without a copy."""
+        lo, hi = self._trade_span(since_ns, until_ns)
+        return int(self._tape.trades_sz[lo:hi].sum())
+
+    def _trade_span(self, since_ns: int | None, until_ns: int | None) -> tuple[int, int]:
+        """``[lo, hi)``: the prints of the window :meth:`_bound` clips."""
+        ts = self._tape.trades_ts
         since, end = self._bound(since_ns, until_ns)
-        lo = 0 if since is None else int(np.searchsorted(tp.trades_ts, since, side="left"))
-        hi = max(int(np.searchsorted(tp.trades_ts, end, side="left")), lo)
-        return tp.trades_px[lo:hi].copy()
+        lo = 0 if since is None else int(ts.searchsorted(since, side="left"))
+        return lo, max(int(ts.searchsorted(end, side="left")), lo)
 
     def _index_at(self, at_ns) -> tuple[np.ndarray, np.ndarray]:
         """``(x, i)``: the times asked (int64) and the index of the snapshot in force at each, clipped to ``t``
@@ -201,49 +210,41 @@ class Past:
         if tp.times.shape[0] == 0 or tp.ask_px.shape[0] == 0:
             shape = (x.shape[0], k_n)
             times = tp.times[j] if tp.times.shape[0] else np.zeros(x.shape[0], np.int64)
-            return QuoteHistory(np.where(has, times, np.iinfo(np.int64).min), tp.venues.copy(),
+            return QuoteHistory(np.where(has, times, _NONE), tp.venues.copy(),
                                 np.full(shape, np.nan), np.zeros(shape, np.int64), np.full(shape + (n_lv,), np.nan),
                                 np.zeros(shape + (n_lv,), np.int64))
         rows = tp.row[j]
         ok = has[:, None] & (rows >= 0)
         r = np.maximum(rows, 0)
-        return QuoteHistory(np.where(has, tp.times[j], np.iinfo(np.int64).min), tp.venues.copy(),
+        return QuoteHistory(np.where(has, tp.times[j], _NONE), tp.venues.copy(),
                             np.where(ok, tp.bid_px[r, 0], np.nan), np.where(ok, tp.bid_sz[r, 0], 0),
                             np.where(ok[..., None], tp.ask_px[r], np.nan), np.where(ok[..., None], tp.ask_sz[r], 0))
 
     def ask_at(self, at_ns, k) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(times, px, sz)``: venue position ``k[i]``'s ask ladder ``(n, L)`` ($, shares; NaN/0 = empty) at the
         snapshot in force at ``at_ns[i]`` (clipped to ``t``) — :meth:`book_at` for one venue per time, cheaper;
-        ``times`` as there."""
+        ``times`` as there. One compiled pass (:func:`_ask_at`): a few look-ups cost about a microsecond."""
         tp = self._tape
-        x, i = self._index_at(at_ns)
+        x = np.asarray(at_ns, np.int64)
         k = np.asarray(k, np.int64)
-        has = i >= 0
-        n_lv = tp.ask_px.shape[1]
+        if k.shape != x.shape:  # one venue for every time, as numpy broadcasting does
+            k = np.broadcast_to(k, x.shape)
         if tp.times.shape[0] == 0 or tp.ask_px.shape[0] == 0:
-            return (np.full(x.shape[0], np.iinfo(np.int64).min), np.full((x.shape[0], n_lv), np.nan),
+            n_lv = tp.ask_px.shape[1]
+            return (np.full(x.shape[0], _NONE), np.full((x.shape[0], n_lv), np.nan),
                     np.zeros((x.shape[0], n_lv), np.int64))
-        j = np.maximum(i, 0)
-        rows = tp.row[j, k]
-        ok = (has & (rows >= 0))[:, None]
-        r = np.maximum(rows, 0)
-        return (np.where(has, tp.times[j], np.iinfo(np.int64).min), np.where(ok, tp.ask_px[r], np.nan),
-                np.where(ok, tp.ask_sz[r], 0))
+        return _ask_at(tp.times, tp.row, tp.ask_px, tp.ask_sz, x, k, self.t_ns)
 
     def nbbo_mid(self, at_ns, max_age_ns: int | None = None) -> np.ndarray:
-        """``(n,)`` NBBO mid ($) of the snapshot in force at each time of ``at_ns`` (each clipped to ``t``): NaN
-        when a side is empty everywhere, before the first snapshot, or — with ``max_age_ns`` — when that snapshot
-        is stamped more than ``max_age_ns`` before the time asked."""
+        """NBBO mid ($) of the snapshot in force at each time of ``at_ns`` (each clipped to ``t``; the shape of
+        ``at_ns``): NaN when a side is empty everywhere, before the first snapshot, or — with ``max_age_ns`` —
+        when that snapshot is stamped more than ``max_age_ns`` before the time asked (:func:`_mid_at`)."""
         tp = self._tape
-        x, i = self._index_at(at_ns)
+        x = np.asarray(at_ns, np.int64)
         if tp.times.shape[0] == 0:
             return np.full(x.shape, np.nan)
-        has = i >= 0
-        j = np.maximum(i, 0)
-        out = np.where(has, tp.nbbo_mids()[j], np.nan)
-        if max_age_ns is not None:
-            out[has & (tp.times[j] < x - int(max_age_ns))] = np.nan
-        return out
+        age = -1 if max_age_ns is None else int(max_age_ns)
+        return _mid_at(tp.times, tp.nbbo_mids(), x.reshape(-1), self.t_ns, age, max_age_ns is not None).reshape(x.shape)
 
     def outflow(self, k: int, t0_ns, t1_ns) -> np.ndarray:
         """Outflow (shares) of venue ``k``'s (position in ``view.venues``) best-bid queue in each window
@@ -264,6 +265,41 @@ class Past:
         for i, k in enumerate(ks):
             out[:, i] = self.outflow(int(k), t0, t1_ns)
         return out
+
+
+@nb.njit(cache=True)
+def _ask_at(times, row, ask_px, ask_sz, x, k, t):  # pragma: no cover - numba
+    """Kernel of :meth:`Past.ask_at`: times ``x`` (ns, each clipped to the view's time ``t``), venue positions
+    ``k`` (negative: from the end, as numpy indexing)."""
+    n, n_k = x.shape[0], row.shape[1]
+    at = np.full(n, _NONE)
+    px = np.full((n, ask_px.shape[1]), np.nan, ask_px.dtype)
+    sz = np.zeros((n, ask_px.shape[1]), ask_sz.dtype)
+    for i in range(n):
+        kk = k[i] + n_k if k[i] < 0 else k[i]
+        if kk < 0 or kk >= n_k:
+            raise IndexError("venue position out of range")
+        j = np.searchsorted(times, min(x[i], t), side="right") - 1
+        if j < 0:
+            continue
+        at[i] = times[j]
+        r = row[j, kk]
+        if r >= 0:
+            px[i] = ask_px[r]
+            sz[i] = ask_sz[r]
+    return at, px, sz
+
+
+@nb.njit(cache=True)
+def _mid_at(times, mids, x, t, max_age, aged):  # pragma: no cover - numba
+    """Kernel of :meth:`Past.nbbo_mid`: ``mids`` per snapshot ($), times ``x`` (ns) clipped to ``t``; ``aged``:
+    NaN where the snapshot is older than ``max_age`` ns."""
+    out = np.full(x.shape[0], np.nan)
+    for i in range(x.shape[0]):
+        j = np.searchsorted(times, min(x[i], t), side="right") - 1
+        if j >= 0 and not (aged and times[j] < x[i] - max_age):
+            out[i] = mids[j]
+    return out
 
 
 @dataclass
@@ -291,7 +327,7 @@ class MarketView:
     _own_fills: Callable[[], Fills] | None = None
 
     def own_fills(self) -> Fills:
-        """This parent order's fills before this decision (all stamped ≤ ``t_ns``)."""
+        """This parent order's fills before this decision (all stamped ≤ ``t_ns``; the engine's are read-only)."""
         if self._own_fills is None:
             e = np.empty(0)
             return Fills(e.astype(np.int64), e.astype(np.int64), e.astype(np.int32), e.astype(np.int64), e, e,
