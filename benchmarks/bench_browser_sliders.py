@@ -10,17 +10,22 @@ For each notebook it writes a temporary copy with ``INTERACTIVE = True`` set rig
 starts JupyterLab on 127.0.0.1 (free port, random token, ``expose_app_in_browser``) in that folder, opens the
 copy in headless Chromium with a window whose notebook column is about 1,000 px wide, runs all cells, and
 then for every live (not disabled) slider of the panel — in notebook 02/03 for each router mode, chosen with
-the panel's toggle — focuses the slider handle and presses an arrow key N times. Each move is timed in the
-page: from the ``keydown`` to the last mutation of the panel's plotly figures after the status line
-("recomputed in … ms", the server-side time, also recorded) changed, once the figures stayed quiet for
-``--quiet`` ms. It prints p50 and p95 per slider (browser and server), saves a screenshot of each panel in
-``--out`` and exits 1 when a browser p95 is over the 200 ms target. Everything it starts (JupyterLab, its
-kernels, Chromium) is stopped at the end, also on errors and Ctrl-C; the whole run is bounded by ``--timeout``.
+the panel's toggle — focuses the slider handle and presses an arrow key N times (turning back at the end of
+the track). Each move is timed in the page: from the ``keydown`` to the last mutation of the panel's plotly
+figures after the status line ("recomputed in … ms", the server-side time, also recorded) changed, once the
+figures stayed quiet for ``--quiet`` ms. It prints p50 and p95 per slider (browser and server) and how many
+of the moves changed the figures (a one-step move that leaves every route unchanged redraws nothing), saves
+a screenshot of each panel in ``--out`` and exits 1 when a browser p95 is over the 200 ms target.
+Everything it starts (JupyterLab, its kernels, Chromium) is stopped at the end, also on errors and Ctrl-C.
+
+``tests/test_jupyterlab_browser.py`` drives notebook 02's panel with the same helpers (:func:`lab_page`,
+:func:`run_notebook`, :func:`move`, :func:`figure_data` …).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -32,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -43,6 +49,8 @@ NOTEBOOKS = {"02": "02_strategy_comparison.ipynb", "03": "03_parameter_search.ip
 TARGET_MS = 200.0
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]
+#: Browser window (px): the notebook column is then about 1,000 px wide.
+WINDOW = {"width": 1180, "height": 1000}
 
 # In the page: time every move from keydown to the last plotly mutation after the status changed.
 _INSTALL_JS = """(panel) => {
@@ -73,6 +81,21 @@ _RESULT_JS = """(quiet) => {
           mutations: after.length, text: st.statusText};
 }"""
 
+_SLIDERS_JS = """(panel) => Array.from(panel.querySelectorAll('.widget-slider')).map((s, i) => {
+  const h = s.querySelector('.noUi-handle');
+  return {i, label: ((s.querySelector('.widget-label') || {}).textContent || '').trim(),
+          disabled: s.classList.contains('mod-disabled') || !!s.querySelector('.noUi-target[disabled]')
+                    || !h || h.getAttribute('tabindex') === null,
+          value: h && h.getAttribute('aria-valuenow'), min: h && h.getAttribute('aria-valuemin'),
+          max: h && h.getAttribute('aria-valuemax'),
+          readout: ((s.querySelector('.widget-readout') || {}).textContent || '').trim(),
+          reason: (s.closest('.widget-hbox') || s).textContent.replace(s.textContent, '').trim()};
+})"""
+
+# The data of every figure of the panel (x and y of each trace, as JSON text, one string per figure).
+_FIGURE_DATA_JS = """(panel) => Array.from(panel.querySelectorAll('.js-plotly-plot'))
+  .map(gd => JSON.stringify((gd.data || []).map(t => [t.x, t.y])))"""
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -80,54 +103,75 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(folder: Path, keys: list[str], replace: list[list[str]] | None = None) -> list[Path]:
-    """Copies of the notebooks with ``INTERACTIVE = True`` injected after the parameters cell (and each
-    ``[NB, OLD, NEW]`` of ``replace`` applied to notebook NB's code: to measure a proposed edit)."""
+def prepare(folder: Path, keys: list[str], replace: list[list[str]] | None = None,
+            params: dict[str, str] | None = None) -> list[Path]:
+    """Copies of the notebooks in ``folder`` with ``INTERACTIVE = True`` (and each ``NAME = value`` of
+    ``params``) set right after the parameters cell, and each ``[NB, OLD, NEW]`` of ``replace`` applied to
+    notebook NB's code (to measure a proposed edit)."""
+    lines = ["INTERACTIVE = True  # injected by bench_browser_sliders",
+             *(f"{k} = {v}" for k, v in (params or {}).items())]
     out = []
     for k in keys:
         nb = nbformat.read(str(ROOT / "notebooks" / NOTEBOOKS[k]), as_version=4)
-        for nb_key, old, new in replace or []:
-            if nb_key == k:
-                hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
-                if not hits:
-                    raise SystemExit(f"--replace: {old!r} is not in notebook {k}")
-                for c in hits:
-                    c.source = c.source.replace(old, new)
+        _replace(nb, k, replace or [])
         i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-        nb.cells.insert(i + 1, nbformat.v4.new_code_cell("INTERACTIVE = True  # injected by bench_browser_sliders"))
+        nb.cells.insert(i + 1, nbformat.v4.new_code_cell("\n".join(lines)))
         path = folder / NOTEBOOKS[k]
         nbformat.write(nb, str(path))
         out.append(path)
     return out
 
 
+def _replace(nb, key: str, replace: list[list[str]]) -> None:
+    for nb_key, old, new in replace:
+        if nb_key != key:
+            continue
+        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        if not hits:
+            raise SystemExit(f"--replace: {old!r} is not in notebook {key}")
+        for c in hits:
+            c.source = c.source.replace(old, new)
+
+
 class Lab:
-    """A JupyterLab server in its own process group (stopped with its kernels by :meth:`close`)."""
+    """A JupyterLab server in its own process group; :meth:`close` stops it and every process it started
+    (the kernels run in sessions of their own: they are found as its children and stopped too)."""
 
     def __init__(self, folder: Path) -> None:
         self.port, self.token = _free_port(), secrets.token_hex(16)
         self.log = open(folder / "jupyterlab.log", "w")  # noqa: SIM115 - closed in close()
-        env = {**os.environ, "PYTHONWARNINGS": "ignore", "JUPYTER_CONFIG_DIR": str(folder / ".jupyter"),
-               "JUPYTERLAB_SETTINGS_DIR": str(folder / ".lab-settings"),
-               "JUPYTERLAB_WORKSPACES_DIR": str(folder / ".lab-workspaces")}
+        self.proc = subprocess.Popen(self._command(folder), cwd=folder, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self._env(folder), start_new_session=True)
+        try:
+            self._wait_up(90.0)
+        except BaseException:
+            self.close()
+            raise
+
+    def _command(self, folder: Path) -> list[str]:
+        return [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={folder}",
+                "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--allow-root"]
+
+    @staticmethod
+    def _env(folder: Path) -> dict[str, str]:
         notes = folder / ".lab-settings" / "@jupyterlab" / "apputils-extension"
         notes.mkdir(parents=True, exist_ok=True)  # no "get notified about Jupyter news?" pop-up over the panel
         (notes / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-             f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={folder}", "--LabApp.expose_app_in_browser=True",
-             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-             "--allow-root"],
-            cwd=folder, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 90
+        return {**os.environ, "PYTHONWARNINGS": "ignore", "JUPYTER_CONFIG_DIR": str(folder / ".jupyter"),
+                "JUPYTERLAB_SETTINGS_DIR": str(folder / ".lab-settings"),
+                "JUPYTERLAB_WORKSPACES_DIR": str(folder / ".lab-workspaces")}
+
+    def _wait_up(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
         while True:
             try:
                 with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2):
-                    break
+                    return
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.close()
                     tail = Path(self.log.name).read_text()[-2000:]
                     raise RuntimeError(f"JupyterLab did not start:\n{tail}") from None
                 time.sleep(0.5)
@@ -137,16 +181,47 @@ class Lab:
         return f"http://127.0.0.1:{self.port}"
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:  # the server's process group: the server and the kernels it started
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=15)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        """SIGTERM to the server's process group (the server shuts its kernels down), SIGKILL after 15 s;
+        then any child process still running (a kernel) is killed."""
+        import psutil  # a dependency of ipykernel
+
+        try:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            children = []
+        _stop_group(self.proc)
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
         self.log.close()
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    for sig, wait_s in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=wait_s)
+
+
+@contextlib.contextmanager
+def lab_page(folder: Path, chromium: str, window: dict | None = None) -> Iterator[tuple[object, Lab]]:
+    """``(page, lab)``: JupyterLab serving ``folder`` and a headless Chromium page; both stopped on exit
+    (also on errors)."""
+    from playwright.sync_api import sync_playwright
+
+    lab = Lab(folder)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
+            try:
+                yield browser.new_page(viewport=dict(window or WINDOW)), lab
+            finally:
+                browser.close()
+    finally:
+        lab.close()
 
 
 def _wait(page, js: str, timeout_s: float, what: str, arg=None):
@@ -159,26 +234,26 @@ def _wait(page, js: str, timeout_s: float, what: str, arg=None):
     raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
+_KERNEL_JS = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+
+
 def run_notebook(page, lab: Lab, name: str, timeout_s: float) -> None:
+    """Open ``name`` in JupyterLab, run all its cells and wait for the panel's figures (or raise with the
+    notebook's error)."""
     page.goto(f"{lab.url}/lab/tree/{name}?token={lab.token}&reset", wait_until="domcontentloaded")
-    _wait(page, "() => window.jupyterapp && document.querySelector('.jp-Notebook') && "
-                "window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.sessionContext"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session && "
-                "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
-                "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+    _wait(page, "() => { try { return !!document.querySelector('.jp-Notebook') && "
+                f"{_KERNEL_JS}.status === 'idle'; }} catch (e) {{ return false; }} }}",
           120, "the notebook and its kernel")
-    page.evaluate("() => { window.jupyterapp.commands.execute('application:toggle-left-area');"
-                  " const sb = document.querySelector('#jp-left-stack'); }")
+    page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     time.sleep(1.0)
     # done: the kernel is idle, no cell waits ([*]) and the panel (or an error) is on the page
-    _wait(page, """() => {
-        const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    _wait(page, f"""() => {{
         const busy = Array.from(document.querySelectorAll('.jp-InputArea-prompt'))
                           .some(p => p.textContent.includes('*'));
-        return k.status === 'idle' && !busy &&
-               (document.querySelector('.sorlib-status') || document.querySelector('.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] pre'));
-    }""", timeout_s, f"{name} to run")
+        return {_KERNEL_JS}.status === 'idle' && !busy && (document.querySelector('.sorlib-status') ||
+               document.querySelector('.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] pre'));
+    }}""", timeout_s, f"{name} to run")
     err = page.evaluate("() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))"
                         ".map(o => o.textContent).find(t => /Traceback|Error:/.test(t)) || null")
     if err and not page.query_selector(".sorlib-status"):
@@ -188,92 +263,189 @@ def run_notebook(page, lab: Lab, name: str, timeout_s: float) -> None:
                 ".querySelectorAll('.js-plotly-plot .main-svg').length >= 4", 120, "the panel's figures")
 
 
-def _panel(page):
+def panel(page):
+    """The panel's output element (a JS handle)."""
     return page.evaluate_handle("() => document.querySelector('.sorlib-status').closest('.jp-OutputArea-output')")
 
 
-def _sliders(page) -> list[dict]:
-    return page.evaluate("""(panel) => Array.from(panel.querySelectorAll('.widget-slider')).map((s, i) => ({
-        i, label: (s.querySelector('.widget-label') || {}).textContent || '',
-        disabled: s.classList.contains('mod-disabled') || !!s.querySelector('.noUi-target[disabled]')
-                  || (s.querySelector('.noUi-handle') || {}).getAttribute?.('tabindex') === null}))""",
-                         _panel(page))
+def sliders(page) -> list[dict]:
+    """The panel's sliders in order: ``i``, ``label``, ``disabled``, ``value``/``min``/``max`` (as the
+    handle reports them, rounded: a log slider's exponent, a selection slider's index), ``readout`` (the
+    value shown) and ``reason`` (the text beside it)."""
+    return page.evaluate(_SLIDERS_JS, panel(page))
+
+
+def figure_data(page) -> list[str]:
+    """The x and y data of every trace of every figure of the panel (one JSON text per figure)."""
+    return page.evaluate(_FIGURE_DATA_JS, panel(page))
+
+
+def status_text(page) -> str:
+    return page.evaluate("(p) => p.querySelector('.sorlib-status').textContent", panel(page))
+
+
+def install_timer(page) -> None:
+    """Start timing moves in the page (keydown → last figure mutation after the status changed)."""
+    page.evaluate(_INSTALL_JS, panel(page))
+
+
+def _handle(page, index: int):
+    return page.evaluate_handle("([panel, i]) => panel.querySelectorAll('.widget-slider')[i]"
+                                ".querySelector('.noUi-handle')", [panel(page), index])
+
+
+def press(page, index: int, key: str) -> None:
+    """Focus slider ``index``'s handle and press ``key`` (a move by keyboard)."""
+    _handle(page, index).focus()
+    page.keyboard.press(key)
+
+
+def drag(page, index: int, dx: float) -> None:
+    """Drag slider ``index``'s handle ``dx`` px to the right with the mouse."""
+    box = _handle(page, index).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y, steps=5)
+    page.mouse.up()
 
 
 def move(page, index: int, key: str, quiet_ms: float, timeout_s: float = 30.0) -> dict:
-    handle = page.evaluate_handle("([panel, i]) => panel.querySelectorAll('.widget-slider')[i]"
-                                  ".querySelector('.noUi-handle')", [_panel(page), index])
-    handle.focus()
-    page.keyboard.press(key)
+    """Press ``key`` on slider ``index`` and wait for the redraw (:func:`install_timer` first) →
+    ``redraw_ms``, ``status_ms`` (keydown → status shown), ``mutations`` of the figures and the status text."""
+    press(page, index, key)
     return _wait(page, _RESULT_JS, timeout_s, "the redraw", quiet_ms)
+
+
+def modes(page) -> list[str]:
+    """The router modes the panel's toggle offers (none for notebook 04's panel)."""
+    return page.evaluate("(p) => Array.from(p.querySelectorAll('.widget-toggle-buttons button'))"
+                         ".map(b => b.textContent.trim())", panel(page))
+
+
+def active_mode(page) -> str | None:
+    return page.evaluate("(p) => ((p.querySelector('.widget-toggle-buttons button.mod-active') || {})"
+                         ".textContent || '').trim() || null", panel(page))
+
+
+def switch_mode(page, mode: str, quiet_ms: float, timeout_s: float = 120.0) -> dict | None:
+    """Click ``mode`` on the toggle and wait for the redraw (None when it is the mode shown already)."""
+    if active_mode(page) == mode:
+        return None
+    install_timer(page)
+    page.evaluate("([p, m]) => { const st = window.__sorlibBench; st.keydown = performance.now(); st.plot = [];"
+                  " st.status = []; Array.from(p.querySelectorAll('.widget-toggle-buttons button'))"
+                  ".find(b => b.textContent.trim() === m).click(); }", [panel(page), mode])
+    return _wait(page, _RESULT_JS, timeout_s, f"mode {mode} redraw", quiet_ms)
 
 
 def screenshot(page, path: Path, width: int) -> None:
     """The whole panel (the window is made tall enough for it, then restored)."""
-    height = int(page.evaluate("(p) => p.getBoundingClientRect().height", _panel(page))) + 200
+    height = int(page.evaluate("(p) => p.getBoundingClientRect().height", panel(page))) + 200
     page.set_viewport_size({"width": width, "height": max(height, 1000)})
     time.sleep(0.5)
-    _panel(page).as_element().screenshot(path=str(path))
+    panel(page).as_element().screenshot(path=str(path))
     page.set_viewport_size({"width": width, "height": 1000})
 
 
 def truncated_labels(page) -> list[str]:
     """Texts of the panel's labels that do not fit their box (cut or with an ellipsis)."""
     return page.evaluate("(p) => Array.from(p.querySelectorAll('.widget-label, .widget-label-basic'))"
-                         ".filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.textContent)", _panel(page))
+                         ".filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.textContent)", panel(page))
 
 
-def _server_ms(text: str) -> float:
+def server_ms(text: str) -> float:
+    """The server-side ms of a status line ("… recomputed in 57 ms"), NaN when there is none."""
     try:
         return float(text.rsplit("recomputed in", 1)[1].split("ms")[0])
     except (IndexError, ValueError):
         return float("nan")
 
 
+# ------------------------------------------------------------------------------------------- the benchmark
+def _moves(page, s: dict, moves: int, quiet_ms: float) -> list[dict]:
+    """``moves`` arrow-key moves of slider ``s``, each to a new value (turning back at the track's end)."""
+    out, key = [], "ArrowRight"
+    for _ in range(moves):
+        now = next(x for x in sliders(page) if x["i"] == s["i"])
+        if now["value"] is not None and now["value"] == (now["max"] if key == "ArrowRight" else now["min"]):
+            key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+        out.append(move(page, s["i"], key, quiet_ms))
+    return out
+
+
+def _row(label: str, name: str, results: list[dict]) -> dict:
+    browser = [r["redraw_ms"] for r in results]
+    server = [server_ms(r["text"]) for r in results]
+    b50, b95 = np.percentile(browser, [50, 95])
+    s50, s95 = np.nanpercentile(server, [50, 95]) if np.isfinite(server).any() else (np.nan, np.nan)
+    redrawn = [r["redraw_ms"] for r in results if r["mutations"] > 0]
+    return {"panel": label, "slider": name, "browser_p50": b50, "browser_p95": b95, "server_p50": s50,
+            "server_p95": s95, "moves": len(results), "redrawn_moves": len(redrawn),
+            "redrawn_max": max(redrawn, default=float("nan"))}
+
+
+def _slowest(ms: float) -> str:
+    return f" (slowest of those {ms:.0f} ms)" if np.isfinite(ms) else ""
+
+
 def bench_panel(page, label: str, moves: int, quiet_ms: float, rows: list) -> None:
-    page.evaluate(_INSTALL_JS, _panel(page))
-    for s in _sliders(page):
-        name = s["label"].strip() or f"slider {s['i']}"
+    """Time ``moves`` moves of every live slider of the panel; print and append one row per slider."""
+    install_timer(page)
+    for s in sliders(page):
+        name = s["label"] or f"slider {s['i']}"
         if s["disabled"]:
-            print(f"  {label:18s} {name:34s} disabled (inert in this mode)")
+            print(f"  {label:12s} {name:32s} disabled: {s['reason'] or '(no reason shown)'}")
             continue
-        browser, status, server = [], [], []
-        key = "ArrowRight"
-        for _ in range(moves):  # always to a new value (no memo hit) until the end of the track
-            at = page.evaluate("([panel, i]) => { const h = panel.querySelectorAll('.widget-slider')[i]"
-                               ".querySelector('.noUi-handle'); return [h.getAttribute('aria-valuenow'), "
-                               "h.getAttribute('aria-valuemin'), h.getAttribute('aria-valuemax')]; }",
-                               [_panel(page), s["i"]])
-            if at[0] is not None and at[0] == (at[2] if key == "ArrowRight" else at[1]):
-                key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
-            r = move(page, s["i"], key, quiet_ms)
-            browser.append(r["redraw_ms"])
-            status.append(r["status_ms"])
-            server.append(_server_ms(r["text"]))
-        b50, b95 = np.percentile(browser, [50, 95])
-        s50, s95 = np.nanpercentile(server, [50, 95]) if np.isfinite(server).any() else (np.nan, np.nan)
-        t50, t95 = np.percentile(status, [50, 95])
-        print(f"  {label:12s} {name:32s} redrawn p50 {b50:5.0f} p95 {b95:5.0f} ms | status shown p50 {t50:5.0f} "
-              f"p95 {t95:5.0f} | server p50 {s50:4.0f} p95 {s95:4.0f} ms -> {'under' if b95 < TARGET_MS else 'OVER'}")
-        rows.append({"panel": label, "slider": name, "browser_p50": b50, "browser_p95": b95, "status_p50": t50,
-                     "status_p95": t95, "server_p50": s50, "server_p95": s95, "moves": moves})
+        r = _row(label, name, _moves(page, s, moves, quiet_ms))
+        print(f"  {label:12s} {name:32s} redrawn p50 {r['browser_p50']:4.0f} p95 {r['browser_p95']:4.0f} ms | "
+              f"server p50 {r['server_p50']:4.0f} p95 {r['server_p95']:4.0f} ms | figures changed in "
+              f"{r['redrawn_moves']}/{r['moves']} moves{_slowest(r['redrawn_max'])} "
+              f"-> {'under' if r['browser_p95'] < TARGET_MS else 'OVER'}")
+        rows.append(r)
 
 
-def main() -> int:
+def bench_notebook(page, lab: Lab, path: Path, args, rows: list) -> None:
+    """Run one notebook, check and screenshot its panel, then time its sliders in every mode."""
+    t = time.perf_counter()
+    run_notebook(page, lab, path.name, args.timeout)
+    width = page.evaluate("(p) => p.getBoundingClientRect().width", panel(page))
+    print(f"{path.name}: ran in {time.perf_counter() - t:.0f} s; panel column {width:.0f} px")
+    shot = args.out / f"{path.stem}_panel.png"
+    screenshot(page, shot, args.width)
+    print(f"  screenshot {shot}")
+    for text in truncated_labels(page):
+        print(f"  TRUNCATED label: {text!r}")
+    for mode in modes(page) or [None]:
+        if mode is not None:
+            r = switch_mode(page, mode, args.quiet)
+            if r is not None:
+                print(f"  {path.stem[:2]} switch to {mode}: browser {r['redraw_ms']:.0f} ms, "
+                      f"server {server_ms(r['text']):.0f} ms")
+                screenshot(page, args.out / f"{path.stem}_{mode}.png", args.width)
+        bench_panel(page, path.stem[:2] + (f" {mode}" if mode else ""), args.moves, args.quiet, rows)
+
+
+def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--moves", type=int, default=10, help="key presses per slider")
     ap.add_argument("--notebooks", nargs="+", default=list(NOTEBOOKS), choices=list(NOTEBOOKS))
     ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "sorlib_bench_browser",
                     help="screenshots and the results JSON go here")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
-    ap.add_argument("--width", type=int, default=1180, help="browser window width, px (notebook column ~1,000)")
+    ap.add_argument("--width", type=int, default=WINDOW["width"], help="browser window width, px "
+                    "(notebook column ~1,000)")
     ap.add_argument("--quiet", type=float, default=400.0, help="ms without figure mutations that end a move")
     ap.add_argument("--timeout", type=float, default=1500.0, help="seconds per notebook run")
     ap.add_argument("--replace", nargs=3, action="append", metavar=("NB", "OLD", "NEW"),
                     help="replace OLD by NEW in notebook NB's code before running (measure a proposed edit)")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> int:
+    args = _args()
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         print("needs Playwright for Python: pip install playwright (or pip install -e '.[dev]')", file=sys.stderr)
         return 2
@@ -283,45 +455,10 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="sorlib-bench-") as tmp:
-        folder = Path(tmp)
-        paths = prepare(folder, args.notebooks, args.replace)
-        lab = Lab(folder)
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=args.chromium, args=FLAGS)
-                try:
-                    page = browser.new_page(viewport={"width": args.width, "height": 1000})
-                    for path in paths:
-                        t = time.perf_counter()
-                        run_notebook(page, lab, path.name, args.timeout)
-                        width = page.evaluate("(p) => p.getBoundingClientRect().width", _panel(page))
-                        print(f"{path.name}: ran in {time.perf_counter() - t:.0f} s; panel column {width:.0f} px")
-                        shot = args.out / f"{path.stem}_panel.png"
-                        screenshot(page, shot, args.width)
-                        print(f"  screenshot {shot}")
-                        for label in truncated_labels(page):
-                            print(f"  TRUNCATED label: {label!r}")
-                        toggle = page.evaluate("(panel) => Array.from(panel.querySelectorAll("
-                                               "'.widget-toggle-buttons button')).map(b => b.textContent.trim())",
-                                               _panel(page))
-                        for mode in toggle or [None]:
-                            if mode is not None:
-                                page.evaluate(_INSTALL_JS, _panel(page))
-                                page.evaluate("([panel, m]) => { const st = window.__sorlibBench;"
-                                              " st.keydown = performance.now(); st.plot = []; st.status = [];"
-                                              " Array.from(panel.querySelectorAll('.widget-toggle-buttons "
-                                              "button')).find(b => b.textContent.trim() === m).click(); }",
-                                              [_panel(page), mode])
-                                r = _wait(page, _RESULT_JS, 120, f"mode {mode} redraw", args.quiet)
-                                print(f"  {path.stem[:2]} switch to {mode}: browser {r['redraw_ms']:.0f} ms, "
-                                      f"server {_server_ms(r['text']):.0f} ms")
-                                screenshot(page, args.out / f"{path.stem}_{mode}.png", args.width)
-                            label = path.stem[:2] + (f" {mode}" if mode else "")
-                            bench_panel(page, label, args.moves, args.quiet, rows)
-                finally:
-                    browser.close()
-        finally:
-            lab.close()
+        paths = prepare(Path(tmp), args.notebooks, args.replace)
+        with lab_page(Path(tmp), args.chromium, {"width": args.width, "height": 1000}) as (page, lab):
+            for path in paths:
+                bench_notebook(page, lab, path, args, rows)
     (args.out / "results.json").write_text(json.dumps(rows, indent=1))
     worst = max((r["browser_p95"] for r in rows), default=float("nan"))
     print(f"worst browser p95 {worst:.0f} ms over {len(rows)} sliders; results in {args.out / 'results.json'}")

@@ -2,12 +2,14 @@
 
 Run: ``python benchmarks/bench_slider.py [--moves N] [--every MINUTES] [--no-ck-panel]``. On the default
 synthetic day, builds the comparison panel (:class:`sorlib.whatif.WhatIf`, the notebooks' sample: one
-parent order every 30 minutes, 13 orders) with live ``FigureWidget`` s (no front end attached: updates are
-serialised as in a kernel, nothing is drawn), warms up, then per mode (ck, uncapped, spec) moves each live
-slider N times to *new* values (no memo hit; an inert slider is disabled in the panel and not timed; the
-order-size slider steps through its stops, whose baselines the panel replays when it is built) and
-prints p50 and p95 ms per slider. Then the same for the Cont–Kukanov placement panel of notebook 04
-(:class:`sorlib.whatif.CKExplorer`) with each solver of ``--ck-methods`` (the notebook's live panel: sa). Exit status 1 when a p95 is over the 200 ms target.
+parent order every 30 minutes, 13 orders) with its live figures (no front end attached: the changed
+figures' JSON is built and set on the widget as in a kernel, nothing is drawn), warms up, then per mode
+(ck, uncapped, spec) moves each live slider N times to *new* values (no memo hit; an inert slider is
+disabled in the panel and not timed; the order-size slider steps through its stops, whose baselines — and
+in spec mode, where the router has no live parameter, the router's replays — the panel runs when it is
+built) and prints p50 and p95 ms per slider. Then the same for the Cont–Kukanov placement panel of notebook 04
+(:class:`sorlib.whatif.CKExplorer`) with each solver of ``--ck-methods`` (the notebook's live panel: fast).
+Exit status 1 when a p95 is over the 200 ms target.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _line(panel: str, slider: str, ms: list[float]) -> float:
 def comparison(md, moves: int, every: float) -> float:
     t = time.perf_counter()
     view = WhatIf(md, every_minutes=every)
-    view.widget()  # builds the FigureWidgets and the caches (book, orders, baselines, outflow index)
+    view.widget()  # builds the live figures and the caches (book, orders, baselines, outflow index)
     print(f"comparison panel setup {time.perf_counter() - t:.2f} s: {view.describe()}")
     worst = 0.0
     rng = np.random.default_rng(0)
@@ -84,7 +86,7 @@ def main() -> int:
     ap.add_argument("--every", type=float, default=30.0, help="one parent order every N minutes")
     ap.add_argument("--no-ck-panel", action="store_true", help="skip the placement panel of notebook 04")
     ap.add_argument("--ck-methods", nargs="+", default=["sa", "fast"], choices=["sa", "fast", "saa"],
-                    help="solvers of the placement panel to time (notebook 04's live panel uses sa)")
+                    help="solvers of the placement panel to time (notebook 04's live panel uses fast)")
     args = ap.parse_args()
     md = default_market(seed=0)
     worst = comparison(md, args.moves, args.every)

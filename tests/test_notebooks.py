@@ -121,7 +121,7 @@ def test_whatif_caches_and_updates_figures_in_place(small_md) -> None:
     view.update(lambda_under=0.0001, theta_queue=0.0)
     view.update(lambda_under=0.5, theta_queue=0.5)
     assert view.book is book and view.baselines() is base  # cached, not recomputed
-    assert view._widgets == widgets  # the same FigureWidget objects, updated in place
+    assert view._widgets == widgets  # the same figure objects, updated in place
     after = [tuple(t.y) for t in view._widgets["progress"].data]
     assert after[2:] == before[2:]  # baselines' traces unchanged
     # static figures at the same point carry the same router data as the live ones

@@ -31,18 +31,36 @@ PANEL_MAX_WIDTH = "1000px"
 FIGURE_WIDTH_PX = 980
 
 
-def figure_widgets(figs: dict[str, go.Figure]) -> dict[str, go.FigureWidget]:
-    """Live ``FigureWidget`` s of ``figs``, :data:`FIGURE_WIDTH_PX` wide (a widget does not size itself to
-    its column); plotly ≥ 6 needs ``anywidget``: a clear error without it."""
+def live_figures(figs: dict[str, go.Figure]):
+    """``(figures, widget)``: copies of ``figs`` :data:`FIGURE_WIDTH_PX` wide (what the live figures show,
+    updated in place by :func:`restyle` / :func:`sync_widget`) and the :class:`~._live.LiveFigures` widget
+    that draws them (:func:`show` sends the changed ones); a clear error without ``anywidget``."""
     try:
-        return {n: go.FigureWidget(f).update_layout(width=FIGURE_WIDTH_PX, autosize=False)
-                for n, f in figs.items()}
+        from ._live import LiveFigures
     except ImportError as e:
         raise ConfigError(f"live figures need anywidget: pip install anywidget ({e})") from None
+    figures = {n: _live_layout(go.Figure(f)) for n, f in figs.items()}
+    return figures, LiveFigures(figures)
 
 
-def sync_widget(widget: go.FigureWidget, fig: go.Figure) -> None:
-    """Copy ``fig``'s traces, title and meta into ``widget`` in one batch (same trace layout: data only)."""
+def _live_layout(fig: go.Figure) -> go.Figure:
+    """``fig`` :data:`FIGURE_WIDTH_PX` wide, its tick labels never hidden: plotly then need not measure every
+    label at each redraw to hide the ones past the figure's edge (none is, at this fixed size)."""
+    fig.update_layout(width=FIGURE_WIDTH_PX, autosize=False)
+    fig.update_xaxes(ticklabeloverflow="allow")
+    fig.update_yaxes(ticklabeloverflow="allow")
+    return fig
+
+
+def show(widget, figures: dict[str, go.Figure], names: Iterable[str]) -> None:
+    """Send the figures ``names`` to the live-figures ``widget`` (None: no widget, nothing to do)."""
+    if widget is not None:
+        widget.show(figures, names)
+
+
+def sync_widget(widget: go.Figure, fig: go.Figure) -> None:
+    """Copy ``fig``'s traces, title and meta into the figure ``widget`` (a ``go.Figure`` or ``FigureWidget``)
+    in one batch (same trace layout: data only; else the traces are replaced)."""
     with widget.batch_update():
         same = len(widget.data) == len(fig.data) and all(
             a.type == b.type for a, b in zip(widget.data, fig.data, strict=True))
@@ -72,17 +90,21 @@ def _same(current, new) -> bool:
     return current == new
 
 
-def restyle(widget: go.FigureWidget, traces: dict[int, dict], title: str | None = None) -> None:
-    """Update the given traces (index → props) and the title in one message to the front end, sending only
-    the properties whose value changed (the front end redraws less)."""
-    with widget.batch_update():
+def restyle(fig: go.Figure, traces: dict[int, dict], title: str | None = None) -> bool:
+    """Update the given traces (index → props) and the title of ``fig`` in one batch, only the properties
+    whose value changed; returns whether anything changed (else the figure need not be redrawn)."""
+    changed_any = False
+    with fig.batch_update():
         for i, props in traces.items():
-            trace = widget.data[i]
+            trace = fig.data[i]
             changed = {k: v for k, v in props.items() if not _same(trace[k], v)}
             if changed:
                 trace.update(changed)
-        if title is not None and widget.layout.title.text != title:
-            widget.layout.title.text = title
+                changed_any = True
+        if title is not None and fig.layout.title.text != title:
+            fig.layout.title.text = title
+            changed_any = True
+    return changed_any
 
 
 def format_ms(ms: float | None) -> str:
@@ -179,10 +201,12 @@ def on_any_change(controls: Iterable, callback: Callable[[], None]) -> None:
         c.observe(lambda _change: callback(), names="value")
 
 
-def panel(rows: list, status, figures: list, note: str | None = None):
-    """The panel: an optional note, the control rows, the status line and the figures, ≤ 1,000 px wide."""
+def panel(rows: list, status, figures, note: str | None = None):
+    """The panel: an optional note, the control rows, the status line and the live figures (the widget of
+    :func:`live_figures`), ≤ 1,000 px wide."""
     import ipywidgets as w
 
+    figures.layout.width = "100%"
     head = [w.HTML(f"<i>{note}</i>", layout=w.Layout(width="100%"))] if note else []
-    return w.VBox(head + [w.VBox(rows), status, w.VBox(figures, layout=w.Layout(width="100%"))],
+    return w.VBox(head + [w.VBox(rows), status, figures],
                   layout=w.Layout(width=PANEL_WIDTH, max_width=PANEL_MAX_WIDTH))

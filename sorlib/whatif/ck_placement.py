@@ -10,8 +10,10 @@ the router has at a decision (:mod:`sorlib.strategies.ck`).
 
 :class:`CKExplorer` caches one context per ``T`` and the λ sweeps per the parameters they depend on, and
 recomputes only what a slider move changes (SA with ``n_iter`` ≈ 5000 on ~60 samples: a few ms per solve),
-updating ``go.FigureWidget`` s in place. All five parameters act (none is ever disabled). Headless runs
-never build widgets: :meth:`CKExplorer.figures` returns the same view as static figures.
+updating the live figures in place and sending the changed ones in one message (:mod:`._live`). The
+outflow samples of every horizon the T slider offers are cut when the panel is built. All five parameters
+act (none is ever disabled). Headless runs never build widgets: :meth:`CKExplorer.figures` returns the
+same view as static figures.
 """
 
 from __future__ import annotations
@@ -126,11 +128,12 @@ class CKExplorer:
     book: Book | None = None
     last_ms: float | None = None  # None until a move was timed: the status shows "—"
     _contexts: dict = field(default_factory=dict, repr=False)
-    _widgets: dict = field(default_factory=dict, repr=False)
+    _widgets: dict = field(default_factory=dict, repr=False)  # name -> go.Figure the live figures show
+    _live: object = field(default=None, repr=False)  # the widget that draws them
     _summary_widget: object = field(default=None, repr=False)
     _sweeps: dict = field(default_factory=dict, repr=False)
-    _shown: dict = field(default_factory=dict, repr=False)
-    controls: dict = field(default_factory=dict, repr=False)  # the panel's sliders, by parameter name  # figure -> key of what the live figure shows
+    _shown: dict = field(default_factory=dict, repr=False)  # figure -> key of what the live figure shows
+    controls: dict = field(default_factory=dict, repr=False)  # the panel's sliders, by parameter name
 
     def __post_init__(self) -> None:
         if self.book is None:
@@ -301,16 +304,20 @@ class CKExplorer:
         slice, when the current λ_o meets one of its reference values) is rebuilt."""
         with ui.Timer() as t:
             self.set(**params)
+            changed = []
             for name, key in self._keys().items():
                 w = self._widgets.get(name)
                 if w is None or self._shown.get(name) == key:
                     continue
                 data = self._trace_data(name)
                 if data is not None and len(data[0]) == len(w.data):
-                    ui.restyle(w, dict(enumerate(data[0])), data[1])
+                    if ui.restyle(w, dict(enumerate(data[0])), data[1]):
+                        changed.append(name)
                 else:
                     ui.sync_widget(w, self._figure(name))
+                    changed.append(name)
                 self._shown[name] = key
+            ui.show(self._live, self._widgets, changed)
         self.last_ms = t.ms
         if self._summary_widget is not None:
             self._summary_widget.value = self._status()
@@ -341,14 +348,17 @@ class CKExplorer:
         return self._slice_traces(), title
 
     def _status(self) -> str:
-        return ui.status_html(f"<b>{self.describe()}</b>", self.last_ms)
+        """The status line: the data, the solver and the parameters the figures show (units spelt out)."""
+        at = (f"S = {self.S:,.0f} shares, λ_u = {self.lambda_u:.4g}, λ_o = {self.lambda_o:.4g}, "
+              f"θ = {self.theta:.4g} USD/share")
+        return ui.status_html(f"<b>{self.describe()}</b> — {at}", self.last_ms)
 
     def widget(self):
         """Sliders (λ_u, λ_o on log scales and θ in USD/share, S in shares, T in seconds) above the live
         figures; every move recomputes the placement (and the sweeps it changes) and redraws in place."""
         import ipywidgets as w
 
-        self._widgets = ui.figure_widgets(self.figures())
+        self._widgets, self._live = ui.live_figures(self.figures())
         self._shown = self._keys()
         s_lu = ui.log_slider("λ_u = lambda_under (USD/share)", self.lambda_u, *self.lambda_u_range)
         s_lo = ui.log_slider("λ_o = lambda_over (USD/share)", self.lambda_o, *self.lambda_o_range)
@@ -356,6 +366,8 @@ class CKExplorer:
                          readout_format=".4f")
         s_S = ui.slider("IntSlider", "S = order size (shares)", int(self.S), min=100, max=10_000, step=100)
         Ts = sorted({5.0, 10.0, 15.0, 30.0, 60.0, 120.0, float(self.T_seconds)})
+        for T in Ts:  # parameter-free: every horizon's outflow samples are cut once, when the panel is built
+            self.context(T)
         s_T = ui.slider("SelectionSlider", "T = horizon (seconds)", float(self.T_seconds), options=Ts)
         self._summary_widget = w.HTML(self._status())
 
@@ -367,5 +379,4 @@ class CKExplorer:
         self.controls = dict(zip(("lambda_u", "lambda_o", "theta", "S", "T_seconds"), controls, strict=True))
         ui.align(controls)
         ui.on_any_change(controls, on_change)
-        return ui.panel([ui.param_row(s) for s in controls], self._summary_widget,
-                        [self._widgets[n] for n in FIGURES])
+        return ui.panel([ui.param_row(s) for s in controls], self._summary_widget, self._live)

@@ -5,8 +5,8 @@
 :class:`~sorlib.engine.Book` (built once; it also keeps each venue's Cont–Kukanov outflow event index),
 the parent orders and the three baselines' executions (per order size) and their per-order tables — and on
 a slider move replays only the router (memoised per parameter point; parameters that are inert in the
-mode are left out of the memo key), then sends only the traces that changed to the live ``FigureWidget`` s,
-one ``batch_update`` per figure.
+mode are left out of the memo key), updates only the traces that changed and sends the figures that
+changed to the browser in one message (:mod:`._live`: one widget draws all the panel's figures).
 
 Which parameters act, per mode (the panel disables the others and says why):
 
@@ -16,7 +16,7 @@ Which parameters act, per mode (the panel disables the others and says why):
 * ``ck``: all three (λ_o, λ_u, θ of Cont–Kukanov).
 
 Headless runs (papermill) never build widgets: :meth:`WhatIf.figures` returns static figures of the
-same view; only :meth:`WhatIf.widget` needs ``ipywidgets`` and ``anywidget`` (plotly ≥ 6 FigureWidget).
+same view; only :meth:`WhatIf.widget` needs ``ipywidgets`` and ``anywidget``.
 """
 
 from __future__ import annotations
@@ -217,7 +217,9 @@ class WhatIf:
         self._base_tables: dict[int, dict[str, pd.DataFrame]] = {}
         self._base_rows: dict[int, dict[str, dict]] = {}
         self._router: OrderedDict[tuple, tuple[Execution, pd.DataFrame, dict]] = OrderedDict()
-        self._widgets: dict[str, go.FigureWidget] = {}
+        self._fixed: dict[tuple, tuple[Execution, pd.DataFrame, dict]] = {}  # parameter-free router replays
+        self._widgets: dict[str, go.Figure] = {}  # what the live figures show, updated in place
+        self._live = None  # the widget that draws them (sorlib.whatif._live.LiveFigures)
         self._shown: tuple | None = None  # (order size, venues of the split) the live figures show
         self._controls: dict = {}  # the parameter sliders (disabled when inert)
         self.controls: dict = {}
@@ -269,7 +271,9 @@ class WhatIf:
 
     def router(self, lambda_over: float, lambda_under: float, theta_queue: float, order_size: int | None = None,
                mode: str | None = None) -> Execution:
-        """The router's replay at one parameter point (memoised, LRU of ``cache_size`` points)."""
+        """The router's replay at one parameter point (memoised, LRU of ``cache_size`` points; in a mode where
+        every parameter is inert (spec) the replay depends on the order size only and is kept like the
+        baselines')."""
         return self._router_entry(lambda_over, lambda_under, theta_queue, order_size, mode)[0]
 
     def _router_entry(self, lo, lu, tq, size, mode) -> tuple[Execution, pd.DataFrame, dict]:
@@ -278,14 +282,19 @@ class WhatIf:
         values = {"lambda_over": float(lo), "lambda_under": float(lu), "theta_queue": float(tq)}
         inert = INERT[mode]
         key = (mode, size, *(None if p in inert else values[p] for p in PARAMS))
-        hit = self._router.get(key)
+        fixed = set(inert) >= set(PARAMS)  # parameter-free in this mode: kept, never evicted
+        hit = (self._fixed if fixed else self._router).get(key)
         if hit is not None:
-            self._router.move_to_end(key)
+            if not fixed:
+                self._router.move_to_end(key)
             return hit
         cfg = self._config(size, mode)
         cfg.validate()
         ex = replay(self.book, router_for(cfg, values), self.orders(size))
         entry = (ex, order_table(ex), fills_row(ex))
+        if fixed:
+            self._fixed[key] = entry
+            return entry
         self._router[key] = entry
         if len(self._router) > self.cache_size:
             self._router.popitem(last=False)
@@ -388,7 +397,7 @@ class WhatIf:
         split_venues = len(data["venue_split"])
         same_base = self._shown == (self.order_size, split_venues)
         titles = self.titles(res.results)
-        rebuild = None
+        rebuild, changed = None, []
         for name in FIGURES:
             w = self._widgets.get(name)
             if w is None:
@@ -397,11 +406,14 @@ class WhatIf:
             if len(traces) != len(w.data):
                 rebuild = rebuild or self.figures()
                 ui.sync_widget(w, rebuild[name])
+                changed.append(name)
                 continue
             if same_base and name in ("progress", "fill_sizes"):  # the baselines' traces did not change
                 traces = traces[:2] if name == "progress" else traces[:1]
-            ui.restyle(w, dict(enumerate(traces)), titles[name])
+            if ui.restyle(w, dict(enumerate(traces)), titles[name]):
+                changed.append(name)
         self._shown = (self.order_size, split_venues)
+        ui.show(self._live, self._widgets, changed)
 
     def _summary_html(self, table: str | None = None) -> str:
         p = self.params
@@ -414,6 +426,17 @@ class WhatIf:
         if self._controls:
             ui.set_reasons(self._controls, self._reasons, INERT[self.mode], NOTES.get(self.mode, {}))
 
+    def _replay_sizes(self) -> None:
+        """Replay what does not depend on the penalty sliders at every order size the panel offers, once: the
+        baselines, and the router in each mode whose parameters are all inert (spec). A size move then
+        replays the router only (and in spec mode nothing)."""
+        p = self.params
+        for size in self.order_sizes():
+            self.baselines(size)
+            for mode in MODES:
+                if set(INERT[mode]) >= set(PARAMS):
+                    self._router_entry(p["lambda_over"], p["lambda_under"], p["theta_queue"], size, mode)
+
     def widget(self, **params):
         """Sliders (lambda_over, lambda_under, theta_queue on log scales in USD/share, order size in shares,
         mode toggle ck / uncapped / spec) above live figures; a mode's inert sliders are disabled with the
@@ -421,12 +444,11 @@ class WhatIf:
         import ipywidgets as w
 
         figs = self.figures(**params)
-        self._widgets = ui.figure_widgets(figs)
+        self._widgets, self._live = ui.live_figures(figs)
         self._shown = (self.order_size, len(figs["venue_split"].data))
         p = self.params
         c = {name: ui.log_slider(f"{name} (USD/share)", max(p[name], 1e-5), 1e-5, 10 ** 1.5) for name in PARAMS}
-        for size in self.order_sizes():  # parameter-free: replayed once, a size move replays the router only
-            self.baselines(size)
+        self._replay_sizes()
         c["order_size"] = ui.slider("SelectionSlider", "order size (shares)", int(self.order_size),
                                     options=[(f"{v:,}", v) for v in self.order_sizes()])
         mode = w.ToggleButtons(options=list(MODES), value=self.mode, style={"button_width": "90px"},
@@ -448,7 +470,7 @@ class WhatIf:
                 *(ui.param_row(c[n], self._reasons[n]) for n in PARAMS), ui.param_row(c["order_size"])]
         note = ("Interactive view: a sample of the parent orders (first line of the table); the analysis above "
                 "uses all of them. A move replays the router only and redraws what changed.")
-        return ui.panel(rows, self._summary_widget, [self._widgets[n] for n in FIGURES], note)
+        return ui.panel(rows, self._summary_widget, self._live, note)
 
 
 def _trace_data(res, label: str = "router") -> dict[str, list[dict]]:

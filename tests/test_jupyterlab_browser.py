@@ -1,0 +1,107 @@
+"""Notebook 02's what-if panel in a real JupyterLab, driven in headless Debian Chromium by Playwright.
+
+Every live slider moved by keyboard recomputes the panel and changes the data of its plotly figures; a
+disabled slider (an inert parameter of the mode) shows its reason and cannot be moved, by keyboard or mouse,
+nor change the figures; the panel shows no "nan" and fits the 1,000 px notebook column.
+
+JupyterLab, the notebook's kernel and Chromium are started and stopped by the helpers of
+``benchmarks/bench_browser_sliders.py`` (stopped also when a check fails). Skipped, with a message, only
+where Chromium or Playwright for Python is missing (CI installs Chromium). To stay short the notebook runs on
+the first two hours of the synthetic day (``SYNTH_MINUTES = 120``: the same panel on four parent orders).
+The tests share one page and run in file order: ck mode first, then the modes with disabled sliders.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_report_browser import CHROMIUM
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bench_browser_sliders as lab  # noqa: E402
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed "
+                                 "(apt-get install -y chromium; CI installs it)")]
+
+#: ms without figure mutations after the status line changed that end a move.
+QUIET_MS = 300.0
+#: The live sliders of the panel in ck mode, in the order they are moved, each with a key that changes the
+#: routes from where the moves before left them (λ_o only acts once the router posts limit orders, which a
+#: small θ makes it do: θ goes first).
+MOVES = [("theta_queue (USD/share)", "Home"), ("lambda_over (USD/share)", "Home"),
+         ("lambda_under (USD/share)", "End"), ("order size (shares)", "End")]
+PENALTIES = {"lambda_over (USD/share)", "lambda_under (USD/share)", "theta_queue (USD/share)"}
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    """Notebook 02 run in JupyterLab, its panel on the page (everything stopped after the module)."""
+    pytest.importorskip("playwright.sync_api", reason="Playwright for Python not installed "
+                        "(pip install -e '.[dev]')")
+    folder = tmp_path_factory.mktemp("jupyterlab")
+    (path,) = lab.prepare(folder, ["02"], params={"SYNTH_MINUTES": "120"})
+    with lab.lab_page(folder, CHROMIUM) as (pg, server):
+        lab.run_notebook(pg, server, path.name, timeout_s=300)
+        yield pg
+
+
+def _slider(page, label: str) -> dict:
+    return next(s for s in lab.sliders(page) if s["label"] == label)
+
+
+def _panel_text(page) -> str:
+    return page.evaluate("(p) => p.innerText", lab.panel(page))
+
+
+def test_panel_opens_in_ck_fits_the_column_and_shows_no_nan(page) -> None:
+    assert lab.active_mode(page) == "ck"
+    width = page.evaluate("(p) => p.getBoundingClientRect().width", lab.panel(page))
+    assert width <= 1000, f"the panel is {width:.0f} px wide"
+    assert not re.search(r"\bnan\b", _panel_text(page), re.IGNORECASE)
+    assert not lab.truncated_labels(page)
+    assert not [s["label"] for s in lab.sliders(page) if s["disabled"]], "ck mode: every parameter acts"
+
+
+def test_each_live_slider_moved_by_keyboard_changes_the_figures(page) -> None:
+    lab.install_timer(page)
+    live = [s["label"] for s in lab.sliders(page) if not s["disabled"]]
+    assert sorted(live) == sorted(label for label, _ in MOVES)
+    for label, key in MOVES:
+        s = _slider(page, label)
+        step = "ArrowLeft" if s["value"] != s["min"] else "ArrowRight"
+        r = lab.move(page, s["i"], step, QUIET_MS)  # one step: the panel recomputes at the new value
+        assert _slider(page, label)["readout"] != s["readout"] and lab.server_ms(r["text"]) > 0, label
+        before = lab.figure_data(page)
+        lab.move(page, s["i"], key, QUIET_MS)
+        after = lab.figure_data(page)
+        assert len(after) == len(before) == 4 and after != before, f"{label}: {key} left the figures as they were"
+    assert not re.search(r"\bnan\b", _panel_text(page), re.IGNORECASE)
+
+
+@pytest.mark.parametrize(("mode", "inert"), [("uncapped", {"lambda_over (USD/share)"}), ("spec", PENALTIES)])
+def test_disabled_sliders_show_their_reason_and_cannot_be_moved(page, mode: str, inert: set[str]) -> None:
+    lab.switch_mode(page, mode, QUIET_MS)
+    shown = {s["label"]: s for s in lab.sliders(page)}
+    assert {label for label, s in shown.items() if s["disabled"]} == inert
+    for label in inert:
+        assert f"inert in {mode} mode" in shown[label]["reason"], shown[label]["reason"]
+    data, status = lab.figure_data(page), lab.status_text(page)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    for label in inert:
+        for key in ("ArrowRight", "ArrowLeft", "ArrowRight"):
+            lab.press(page, shown[label]["i"], key)
+        lab.drag(page, shown[label]["i"], 120)
+    time.sleep(1.0)  # a move, had one happened, would have been recomputed and drawn by now
+    assert {label: _slider(page, label)["readout"] for label in inert} == {label: shown[label]["readout"]
+                                                                          for label in inert}
+    assert lab.status_text(page) == status and lab.figure_data(page) == data
+    # the live sliders of the mode still move the figures
+    lab.install_timer(page)
+    size = _slider(page, "order size (shares)")
+    lab.move(page, size["i"], "ArrowLeft" if size["value"] != size["min"] else "ArrowRight", QUIET_MS)
+    assert lab.figure_data(page) != data
