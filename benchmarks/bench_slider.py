@@ -9,7 +9,8 @@ disabled in the panel and not timed; the order-size slider steps through its sto
 in spec mode, where the router has no live parameter, the router's replays — the panel runs when it is
 built) and prints p50 and p95 ms per slider. Then the same for the Cont–Kukanov placement panel of notebook 04
 (:class:`sorlib.whatif.CKExplorer`) with each solver of ``--ck-methods`` (the notebook's live panel: fast).
-Exit status 1 when a p95 is over the 200 ms target.
+Exit status 1 when a p95 of a notebook's live panel is over the 200 ms target (the other solvers of the
+placement panel are printed for comparison only: notebook 04 runs ``fast``).
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ def main() -> int:
     worst = comparison(md, args.moves, args.every)
     if not args.no_ck_panel:
         for method in args.ck_methods:
-            worst = max(worst, placement(md, args.moves, method))
+            p95 = placement(md, args.moves, method)
+            worst = max(worst, p95) if method == "fast" else worst
+    print(f"worst p95 of the notebooks' live panels: {worst:.1f} ms -> "
+          f"{'under' if worst < TARGET_MS else 'OVER'} {TARGET_MS:.0f} ms")
     return 0 if worst < TARGET_MS else 1
 
 
