@@ -180,3 +180,20 @@ def test_explorer_figures_and_solver_gap() -> None:
     gap = ex.solver_gap()
     assert (gap["gap"] >= -1e-6).all(), "SA beat the exact solver"
     assert set(gap["swept"]) == {"lambda_u", "lambda_o"}
+
+
+def test_ck_inputs_take_the_queue_where_the_venue_shows_a_bid() -> None:
+    """Hand-built tape, snapshots at t = 0, 10, 20, 30, 40 s. Venue 1 bids 300 shares at t = 0, then its bid is
+    empty (as on NBBO-only data once another venue is at the best): it shows a bid in 1 of 5 snapshots, so
+    bid_shown = 0.2 and Q = median{300} = 300 (a median over all snapshots, {300, 0, 0, 0, 0}, would say 0).
+    Venue 2 bids 100, 200, 200, 400, 400 shares: bid_shown = 1, Q = 200."""
+    from test_engine import make_md
+
+    from sorlib.whatif.ck_placement import ck_context
+
+    rows = [(0, 1, 9.99, 300, 10.01, 100), (10, 1, np.nan, 0, 10.01, 100)]
+    rows += [(t, 2, 9.98, sz, 10.02, 100) for t, sz in zip((0, 10, 20, 30, 40), (100, 200, 200, 400, 400), strict=True)]
+    c = ck_context(make_md(rows), T_seconds=10, n_samples=None)
+    assert list(c.venues) == [1, 2]
+    assert c.bid_shown.tolist() == [0.2, 1.0] and c.Q.tolist() == [300.0, 200.0]
+    assert c.frame()["bid_shown"].tolist() == [0.2, 1.0]

@@ -49,7 +49,8 @@ FIGURES = ("placement", "path", "overbooking", "slice")
 @dataclass(frozen=True)
 class CKContext:
     """Model inputs from the data for horizon ``T_seconds``: ``Q`` (shares), ``h``, ``f``, ``r`` ($/share),
-    ``xi`` ``(N, K)`` outflow samples (shares), venue keys and names (same order)."""
+    ``xi`` ``(N, K)`` outflow samples (shares), venue keys and names (same order), ``bid_shown`` (share of the
+    snapshots in which each venue shows a bid)."""
 
     venues: np.ndarray
     names: list[str]
@@ -59,11 +60,13 @@ class CKContext:
     r: np.ndarray
     xi: np.ndarray
     T_seconds: float
+    bid_shown: np.ndarray
 
     def frame(self) -> pd.DataFrame:
-        """One row per venue: queue, rebate, h + r_k and the outflow's mean, median and P(ξ > Q)."""
+        """One row per venue: share of snapshots with a bid, queue, rebate, h + r_k and the outflow's mean,
+        median and P(ξ > Q)."""
         return pd.DataFrame({
-            "venue": self.names, "Q_shares": self.Q, "rebate_r": self.r, "h_plus_r": self.h + self.r,
+            "venue": self.names, "bid_shown": self.bid_shown, "Q_shares": self.Q, "rebate_r": self.r, "h_plus_r": self.h + self.r,
             "xi_mean": self.xi.mean(axis=0), "xi_median": np.median(self.xi, axis=0),
             "P(xi > Q)": (self.xi > self.Q).mean(axis=0)}).set_index("venue")
 
@@ -74,7 +77,8 @@ class CKContext:
 def ck_context(md: MarketData, T_seconds: float = 30.0, n_samples: int | None = 60, book: Book | None = None,
                at_ns: int | None = None) -> CKContext:
     """The model's inputs from ``md`` (module docstring). ``Q_k``, ``h`` and ``f`` are medians over the
-    snapshots (or the values at the snapshot in force at ``at_ns``); ``f`` is the taker fee of the venue with
+    snapshots (or the values at the snapshot in force at ``at_ns``), ``Q_k`` over those in which venue k
+    shows a bid (0 if it never does: on NBBO-only data a venue shows one only while at the best); ``f`` is the taker fee of the venue with
     the cheapest all-in ask (ask + fee), as the router picks it. At most ``n_samples`` evenly spaced
     windows are kept (None: all)."""
     book = book if book is not None else Book.from_market(md)
@@ -83,7 +87,8 @@ def ck_context(md: MarketData, T_seconds: float = 30.0, n_samples: int | None = 
     rows = book.row if at_ns is None else book.row[[max(book.index_at(int(at_ns)), 0)]]
     ok = rows >= 0
     ri = np.maximum(rows, 0)
-    bsz = np.where(ok, book.bid_sz[ri, 0].astype(float), np.nan)
+    shown = ok & (book.bid_sz[ri, 0] > 0)
+    bsz = np.where(shown, book.bid_sz[ri, 0].astype(float), np.nan)
     bpx = np.where(ok, book.bid_px[ri, 0], np.nan)
     apx = np.where(ok, book.ask_px[ri, 0], np.nan)
     with np.errstate(all="ignore"):
@@ -101,7 +106,8 @@ def ck_context(md: MarketData, T_seconds: float = 30.0, n_samples: int | None = 
     if n_samples is not None and xi.shape[0] > n_samples:
         xi = xi[np.unique(np.linspace(0, xi.shape[0] - 1, int(n_samples)).round().astype(int))]
     names = [md.venue_name(int(v)) for v in book.venues]
-    return CKContext(np.asarray(book.venues), names, Q, h, f, book.maker_rebate.astype(float), xi, float(T_seconds))
+    return CKContext(np.asarray(book.venues), names, Q, h, f, book.maker_rebate.astype(float), xi, float(T_seconds),
+                     shown.mean(axis=0))
 
 
 @dataclass
