@@ -1,16 +1,18 @@
 """Benchmark: slider moves of the notebooks' what-if panels, server side (replay + in-place figure update).
 
-Run: ``python benchmarks/bench_slider.py [--moves N] [--every MINUTES] [--no-ck-panel]``. On the default
-synthetic day, builds the comparison panel (:class:`sorlib.whatif.WhatIf`, the notebooks' sample: one
-parent order every 30 minutes, 13 orders) with its live figures (no front end attached: the changed
-figures' JSON is built and set on the widget as in a kernel, nothing is drawn), warms up, then per mode
-(ck, uncapped, spec) moves each live slider N times to *new* values (no memo hit; an inert slider is
+Run: ``python benchmarks/bench_slider.py [--moves N] [--every MINUTES] [--no-ck-panel] [--start P=V,...]``.
+On the default synthetic day, builds the comparison panel (:class:`sorlib.whatif.WhatIf`, the notebooks'
+sample: one parent order every 30 minutes, 13 orders) with its live figures (no front end attached: the
+changed figures' JSON is built and set on the widget as in a kernel, nothing is drawn), warms up, then per
+mode (ck, uncapped, spec) moves each live slider N times to *new* values (no memo hit; an inert slider is
 disabled in the panel and not timed; the order-size slider steps through its stops, whose baselines — and
 in spec mode, where the router has no live parameter, the router's replays — the panel runs when it is
-built) and prints p50 and p95 ms per slider. Then the same for the Cont–Kukanov placement panel of notebook 04
-(:class:`sorlib.whatif.CKExplorer`) with each solver of ``--ck-methods`` (the notebook's live panel: fast).
-Exit status 1 when a p95 of a notebook's live panel is over the 200 ms target (the other solvers of the
-placement panel are printed for comparison only: notebook 04 runs ``fast``).
+built) and prints p50 and p95 ms per slider. ``--start lambda_over=0.01,theta_queue=0.0005`` moves every
+slider from that point instead (the order-size moves still vary lambda_under). Then the same for the
+Cont–Kukanov placement panel of notebook 04 (:class:`sorlib.whatif.CKExplorer`) with each solver of
+``--ck-methods`` (the notebook's live panel: fast). Exit status 1 when a p95 of a notebook's live panel is
+over the 200 ms target (the other solvers of the placement panel are printed for comparison only: notebook
+04 runs ``fast``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _line(panel: str, slider: str, ms: list[float]) -> float:
     return p95
 
 
-def comparison(md, moves: int, every: float) -> float:
+def comparison(md, moves: int, every: float, start: dict | None = None) -> float:
     t = time.perf_counter()
     view = WhatIf(md, every_minutes=every)
     view.widget()  # builds the live figures and the caches (book, orders, baselines, outflow index)
@@ -46,14 +48,19 @@ def comparison(md, moves: int, every: float) -> float:
     worst = 0.0
     rng = np.random.default_rng(0)
     for mode in MODES:
-        view.update(mode=mode, lambda_over=0.0321, lambda_under=0.0123, theta_queue=0.0042)  # warm-up
+        view.update(mode=mode, **{"lambda_over": 0.0321, "lambda_under": 0.0123, "theta_queue": 0.0042,
+                                  **(start or {})})  # warm-up
         for name in ("lambda_over", "lambda_under", "theta_queue"):
+            if start:  # each slider moves from the start point
+                view.params.update(start)
             if name in INERT[mode]:
                 print(f"{'compare/' + mode:14s} {name:14s} inert in {mode} mode: disabled, not timed")
                 continue
             values = 10 ** rng.uniform(-4, 0.5, moves)  # new points: every move replays the router
             worst = max(worst, _line(f"compare/{mode}", name, [view.update(**{name: float(v)}) for v in values]))
         sizes = view.order_sizes()  # the slider's stops; a new router point at each move
+        if start:
+            view.params.update(start)
         ms = []
         for j in range(moves):
             view.params["lambda_under"] = float(10 ** rng.uniform(-4, 0.5))
@@ -88,9 +95,13 @@ def main() -> int:
     ap.add_argument("--no-ck-panel", action="store_true", help="skip the placement panel of notebook 04")
     ap.add_argument("--ck-methods", nargs="+", default=["sa", "fast"], choices=["sa", "fast", "saa"],
                     help="solvers of the placement panel to time (notebook 04's live panel uses fast)")
+    ap.add_argument("--start", default="", metavar="P=V,...",
+                    help="start every slider of the comparison panel at this point instead of the warm-up's, "
+                         "e.g. lambda_over=0.01,theta_queue=0.0005")
     args = ap.parse_args()
+    start = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.start.split(",") if kv)}
     md = default_market(seed=0)
-    worst = comparison(md, args.moves, args.every)
+    worst = comparison(md, args.moves, args.every, start)
     if not args.no_ck_panel:
         for method in args.ck_methods:
             p95 = placement(md, args.moves, method)

@@ -111,9 +111,10 @@ def _gslope(A, sigma, S, lu, lo, eps):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
-def _line(a, w, M, L, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, eps):  # pragma: no cover - compiled
+def _line(a, w, M, L, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, eps, An):  # pragma: no cover - compiled
     """Exact global minimum of ``V_N`` on the segment ``X + t·d``, ``t ∈ [0, t_max]`` (``d = (d_M, d_L)``,
-    ``t_max``: the boundary of ``C``). Returns ``(t*, V(t*) − V(X))`` (``t* = 0`` if nothing is lower)."""
+    ``t_max``: the boundary of ``C``; ``An``: each sample's executed total at ``X``, :func:`_totals`).
+    Returns ``(t*, V(t*) − V(X))`` (``t* = 0`` if nothing is lower)."""
     Nu, K = a.shape
     dM = d[0]
     tmax = np.inf
@@ -145,9 +146,7 @@ def _line(a, w, M, L, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, eps
         return 0.0, 0.0
     ne = 0
     for n in range(Nu):
-        A = M
-        for k in range(K):
-            A += min(L[k], a[n, k])
+        A = An[n]
         # each moving venue: fill slope now (sigma, rho) and, at its kink kt[i], a change of slope
         sigma = dM
         rho = 0.0
@@ -224,6 +223,18 @@ def _line(a, w, M, L, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, eps
     if v < best_dv:
         best_dv, best_t = v, tmax
     return best_t, best_dv
+
+
+@nb.njit(cache=True)
+def _totals(a, M, L, An):  # pragma: no cover - compiled
+    """``A_n = M + Σ_k min(L_k, a_nk)`` per sample into ``An`` (the same sums, in the same order, as
+    :func:`_value`)."""
+    Nu, K = a.shape
+    for n in range(Nu):
+        A = M
+        for k in range(K):
+            A += min(L[k], a[n, k])
+        An[n] = A
 
 
 @nb.njit(cache=True)
@@ -402,10 +413,10 @@ def _edge_dirs(a, M, L, S, eps, max_sets):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
-def _step(a, w, M, L, v, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, Ln, integral, tol, eps):
+def _step(a, w, M, L, v, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, Ln, integral, tol, eps, An):
     """One exact line search along ``d``; returns ``(moved, M, V)`` and writes the new ``L`` into ``Ln``.
     On the integer lattice the best of ``⌊t*⌋``, ``⌈t*⌉`` is taken (``d`` has integer entries)."""  # noqa: D401
-    t, dv = _line(a, w, M, L, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, eps)
+    t, dv = _line(a, w, M, L, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, eps, An)
     if not (t > 0.0 and dv < -tol):
         return False, M, v
     K = L.shape[0]
@@ -440,31 +451,70 @@ def _step(a, w, M, L, v, S, alpha, theta, c, lu, lo, d, ev_t, ev_d, kt, kv, kk, 
 
 
 @nb.njit(cache=True)
-def _local_search(a, w, M, L, S, alpha, theta, c, lu, lo, dirs, integral, tol, max_moves, max_sets):  # pragma: no cover
+def _local_search(a, w, M, L, S, alpha, theta, c, lu, lo, dirs, integral, tol, max_moves, max_sets,
+                  stalled, memo, sid):  # pragma: no cover - compiled
     # max_sets = 0: fixed directions only
     """Take improving exact line-search steps along ``dirs`` (and, when they stall, along the edges of the
-    kink arrangement through the point) until none improves or ``max_moves``; returns ``(M, L, V, moves)``."""
+    kink arrangement through the point) until none improves or ``max_moves``; returns ``(M, L, V, moves,
+    stalled)``. ``stalled`` (in and out): every fixed direction is known to fail at ``(M, L)``.
+
+    The search is deterministic and skips only line searches whose outcome it already knows, so the result
+    is the same step for step: (1) once all ``D`` fixed directions failed in a row at the same point (across
+    the end of a pass), the rest of the pass would repeat them there and is skipped; (2) with ``memo``
+    (:func:`_new_memo`, searches of one decision with fixed directions only, ``sid`` this search's number), the
+    state after each move — the point and the next direction — is recorded, and when a search reaches a
+    state an earlier, stalled search passed through, it ends where that one ended (same point, value and
+    stall; its remaining moves are added)."""
     Nu, K = a.shape
+    D = dirs.shape[0]
     nb_ = Nu * (2 * K + 2) + 8
     ev_t = np.empty(nb_)
     ev_d = np.empty(nb_)
     kt = np.empty(K)
     kv = np.empty(K, np.int64)
     kk = np.empty(K, np.int64)
+    An = np.empty(Nu)
     eps = 1e-9 * (1.0 + S)
     v = _value(a, w, M, L, S, alpha, theta, c, lu, lo)
+    _totals(a, M, L, An)
     moves = 0
     Ln = L.copy()
+    streak = D if stalled else 0  # fixed directions that failed in a row at the current point
+    use = max_sets <= 0 and sid >= 0
+    m_state, m_nxt, m_search, m_moves, m_cnt, fin_M, fin_L, fin_v, fin_moves, fin_stalled = memo
+    n_old = m_cnt[0]  # states of the earlier searches: m_state[:n_old]
     while moves < max_moves:
         improved = False
-        for i in range(dirs.shape[0]):
+        for i in range(D):
+            if streak >= D:
+                break
             moved, M2, v2 = _step(a, w, M, L, v, S, alpha, theta, c, lu, lo, dirs[i], ev_t, ev_d, kt, kv, kk, Ln,
-                                  integral, tol, eps)
+                                  integral, tol, eps, An)
             if moved:
                 M, v = M2, v2
                 L[:] = Ln
                 moves += 1
                 improved = True
+                streak = 0
+                if use:
+                    q = _memo_find(m_state, m_nxt, n_old, M, L, i + 1)
+                    if q >= 0:
+                        r = m_search[q]
+                        rest = fin_moves[r] - m_moves[q]
+                        if fin_stalled[r] and moves + rest < max_moves:
+                            fin_M[sid], fin_v[sid] = fin_M[r], fin_v[r]
+                            fin_L[sid] = fin_L[r]
+                            fin_moves[sid], fin_stalled[sid] = moves + rest, True
+                            return fin_M[r], fin_L[r].copy(), fin_v[r], moves + rest, True
+                    q = m_cnt[0]
+                    if q < m_nxt.shape[0]:
+                        m_state[q, 0] = M
+                        m_state[q, 1:] = L
+                        m_nxt[q], m_search[q], m_moves[q] = i + 1, sid, moves
+                        m_cnt[0] = q + 1
+                _totals(a, M, L, An)
+            else:
+                streak += 1
         if improved:
             continue
         if max_sets <= 0:
@@ -472,16 +522,57 @@ def _local_search(a, w, M, L, S, alpha, theta, c, lu, lo, dirs, integral, tol, m
         edges = _edge_dirs(a, M, L, S, eps, max_sets)
         for i in range(edges.shape[0]):
             moved, M2, v2 = _step(a, w, M, L, v, S, alpha, theta, c, lu, lo, edges[i], ev_t, ev_d, kt, kv, kk, Ln,
-                                  integral, tol, eps)
+                                  integral, tol, eps, An)
             if moved:
                 M, v = M2, v2
                 L[:] = Ln
+                _totals(a, M, L, An)
                 moves += 1
                 improved = True
+                streak = 0
                 break
         if not improved:
             break
-    return M, L, v, moves
+    if use:
+        fin_M[sid], fin_v[sid], fin_moves[sid], fin_stalled[sid] = M, v, moves, streak >= D
+        fin_L[sid] = L
+    return M, L, v, moves, streak >= D
+
+
+def _new_memo(n_search, K, cap):
+    """The memo of :func:`_local_search` (plain arrays, so that the compiled functions are cached): states
+    ``(M, L)`` after the moves of the searches of one decision with ``nxt`` (the next direction), ``search``
+    (which search) and ``moves`` (its moves so far) — at most ``cap``, then no more are recorded; ``cnt[0]``
+    of them so far — and each search's end (``fin_*``)."""
+    return (np.empty((cap, K + 1)), np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
+            np.zeros(1, np.int64), np.zeros(n_search), np.zeros((n_search, K)), np.zeros(n_search),
+            np.zeros(n_search, np.int64), np.zeros(n_search, np.bool_))
+
+
+_new_memo_nb = nb.njit(cache=True)(_new_memo)
+
+
+@nb.njit(cache=True)
+def _same(x, y):  # pragma: no cover - compiled
+    return x == y and np.signbit(x) == np.signbit(y)
+
+
+@nb.njit(cache=True)
+def _memo_find(state, nxt_of, n, M, L, nxt):  # pragma: no cover - compiled
+    """The first of the states ``[:n]`` equal to ``(M, L)`` (bit for bit, signs of zeros too) with next direction
+    ``nxt``, or −1."""
+    K = L.shape[0]
+    for q in range(n):
+        if nxt_of[q] != nxt or not _same(state[q, 0], M):
+            continue
+        ok = True
+        for k in range(K):
+            if not _same(state[q, k + 1], L[k]):
+                ok = False
+                break
+        if ok:
+            return q
+    return -1
 
 
 @nb.njit(cache=True)
@@ -560,15 +651,18 @@ def _solve(a, S, h, f, r, lu0, lo, theta, dirs, integral, max_moves, max_sets): 
         names[ns] = K + 2
         ns += 1
     bestM, bestL, bestv, best_name = 0.0, np.zeros(K), np.inf, -1
+    best_stalled = False
     moves = 0
+    memo = _new_memo_nb(ns, K, 4096)
     for i in range(ns):
-        M, L, v, mv = _local_search(au, w, starts[i, 0], starts[i, 1:].copy(), S, alpha, theta, c, lu, lo, dirs,
-                                    integral, tol, max_moves, 0)
+        M, L, v, mv, st = _local_search(au, w, starts[i, 0], starts[i, 1:].copy(), S, alpha, theta, c, lu, lo,
+                                        dirs, integral, tol, max_moves, 0, False, memo, i)
         moves += mv
         if v < bestv - tol:
-            bestM, bestL, bestv, best_name = M, L.copy(), v, names[i]
-    M, L, v, mv = _local_search(au, w, bestM, bestL.copy(), S, alpha, theta, c, lu, lo, dirs, integral, tol,
-                                max_moves, max_sets)
+            bestM, bestL, bestv, best_name, best_stalled = M, L.copy(), v, names[i], st
+    # the polish starts where the best search stalled: its fixed directions are known to fail there
+    M, L, v, mv, st = _local_search(au, w, bestM, bestL.copy(), S, alpha, theta, c, lu, lo, dirs, integral, tol,
+                                    max_moves, max_sets, best_stalled, memo, -1)
     moves += mv
     if v < bestv:
         bestM, bestL, bestv = M, L, v
