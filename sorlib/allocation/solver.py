@@ -158,36 +158,8 @@ def _table_solve(table: np.ndarray, R: int, tol: float, out: np.ndarray) -> floa
     """Min Σ_i table[i, k_i] s.t. Σ k_i = R; lexicographically smallest split within ``tol`` of the min.
 
     ``table[i, k]`` = inf marks an impossible quantity.  Fills ``out``; returns the DP minimum (inf if
-    infeasible)."""
-    n = table.shape[0]
-    b = np.full((n + 1, R + 1), _INF)
-    b[n, 0] = 0.0
-    for i in range(n - 1, -1, -1):
-        for r in range(R + 1):
-            best = _INF
-            for k in range(0, r + 1):
-                v = b[i + 1, r - k]
-                tk = table[i, k]
-                if v < _INF and tk < _INF:
-                    v = v + tk
-                    if v < best:
-                        best = v
-            b[i, r] = best
-    cstar = b[0, R]
-    if not cstar < _INF:
-        return _INF
-    p = 0.0
-    r = R
-    for i in range(n):
-        for k in range(0, r + 1):
-            v = b[i + 1, r - k]
-            tk = table[i, k]
-            if v < _INF and tk < _INF and p + tk + v <= cstar + tol:
-                out[i] = k
-                p += tk
-                r -= k
-                break
-    return cstar
+    infeasible): :func:`_limited_solve` with no caps (every ``k ≤ R``)."""
+    return _limited_solve(table, np.full(table.shape[0], R, np.int64), R, tol, True, out)[0]
 
 
 # ------------------------------------------------------------------------------------------------- API
