@@ -82,9 +82,7 @@ def realism_cost_figure(table: pd.DataFrame, title: str | None = None) -> go.Fig
             fig.add_trace(go.Scatter(x=x, y=g[y], name=name, legendgroup=name, showlegend=col == 1,
                                      mode="lines+markers", line=dict(color=color, dash=dash),
                                      hovertemplate=f"{name}<br>%{{x}}: %{{y:.3f}} bps<extra></extra>"), 1, col)
-    for col in (1, 2):
-        fig.update_xaxes(title_text="market layer", type="category", categoryorder="array",
-                         categoryarray=_layers(table), row=1, col=col)
+    fig.update_xaxes(title_text="market layer", type="category", categoryorder="array", categoryarray=_layers(table))
     fig.update_yaxes(title_text="shortfall vs arrival mid (bps)", row=1, col=1)
     fig.update_yaxes(title_text="impact paid (bps of notional)", row=1, col=2)
     fig.update_layout(title=title or "Cost of each strategy under each market layer (lower = cheaper)")
@@ -101,9 +99,7 @@ def realism_children_figure(table: pd.DataFrame, title: str | None = None) -> go
         for col, y, unit in ((1, "children_per_order", "children/order"), (2, "mean_child_shares", "shares")):
             fig.add_trace(go.Bar(x=x, y=g[y], name=name, legendgroup=name, showlegend=col == 1, marker_color=color,
                                  hovertemplate=f"{name}<br>%{{x}}: %{{y:.1f}} {unit}<extra></extra>"), 1, col)
-    for col in (1, 2):
-        fig.update_xaxes(title_text="market layer", type="category", categoryorder="array",
-                         categoryarray=_layers(table), row=1, col=col)
+    fig.update_xaxes(title_text="market layer", type="category", categoryorder="array", categoryarray=_layers(table))
     fig.update_yaxes(title_text="child orders per parent order (count)", row=1, col=1)
     fig.update_yaxes(title_text="mean child order size (shares)", row=1, col=2)
     fig.update_layout(barmode="group", title=title or "Fewer, larger trades? Child orders under each market "
