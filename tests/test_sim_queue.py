@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_engine import make_md
 
-from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
 from sorlib.engine.book import Book
 from sorlib.engine.replay import KIND_REST, replay
 from sorlib.errors import ConfigError
@@ -27,18 +27,6 @@ from sorlib.strategies.base import Decision, ParentOrder, Strategy
 from sorlib.venues import VenueProfile, VenueTable, apply_fee_regime
 
 S = 1_000_000_000
-
-
-def make_md(rows, trades=()):
-    """rows: (t_seconds, venue, bid, bid_sz, ask, ask_sz); trades: (t, venue, px, sz, side)."""
-    rows = sorted(rows, key=lambda r: r[0])
-    q = Quotes(np.array([int(r[0] * S) for r in rows], np.int64), np.array([r[1] for r in rows], np.int32),
-               np.array([[r[2]] for r in rows], float), np.array([[r[3]] for r in rows], np.int64),
-               np.array([[r[4]] for r in rows], float), np.array([[r[5]] for r in rows], np.int64))
-    t = Trades(np.array([int(r[0] * S) for r in trades], np.int64), np.array([r[1] for r in trades], np.int32),
-               np.array([r[2] for r in trades], float), np.array([r[3] for r in trades], np.int64),
-               np.array([r[4] for r in trades], np.int8)) if trades else Trades.empty()
-    return MarketData(q, t, LoadReport("test", "test"))
 
 
 class RestAtBid(Strategy):
