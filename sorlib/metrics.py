@@ -180,20 +180,52 @@ def _finite(x) -> bool:
 
 
 def interval_status(ci) -> str:
-    """``"excludes"`` (both ends on one side of zero), ``"includes"`` (zero inside or on an end) or
-    ``"none"`` (no interval: NaN ends, e.g. one order). Judged on the ends as printed (2 decimals), so
-    the words never contradict the numbers: ``[-0.06, -0.001]`` prints ``−0.06 to 0.00`` and includes zero."""
+    """``"excludes"`` (both ends strictly on one side of zero), ``"includes"`` (zero inside or on an end) or
+    ``"none"`` (no interval: NaN ends, e.g. one order). Judged on the **unrounded** ends; the printed ends
+    (:func:`format_interval`) carry enough decimals to show the same thing: ``[-0.0742, -0.0043]`` excludes
+    zero and prints ``−0.074 to −0.004``."""
     if ci is None or len(ci) != 2 or not (_finite(ci[0]) and _finite(ci[1])):
         return "none"
-    lo, hi = round(float(ci[0]), 2), round(float(ci[1]), 2)
+    lo, hi = float(ci[0]), float(ci[1])
     return "excludes" if lo > 0 or hi < 0 else "includes"
 
 
+#: most decimals :func:`interval_decimals` will use (ends closer to zero than 10⁻¹⁵ bps print in e-notation)
+MAX_INTERVAL_DECIMALS = 15
+
+
+def interval_decimals(lo: float, hi: float, minimum: int = 2) -> int:
+    """The fewest decimals (>= ``minimum``) at which both rounded ends keep the sign of the unrounded ends
+    (a non-zero end never prints as ``0.00``) and the two ends print differently when they differ.
+    Capped at :data:`MAX_INTERVAL_DECIMALS`."""
+    def ok(d: int) -> bool:
+        rl, rh = round(lo, d), round(hi, d)
+        signs = all((r > 0) == (x > 0) and (r < 0) == (x < 0) for r, x in ((rl, lo), (rh, hi)))
+        return signs and (rl != rh or lo == hi)
+
+    d = minimum
+    while d < MAX_INTERVAL_DECIMALS and not ok(d):
+        d += 1
+    return d
+
+
+def _interval_end(x: float, d: int) -> str:
+    if x != 0 and round(x, d) == 0:  # beyond the cap: still show the sign and size
+        return (_MINUS if x < 0 else "") + f"{abs(x):.1e}"
+    return format_bps(x, d)
+
+
 def format_interval(ci, orders: int | None = None) -> str:
-    """``"−0.14 to −0.03"`` (bps), or ``"no interval (one order)"`` / ``"no interval"`` when there is none."""
+    """``"−0.14 to −0.03"`` (bps; more decimals when needed — ``"−0.074 to −0.004"`` — so that the printed
+    ends have the signs of the unrounded ones, see :func:`interval_decimals`), or ``"no interval (one
+    order)"`` / ``"no interval"`` when there is none."""
     if interval_status(ci) == "none":
         return "no interval (one order)" if orders == 1 else "no interval"
-    return f"{format_bps(ci[0])} to {format_bps(ci[1])}"
+    lo, hi = float(ci[0]), float(ci[1])
+    d = interval_decimals(lo, hi)
+    if d >= MAX_INTERVAL_DECIMALS:  # an end within 10⁻¹⁵ of zero: e-notation for it, 2 decimals otherwise
+        d = 2
+    return f"{_interval_end(lo, d)} to {_interval_end(hi, d)}"
 
 
 def router_label(mode: str | None) -> str:

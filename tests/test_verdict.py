@@ -53,7 +53,8 @@ def test_interval_status_and_text() -> None:
     assert interval_status([0.5, 2.0]) == "excludes"
     assert interval_status([-0.2, 3.0]) == "includes"
     assert interval_status([0.0, 1.0]) == "includes"  # an end on zero includes it
-    assert interval_status([-0.06, -0.001]) == "includes"  # judged as printed: "−0.06 to 0.00"
+    assert interval_status([-0.06, -0.001]) == "excludes"  # judged unrounded; printed "−0.060 to −0.001"
+    assert format_interval([-0.06, -0.001]) == "−0.060 to −0.001"
     assert interval_status([NAN, NAN]) == "none" and interval_status(None) == "none"
     assert format_interval([-0.14, -0.03]) == "−0.14 to −0.03"
     assert format_interval([NAN, NAN], orders=1) == "no interval (one order)"
@@ -147,3 +148,36 @@ def test_market_model_label(model, expected) -> None:
     if model is not None:
         r["market_model"] = model
     assert verdict_table(r).attrs["market_model"] == expected
+
+
+# ------------------------------------------------------------------------- words follow the unrounded ends
+def _printed_ends(text: str) -> tuple[float, float]:
+    lo, hi = text.split(" to ")
+    return tuple(float(x.replace("−", "-").replace(",", "")) for x in (lo, hi))
+
+
+@pytest.mark.parametrize(("ci", "word", "printed"), [
+    # hand-derived: the word from the unrounded signs; decimals = the fewest (>= 2) keeping both signs
+    ((-0.0742, -0.0043), "excludes", "−0.074 to −0.004"),  # IBM 2013-10-10: 2 decimals would print 0.00
+    ((-0.0742, 0.0001), "includes", "−0.0742 to 0.0001"),  # 3 decimals round +0.0001 to 0.000
+    ((0.00004, 0.3), "excludes", "0.00004 to 0.30000"),
+    ((-1e-6, 2.0), "includes", "−0.000001 to 2.000000"),
+    ((-0.14, -0.03), "excludes", "−0.14 to −0.03"),
+    ((0.0, 1.0), "includes", "0.00 to 1.00"),  # an end on zero includes it and prints 0.00
+    ((1.2341, 1.2342), "excludes", "1.2341 to 1.2342"),  # distinct ends print distinctly
+])
+def test_interval_words_follow_unrounded_ends(ci, word, printed) -> None:
+    assert interval_status(ci) == word
+    text = format_interval(ci)
+    assert text == printed
+    lo, hi = _printed_ends(text)
+    for shown, true in ((lo, ci[0]), (hi, ci[1])):  # printed ends keep the sign of the unrounded ends
+        assert (shown > 0) == (true > 0) and (shown < 0) == (true < 0)
+    assert (lo != hi) or ci[0] == ci[1]
+    r = _results({"best_ask": (0.5 * (ci[0] + ci[1]), ci)})
+    assert verdict_sentence(r).endswith(f"the 95% interval ({printed}) {word} zero.")
+
+
+def test_interval_end_below_the_decimal_cap_prints_in_e_notation() -> None:
+    assert interval_status([-1e-20, 1.0]) == "includes"
+    assert format_interval([-1e-20, 1.0]) == "−1.0e-20 to 1.00"

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..backtest import PARAMS
 from ..errors import ConfigError
+from ..metrics import interval_decimals
 from ..metrics import savings_from_cash as savings
 
 __all__ = ["CostMatrix", "FoldResult", "WalkForwardResult", "choose_point", "savings", "split_folds",
@@ -208,11 +209,15 @@ def verdict_frame(records: list[dict], baselines: tuple[str, ...] = ("best_ask",
     ``records``: one dict per search with ``data``, ``mode``, ``market``, ``parent_orders``, ``in_sample`` and
     ``out_of_sample`` (baseline → :func:`savings` dict), as ``benchmarks/real_verdict.py`` writes them. A cell
     reads ``+1.84 [+0.40, +3.25] (n=104)``: bps saved against the baseline (positive = the router paid less),
-    the 95% bootstrap interval and the number of parent orders.
+    the 95% bootstrap interval (more decimals when an end is near zero: ``[-0.074, -0.004]``, see
+    :func:`sorlib.metrics.interval_decimals`) and the number of parent orders.
     """
     def cell(s: dict) -> str:
         lo, hi = (s.get("ci95") or [None, None])[:2]
-        ci = f" [{lo:+.2f}, {hi:+.2f}]" if lo is not None and hi is not None and np.isfinite([lo, hi]).all() else ""
+        ci = ""
+        if lo is not None and hi is not None and np.isfinite([lo, hi]).all():
+            d = interval_decimals(lo, hi)  # enough decimals that the printed ends keep their signs
+            ci = f" [{lo:+.{d}f}, {hi:+.{d}f}]"
         return f"{s['bps']:+.2f}{ci} (n={s['orders']})"
 
     names = {"best_ask": "Best Ask", "twap": "TWAP", "vwap": "VWAP"}
