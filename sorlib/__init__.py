@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib
 
+from ._numba import ensure_cache_dir
 from .errors import ConfigError, DataError, SorlibError
+
+ensure_cache_dir()  # before any numba kernel is decorated (a read-only install cannot cache next to us)
 
 __version__ = "0.1.0"
 

@@ -17,7 +17,7 @@ ROOT = Path(sorlib.__file__).parent
 #: Layer rank of each top-level module or sub-package of ``sorlib``; data flows from low to high and a
 #: module may import only modules of its own rank or below.
 LAYERS = {
-    "errors": 0, "_io": 0,
+    "errors": 0, "_io": 0, "_numba": 0,
     "data": 1, "synth": 2, "venues": 3, "fills": 4, "sim": 4, "allocation": 5, "ck": 5,
     "strategies": 6, "schedules": 6, "engine": 7, "risk": 8, "metrics": 9, "tca": 9, "backtest": 10, "realism": 10,
     "search": 11,

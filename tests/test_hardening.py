@@ -1,0 +1,143 @@
+"""Hardening: sorlib installed where it cannot write (numba's function cache), many-order backtests.
+
+The read-only install is reproduced for real: the ``sorlib`` package is copied to a temporary folder,
+made read-only (``chmod a-w``), and run with a home whose cache folder is read-only too. As root, chmod
+does not stop writes, so the run goes through ``unshare --user``: inside a new user namespace the
+process keeps its real uid for ownership but loses the capability to override file modes, so the
+read-only folders are read-only to it (the situation of another user). A control run of the same copy
+without :func:`sorlib._numba.ensure_cache_dir` must crash with numba's "no locator available" error,
+which proves the set-up reproduces the bug the fallback fixes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sorlib
+
+PKG = Path(sorlib.__file__).parent
+
+SCRIPT = """
+import os, sys
+sys.path.insert(0, {root!r})
+import sorlib
+assert sorlib.__file__.startswith({root!r}), sorlib.__file__
+from sorlib.allocation import Venue, allocate
+from sorlib.backtest import BacktestConfig, run_backtest
+from sorlib.engine import Book
+from sorlib.synth import generate_market
+from sorlib.venues import default_venues
+split, _ = allocate(1000, [Venue(ask=10.0, ask_size=500, fee=0.003, rebate=0.002)] * 2, 0, 0, 0)
+assert list(split) == [500, 500], split
+md = generate_market(seed=1, minutes=15)
+table = default_venues()
+res = run_backtest(Book.from_market(md, table), BacktestConfig(order_size=2000, horizon_minutes=5,
+                   grid={{"lambda_over": [5.0], "lambda_under": [0.05], "theta_queue": [0.05]}}), table)
+print("CACHE", os.environ.get("NUMBA_CACHE_DIR"), res.results["parent_orders"])
+"""
+
+
+def _unprivileged() -> list[str]:
+    """Command prefix that makes file modes binding (``unshare --user`` when we run as root)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("unshare") is None:
+        pytest.skip("running as root without `unshare`: cannot make a read-only folder binding")
+    probe = subprocess.run(["unshare", "--user", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"running as root and user namespaces are not allowed: {probe.stderr.decode().strip()}")
+    return ["unshare", "--user"]
+
+
+def _read_only_copy(tmp_path: Path, with_fix: bool) -> Path:
+    root = tmp_path / ("fixed" if with_fix else "unfixed")
+    shutil.copytree(PKG, root / "sorlib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if not with_fix:  # the control: the package as it was before the fallback
+        init = root / "sorlib" / "__init__.py"
+        text = init.read_text()
+        call = "\nensure_cache_dir()"
+        assert text.count(call) == 1
+        init.write_text(text.replace(call, "\n"))
+    for p in [root, *root.rglob("*")]:
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return root
+
+
+def _run(tmp_path: Path, with_fix: bool) -> subprocess.CompletedProcess:
+    prefix = _unprivileged()
+    root = _read_only_copy(tmp_path, with_fix)
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    home.chmod(0o555)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "PYTHONPATH")}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), TMPDIR=str(tmpdir),
+               PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([*prefix, sys.executable, "-c", SCRIPT.format(root=str(root))],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+
+
+def _restore(tmp_path: Path) -> None:
+    for p in tmp_path.rglob("*"):  # let pytest clean up
+        p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+@pytest.mark.slow
+def test_read_only_install_runs_a_backtest_with_a_fallback_numba_cache(tmp_path):
+    """Without the fallback the read-only copy dies on numba's cache; with it, it routes and backtests
+    (allocation kernels, the view's kernels, the CK outflow) and the cache lands in ``$TMPDIR``."""
+    try:
+        control = _run(tmp_path, with_fix=False)
+        assert control.returncode != 0 and "no locator available" in control.stderr, (
+            "the set-up does not reproduce numba's crash:\n" + control.stderr[-2000:])
+        fixed = _run(tmp_path, with_fix=True)
+        assert fixed.returncode == 0, fixed.stderr[-3000:]
+        caches = list((tmp_path / "tmp").glob("sorlib-numba-*"))  # uid as seen inside the namespace
+        assert len(caches) == 1 and f"CACHE {caches[0]} 1" in fixed.stdout, fixed.stdout
+        assert any(caches[0].rglob("*.nbi")), "numba wrote no cache index in the fallback folder"
+    finally:
+        _restore(tmp_path)
+
+
+def test_numba_cache_dir_left_alone_when_writable_or_set(tmp_path, monkeypatch):
+    """A writable package folder, or a user's own NUMBA_CACHE_DIR, is never overridden."""
+    from sorlib._numba import ensure_cache_dir
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    pkg = tmp_path / "pkg"
+    for sub in ("allocation", "ck"):
+        (pkg / sub).mkdir(parents=True)
+    assert ensure_cache_dir(pkg) is None
+    assert "NUMBA_CACHE_DIR" not in os.environ
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    (pkg / "ck" / "__pycache__").rmdir()
+    (pkg / "ck" / "__pycache__").write_text("not a folder")  # in-tree caching impossible, even for root
+    assert ensure_cache_dir(pkg) is None
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")
+
+
+def test_numba_cache_falls_back_when_the_package_folder_cannot_hold_a_cache(tmp_path, monkeypatch):
+    """A ``__pycache__`` that cannot be a folder (a file in its place; binding even for root) sends the
+    cache to ``$XDG_CACHE_HOME/sorlib/numba``."""
+    from sorlib._numba import ensure_cache_dir
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    pkg = tmp_path / "pkg"
+    (pkg / "ck").mkdir(parents=True)
+    (pkg / "ck" / "__pycache__").write_text("not a folder")
+    got = ensure_cache_dir(pkg)
+    assert got == str(tmp_path / "cache" / "sorlib" / "numba")
+    assert os.environ["NUMBA_CACHE_DIR"] == got
+    import numba.core.config
+
+    assert numba.core.config.CACHE_DIR == got
+    monkeypatch.setattr(numba.core.config, "CACHE_DIR", "")
