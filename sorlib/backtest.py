@@ -16,7 +16,7 @@ from .data.market import NS_PER_SECOND, MarketData
 from .engine.book import Book
 from .engine.replay import Execution, replay
 from .errors import ConfigError
-from .metrics import impact_cost, order_table, savings_bps, summary
+from .metrics import cleanup_check, impact_cost, order_table, savings_bps, summary
 from .sim.model import market_model
 from .strategies import TWAP, VWAP, BestAsk, ContKukanov, ParentOrder, Router, Strategy
 from .strategies.base import check_choice
@@ -319,6 +319,7 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         s = savings_bps(router_ex, e, seed=cfg.seed)
         results["savings_vs_baselines_bps"][n] = s["bps"]
         results["savings_intervals"][n] = s
+    results["cleanup_check"] = cleanup_check(results)  # clean-up share per strategy; verdict withheld above 50%
     return BacktestResult(results=results, grid=grid, router=router_ex, baselines=base_ex)
 
 

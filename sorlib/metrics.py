@@ -309,6 +309,41 @@ def verdict_table(results: dict, sample: str | None = None, market_model: str = 
     return df
 
 
+#: A result whose router bought more than this fraction of the ordered shares in the deadline clean-up gets
+#: no verdict: its cost is then the clean-up's price (often far through a thin book), not the routing's.
+CLEANUP_DOMINATED = 0.5
+
+
+def cleanup_share(s: dict | None) -> float | None:
+    """Shares bought by the deadline clean-up (fills of kind ``KIND_CLEANUP``) / shares ordered, a fraction
+    in [0, 1] (shares bought when ``ordered`` is absent); None when unknown or nothing was ordered."""
+    if not s:
+        return None
+    clean, ordered = s.get("cleanup_shares"), s.get("ordered", s.get("shares"))
+    if not (_finite(clean) and _finite(ordered)) or float(ordered) <= 0:
+        return None
+    return float(clean) / float(ordered)
+
+
+def cleanup_check(results: dict, threshold: float = CLEANUP_DOMINATED) -> dict:
+    """The clean-up share of the router (``results["optimized"]``) and of each baseline, the strategies above
+    ``threshold`` (``flagged``) and ``withheld``: True when the router is flagged — its verdict is then
+    not given (:func:`verdict_sentence` says why). Written to results/summary JSON as ``cleanup_check``."""
+    shares = {"router": cleanup_share(results.get("optimized"))}
+    shares.update({b: cleanup_share(v) for b, v in (results.get("baselines") or {}).items()})
+    flagged = [k for k, v in shares.items() if v is not None and v > threshold]
+    out = {"threshold": threshold, "share": shares, "flagged": flagged, "withheld": "router" in flagged}
+    if out["withheld"]:
+        out["message"] = cleanup_message(shares["router"], threshold)
+    return out
+
+
+def cleanup_message(share: float, threshold: float = CLEANUP_DOMINATED, who: str = "the router's") -> str:
+    """``"no verdict: 76.0% of the router's shares were bought by the deadline clean-up (more than 50%)"``."""
+    return (f"no verdict: {100 * share:.1f}% of {who} shares were bought by the deadline clean-up (more than "
+            f"{100 * threshold:g}%), so the comparison measures the clean-up price, not the routing")
+
+
 def _join(parts: list[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
@@ -327,9 +362,28 @@ def _comparison(label: str, bps) -> str:
 def verdict_sentence(results: dict) -> str:
     """One plain sentence reading :func:`verdict_table`, generated from the numbers: the router's pooled
     saving against each baseline in words (cheaper/dearer/level, bps to 2 decimals), the number of orders,
-    and whether each 95% interval excludes or includes zero. E.g. *"The router (spec mode) is 0.08 bps
+    and whether each 95% interval excludes or includes zero (judged on the unrounded ends). When more than
+    :data:`CLEANUP_DOMINATED` of the router's shares were bought by the deadline clean-up, no verdict is
+    given: the sentence says so (:func:`cleanup_check`). E.g. *"The router (spec mode) is 0.08 bps
     dearer than Best Ask over 77 orders, and the 95% interval (−0.14 to −0.03) excludes zero."*"""
     facts = verdict_facts(results)
+    n = facts["orders"]
+    check = cleanup_check(results)
+    if check["withheld"]:  # the clean-up dominates: no verdict
+        text = cleanup_message(check["share"]["router"], check["threshold"], f"the {router_label(facts['mode'])}'s")
+        head, tail = text.split(": ", 1)
+        return f"No verdict ({facts['mode']} mode, {n:,} order{'' if n == 1 else 's'}): {tail}."
+    text = _compare_sentence(results, facts)
+    others = [b for b in check["flagged"] if b != "router"]
+    if others:
+        parts = [f"{100 * check['share'][b]:.1f}% of {strategy_label(b)}'s" for b in others]
+        text = (f"{text[:-1]}; but {_join(parts)} shares were bought by the deadline clean-up (more than "
+                f"{100 * check['threshold']:g}%), so {'that comparison measures' if len(others) == 1 else 'those comparisons measure'} "
+                "the clean-up price.")
+    return text
+
+
+def _compare_sentence(results: dict, facts: dict) -> str:
     n = facts["orders"]
     intervals = results.get("savings_intervals") or {}
     pooled = results.get("savings_vs_baselines_bps") or {}

@@ -256,6 +256,14 @@ def verdict_html(results: dict, session: str = "", sample: str | None = None, ti
 
         warns.append("Clean-up shares bought beyond the visible book (priced at the deepest visible level): "
                      + ", ".join(f"{strategy_label(k)} {int(v):,}" for k, v in beyond.items()) + ".")
+    from .metrics import cleanup_check, strategy_label
+
+    check = cleanup_check(results)
+    if check["flagged"]:
+        warns.append("Clean-up dominated (more than " + f"{100 * check['threshold']:g}% of the ordered shares bought by "
+                     "the deadline clean-up): " + ", ".join(f"{strategy_label(k)} {100 * check['share'][k]:.1f}%"
+                                                             for k in check["flagged"])
+                     + (". The verdict is withheld." if check["withheld"] else "."))
     head = f"<h3>{html.escape(title)}</h3>" if title else ""
     return (f'{_VERDICT_CSS}<div class="sorlib-verdict">{head}'
             f'<p class="facts">{html.escape(facts)}</p>'

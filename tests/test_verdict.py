@@ -181,3 +181,48 @@ def test_interval_words_follow_unrounded_ends(ci, word, printed) -> None:
 def test_interval_end_below_the_decimal_cap_prints_in_e_notation() -> None:
     assert interval_status([-1e-20, 1.0]) == "includes"
     assert format_interval([-1e-20, 1.0]) == "−1.0e-20 to 1.00"
+
+
+# ------------------------------------------------------------------------------ clean-up-dominated results
+def test_cleanup_dominated_backtest_is_flagged_and_gets_no_verdict() -> None:
+    """One venue shows 100 shares at 9.99/10.01 every 10 s, never changing, for 11 minutes. Two parent
+    orders of 1,000 shares (every 5 min, 5 min each): the unchanged quote's 100 shares are taken once per
+    order (the replay consumes what it takes until the quote changes), the other 900 go to the deadline
+    clean-up: 1,800 / 2,000 ordered = 90% for every strategy > 50% -> flagged, verdict withheld."""
+    from sorlib.backtest import BacktestConfig, run_backtest
+    from sorlib.cli._common import result_warnings
+    from sorlib.metrics import cleanup_check
+    from tests.test_backtest import _book
+
+    rows = [(t, 1, 9.99, 10.01) for t in range(0, 660, 10)]
+    res = run_backtest(_book(rows), BacktestConfig(order_size=1000, every_minutes=5, horizon_minutes=5,
+                                                   grid={"lambda_over": [1.0], "lambda_under": [0.1],
+                                                         "theta_queue": [0.1]}))
+    r = res.results
+    check = r["cleanup_check"]  # the results.json field
+    assert check["share"] == {"router": 0.9, "best_ask": 0.9, "twap": 0.9, "vwap": 0.9}
+    assert check["flagged"] == ["router", "best_ask", "twap", "vwap"] and check["withheld"] is True
+    assert verdict_sentence(r) == ("No verdict (spec mode, 2 orders): 90.0% of the router's shares were bought by "
+                                   "the deadline clean-up (more than 50%), so the comparison measures the clean-up "
+                                   "price, not the routing.")
+    lines = result_warnings(r, "results.json")  # the CLI's warning lines (sorlib backtest/search)
+    assert any(line.startswith("no verdict: 90.0% of the router's shares") for line in lines)
+    # at a 95% threshold the same result is not flagged
+    assert cleanup_check(r, threshold=0.95) == {"threshold": 0.95, "share": check["share"], "flagged": [],
+                                                "withheld": False}
+    from sorlib.report import verdict_html
+
+    page = verdict_html(r)
+    assert "No verdict (spec mode, 2 orders)" in page and "The verdict is withheld." in page
+
+
+def test_cleanup_share_at_the_threshold_is_not_flagged_and_a_baseline_alone_is_named() -> None:
+    """Hand-built: the router's clean-up is exactly 50% (192,500 of 385,000 ordered) — not *more than*
+    50%, so the verdict stands; TWAP's is 60% -> the sentence names it."""
+    r = _results({"best_ask": (1.0, (0.5, 1.5)), "twap": (2.0, (1.0, 3.0))})
+    r["optimized"]["cleanup_shares"] = 192_500
+    r["baselines"]["twap"]["cleanup_shares"] = 231_000
+    s = verdict_sentence(r)
+    assert s.startswith("The router (spec mode) is 1.00 bps cheaper than Best Ask")
+    assert s.endswith("; but 60.0% of TWAP's shares were bought by the deadline clean-up (more than 50%), so that "
+                      "comparison measures the clean-up price.")

@@ -304,4 +304,7 @@ def result_warnings(r: dict, out: str) -> list[str]:
         if over:
             lines.append("clean-up bought shares past the visible book (priced at the worst visible ask + 1 tick): "
                          + ", ".join(f"{k} {int(v):,}" for k, v in over.items()) + f" shares; see {out}")
+    check = r.get("cleanup_check") or {}
+    if check.get("withheld"):  # sorlib.metrics.cleanup_check: the clean-up dominates the router's cost
+        lines.append(f"{check['message']}; see cleanup_check in {out}")
     return lines

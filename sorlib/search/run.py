@@ -26,6 +26,7 @@ import pandas as pd
 from .._io import atomic_write_bytes, atomic_write_json, dir_lock, output_error
 from ..backtest import PARAMS, BacktestConfig, baselines, router_for
 from ..errors import ConfigError
+from ..metrics import cleanup_check
 from ..sim.model import market_model
 from .adaptive import AdaptiveResult, run_adaptive
 from .executors import DataSpec, Executor, make_executor, worker_books
@@ -475,6 +476,7 @@ def _totals(c: dict[str, np.ndarray]) -> dict:
     cash = math.fsum(c["total_cash"])
     sf = c["shortfall_bps"][~np.isnan(c["shortfall_bps"])]
     return {"total_cash": cash, "avg_fill_px": cash / shares if shares else math.nan, "shares": shares,
+            "ordered": int(c["size"].sum()),
             "cleanup_shares": int(c["cleanup_shares"].sum()), "cleanup_cash": math.fsum(c["cleanup_cash"]),
             "fills": int(c["fills"].sum()), "fees": math.fsum(c["fees"]),
             "shortfall_bps_mean": float(math.fsum(sf) / max(sf.size, 1))}
@@ -530,6 +532,7 @@ def _summarise(table: pd.DataFrame, base_cols: dict, group_cols: dict, points: l
         "stats": stats,
         "grid": rows,
     }
+    summary["cleanup_check"] = cleanup_check(summary)  # the best point's clean-up share; no verdict above 50%
     return SearchResult(table=table, grid=grid, summary=summary, space=space, stats=stats, costs=cm)
 
 
