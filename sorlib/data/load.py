@@ -48,14 +48,20 @@ from pathlib import Path
 from ..errors import DataError
 from ._csv import first_line, header_names
 from .market import MarketData
+from .order_events import OrderEvents
 
-FORMATS = ("auto", "databento", "algoseek", "taq")
+FORMATS = ("auto", "databento", "algoseek", "taq", "lobster")
 
 
 def detect_format(path: str | Path) -> str:
-    """``databento`` (CSV with ts_event/ts_recv header, or .dbn[.zst]), ``algoseek`` or ``taq``."""
+    """``databento`` (CSV with ts_event/ts_recv header, or .dbn[.zst]), ``algoseek``, ``taq`` or ``lobster``
+    (a LOBSTER zip or message/order-book CSV, by name)."""
+    from .lobster import is_lobster
+
     p = Path(path)
     name = p.name.lower()
+    if is_lobster(p):
+        return "lobster"
     if name.endswith((".dbn", ".dbn.zst")):
         return "databento"
     fields = header_names(first_line(p))
@@ -74,10 +80,10 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
     """Read one market-data file (one instrument, one trading date) into :class:`MarketData`.
 
     ``format``: ``auto`` (detect), ``databento`` (MBP-1/MBP-10/TBBO/BBO CSV or DBN), ``algoseek``
-    (Lean/AlgoSeek tick zip; the sibling trade/quote zip is loaded too) or ``taq`` (needs
-    ``layout=TaqLayout(...)``). ``symbol`` picks one instrument (symbol or instrument id) of a file holding
-    several; ``date`` (``YYYY-MM-DD``, New York time) one trading date of a file spanning several. Extra
-    keywords go to the reader.
+    (Lean/AlgoSeek tick zip; the sibling trade/quote zip is loaded too), ``taq`` (needs
+    ``layout=TaqLayout(...)``) or ``lobster`` (:mod:`sorlib.data.lobster`). ``symbol`` picks one
+    instrument (symbol or instrument id) of a file holding several; ``date`` (``YYYY-MM-DD``, New York
+    time) one trading date of a file spanning several. Extra keywords go to the reader.
     """
     from .validate import check_usable
 
@@ -88,6 +94,10 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
         from .databento import read_databento
 
         md = read_databento(path, symbol=symbol, date=date, **kw)
+    elif fmt == "lobster":
+        from .lobster import read_lobster
+
+        md = read_lobster(path, symbol=symbol, date=date, **kw)
     else:
         from .taq import ALGOSEEK, read_taq
 
@@ -100,4 +110,23 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
     return md
 
 
-__all__ = ["FORMATS", "detect_format", "load"]
+def load_with_orders(path: str | Path, format: str = "auto", *, symbol: str | None = None,
+                     date: str | None = None, **kw) -> tuple[MarketData, OrderEvents]:
+    """Like :func:`load`, for order-level data: (:class:`MarketData`, :class:`OrderEvents`).
+
+    ``format``: ``auto`` or ``lobster``. Other formats carry no order ids (DataError).
+    """
+    from .validate import check_usable
+
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt == "lobster":
+        from .lobster import read_lobster_with_orders
+
+        md, events = read_lobster_with_orders(path, symbol=symbol, date=date, **kw)
+    else:
+        raise DataError(f"format {fmt!r} has no order ids; order events need a LOBSTER file", path=str(path))
+    check_usable(md)
+    return md, events
+
+
+__all__ = ["FORMATS", "detect_format", "load", "load_with_orders"]
