@@ -14,7 +14,7 @@ import sys
 from ..errors import SorlibError
 
 # sub-command name -> module in this package (each defines register(subparsers))
-_COMMANDS = ("inspect", "synth", "backtest", "report", "search", "calibrate")
+_COMMANDS = ("inspect", "synth", "backtest", "report", "search", "calibrate", "validate-fills")
 
 
 class UsageError(Exception):
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _COMMANDS:
-        importlib.import_module(f".{name}", __name__).register(sub)
+        importlib.import_module(f".{name.replace('-', '_')}", __name__).register(sub)
     return parser
 
 

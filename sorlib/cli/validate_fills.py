@@ -1,0 +1,80 @@
+"""``sorlib validate-fills``: queue models checked against what happened to real resting orders."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from ..errors import ConfigError
+from ._common import seed_type
+
+MAX_HORIZON_S = 3600.0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("validate-fills", help="check the queue models against real resting orders (LOBSTER)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("data", metavar="DATA", help="order-level data: a LOBSTER zip or message/order-book CSV")
+    p.add_argument("--format", default="auto", choices=["auto", "lobster"], help="input format")
+    p.add_argument("--symbol", default=None, metavar="SYMBOL", help="ticker, when the file name carries none")
+    p.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="trading date, when the file name carries none")
+    p.add_argument("--horizons", default="10,30,60", metavar="S,S,...",
+                   help=f"seconds after arrival at which fills are compared, each in (0, {MAX_HORIZON_S:g}]")
+    p.add_argument("--models", default="conservative,power:2,log,power3:2,simple,paper", metavar="M,M,...",
+                   help="queue models: conservative, power[:n], power2[:n], power3[:n], log, log2, simple, paper")
+    p.add_argument("--fit", action="store_true",
+                   help="also fit power and power3 per venue on the first half of the day; score on the second")
+    p.add_argument("--own-prints", default="drop", choices=["drop", "keep"],
+                   help="drop: the real order's executions are removed from the prints; keep: they stay as the "
+                        "aggressors' prints at its price")
+    p.add_argument("--seed", type=seed_type, default=0, help="seed of the simple model's draws")
+    p.add_argument("--out", default="fill_validation", metavar="DIR",
+                   help="folder for fill_validation.json and the CSV tables")
+    p.set_defaults(func=run)
+
+
+def parse_horizons(text: str) -> tuple[float, ...]:
+    """``"10,30,60"`` → (10.0, 30.0, 60.0); each a number of seconds in (0, 3600], no repeats."""
+    out = []
+    for item in text.split(","):
+        try:
+            v = float(item)
+        except ValueError:
+            raise ConfigError(f"--horizons: {item.strip()!r} is not a number of seconds; give e.g. 10,30,60") from None
+        if not (math.isfinite(v) and 0 < v <= MAX_HORIZON_S):
+            raise ConfigError(f"--horizons: each horizon must be in (0, {MAX_HORIZON_S:g}] seconds, got {item.strip()}")
+        out.append(v)
+    if len(set(out)) != len(out):
+        raise ConfigError(f"--horizons: a horizon is given twice ({text}); list each once")
+    return tuple(sorted(out))
+
+
+def run(args) -> int:
+    from .._io import check_output_dir
+    from ..data import load_with_orders
+    from ..fillcheck import parse_models, validate_fills
+
+    horizons = parse_horizons(args.horizons)
+    try:
+        models = parse_models(args.models, seed=args.seed)
+    except ConfigError as e:
+        raise ConfigError(f"--models: {e}") from None
+    check_output_dir(args.out, "--out")
+    md, events = load_with_orders(args.data, args.format, symbol=args.symbol, date=args.date)
+    res = validate_fills(events, md, models, horizons, fit=args.fit, own_prints=args.own_prints, seed=args.seed,
+                         source=str(args.data))
+    paths = res.write(args.out)
+    h = max(horizons)
+    print(f"validate-fills: {res.info['candidates']:,} candidate orders from {args.data} "
+          f"({res.exclusions[f'{h:g}s']['scored']:,} scored at {h:g} s, own prints {args.own_prints}; "
+          f"sample {res.score_sample})")
+    print(f"{'model':<14}" + "".join(f"{f'calib {T:g}s':>11}{f'bias {T:g}s':>11}" for T in horizons))
+    for m in res.models:
+        cells = ""
+        for T in horizons:
+            r = next(r for r in res.table(horizon=T) if r["model"] == m)
+            cells += f"{r['calib_pp']:>11.2f}{r['bias_pp']:>+11.2f}"
+        print(f"{m:<14}{cells}")
+    print(res.verdict())
+    print(f"-> {', '.join(str(p) for p in paths)}")
+    return 0

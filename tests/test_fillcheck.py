@@ -1,0 +1,292 @@
+"""sorlib.fillcheck: removal of the real order, the models run as hypothetical orders, the bucket maths.
+
+The hand-built tape (one venue, bids at $10.00, an ask at $10.02; times in seconds):
+
+====  =====  ==========================  ============  ==================================
+row   t (s)  event                       level_before  note
+====  =====  ==========================  ============  ==================================
+e0    0.0    ADD  id 1 bid 300           0             candidate A: Q 0,   L 300 (Q/L 0)
+e1    1.0    ADD  id 2 bid 100           300           candidate B: Q 300, L 100 (Q/L 3)
+e2    2.0    ADD  id 3 bid 200           400           candidate C: Q 400, L 200 (Q/L 2)
+e3    3.0    CANCEL id 1, 100 shares     600           A's owner cancels part
+e4    4.0    EXEC id 1, 200              500           A filled (realised 200)
+e5    4.5    EXEC id 2, 60               300           B filled 60
+e6    6.5    DELETE id 2, 40             240           B's lifetime ends
+e7    7.5    EXEC id 3, 200              200           C filled 200
+e8    30.0   ADD  id 9 ask 100 at 10.02  500           candidate D: Q 500, L 100 (Q/L 5)
+e9    100.0  OTHER                       -1            the data's end
+====  =====  ==========================  ============  ==================================
+
+Removed-world streams derived by hand (level = level_before + change − the real order's remaining shares).
+B sees levels 600−100 = 500 after e2, 400 after e3, 200 after e4 and the print of 200 at e4; its own
+execution is not a print; its lifetime ends at e6. Predicted fills (drop mode), derived by hand in each test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
+
+from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
+from sorlib.data.order_events import ADD, CANCEL, DELETE, EXEC, OTHER, OrderEvents
+from sorlib.errors import ConfigError
+from sorlib.fillcheck import (
+    ModelSpec,
+    buckets,
+    build_streams,
+    parse_models,
+    predict,
+    rates,
+    select_candidates,
+)
+from sorlib.fillcheck.events import K_LEVEL, K_OUTFLOW, K_OWN_CANCEL, K_OWN_EXEC, K_PRINT, K_SYNC, K_THROUGH
+from sorlib.fillcheck.score import Mids, markouts
+from sorlib.fillcheck.validate import validate_fills
+from sorlib.sim.queue import QueueFill, QueueState, make_queue_model
+from sorlib.sim.queue.paper import paper_fill
+
+S = 1_000_000_000
+T0 = 1_700_000_000 * S
+
+
+def tape() -> OrderEvents:
+    rows = [  # t, id, action, side, price, size, level_before, best_bid
+        (0.0, 1, ADD, 1, 10.00, 300, 0, 10.00),
+        (1.0, 2, ADD, 1, 10.00, 100, 300, 10.00),
+        (2.0, 3, ADD, 1, 10.00, 200, 400, 10.00),
+        (3.0, 1, CANCEL, 1, 10.00, 100, 600, 10.00),
+        (4.0, 1, EXEC, 1, 10.00, 200, 500, 10.00),
+        (4.5, 2, EXEC, 1, 10.00, 60, 300, 10.00),
+        (6.5, 2, DELETE, 1, 10.00, 40, 240, 10.00),
+        (7.5, 3, EXEC, 1, 10.00, 200, 200, np.nan),
+        (30.0, 9, ADD, -1, 10.02, 100, 500, np.nan),
+        (100.0, 0, OTHER, 0, np.nan, 0, -1, np.nan),
+    ]
+    t, oid, act, side, px, sz, lb, bb = map(np.array, zip(*rows, strict=True))
+    return OrderEvents(ts=T0 + np.round(t * S).astype(np.int64), venue=np.ones(len(rows)), order_id=oid,
+                       action=act, side=side, price=px, size=sz, level_before=lb, best_bid=bb,
+                       best_ask=np.full(len(rows), 10.02), source="hand")
+
+
+def stream(st, c):
+    sl = slice(st.start[c], st.start[c + 1])
+    return [((int(t) - T0) / S, int(k), float(q)) for t, k, q in zip(st.t[sl], st.kind[sl], st.qty[sl], strict=True)]
+
+
+def test_candidates_and_exclusion_counts():
+    cands, info = select_candidates(tape())
+    assert cands.order_id.tolist() == [1, 2, 3, 9]
+    assert cands.ahead.tolist() == [0, 300, 400, 500] and cands.size.tolist() == [300, 100, 200, 100]
+    assert info["adds"] == 4 and info["candidates"] == 4 and info["orders_resting_before_file_start"] == 0
+    assert buckets(cands.ahead, cands.size).tolist() == [0, 3, 2, 3]  # 0, 3 -> 2-5, 2 -> 1-2, 5 -> 2-5
+
+
+def test_removal_streams_by_hand():
+    """The real order's own size is out of every level the model sees, its executions are no prints."""
+    ev = tape()
+    cands, _ = select_candidates(ev)
+    st = build_streams(ev, cands, 10.0)
+    assert stream(st, 0) == [(1.0, K_LEVEL, 100.0), (2.0, K_LEVEL, 300.0), (3.0, K_OWN_CANCEL, 100.0),
+                             (4.0, K_OWN_EXEC, 200.0), (4.5, K_PRINT, 60.0), (4.5, K_LEVEL, 240.0),
+                             (6.5, K_OUTFLOW, 40.0), (6.5, K_LEVEL, 200.0), (7.5, K_PRINT, 200.0),
+                             (7.5, K_LEVEL, 0.0)]
+    assert stream(st, 1) == [(2.0, K_LEVEL, 500.0), (3.0, K_OUTFLOW, 100.0), (3.0, K_LEVEL, 400.0),
+                             (4.0, K_PRINT, 200.0), (4.0, K_LEVEL, 200.0), (4.5, K_OWN_EXEC, 60.0)]
+    assert (st.life_end[1] - T0) / S == 6.5  # B deleted by its owner
+    assert (st.life_end[0] - T0) / S == 10.0  # A fully executed: the hypothetical order keeps resting
+    assert stream(st, 3) == []
+    keep = build_streams(ev, cands, 10.0, own_prints="keep")
+    assert (4.5, K_PRINT, 60.0) in stream(keep, 1) and (4.0, K_PRINT, 200.0) in stream(keep, 0)
+
+
+def test_predictions_by_hand():
+    """Conservative, drop, 10 s: A's front is 0 so B's print of 60 and C's 200 reach it, capped at 300 − 100
+    cancelled = 200; B's front 300 − 200 printed = 100 > 0 and C's front ends at 0 with no print after:
+    both 0. Keep mode: A takes its own 200-share execution at t=4, C its own 200 at t=7.5; power n=2
+    moves B to 300 − (1 − 0.3077)·100 = 230.77 at e3, 30.77 after e4's print, so its own 60 leaves 29."""
+    ev = tape()
+    cands, _ = select_candidates(ev)
+    st = build_streams(ev, cands, 10.0)
+    cons = predict(st, cands, ModelSpec("conservative"), (5, 10)).fills
+    assert cons.tolist() == [[60, 200], [0, 0], [0, 0], [0, 0]]
+    assert predict(st, cands, ModelSpec("power", 2.0), (5, 10)).fills.tolist() == cons.tolist()
+    paper = predict(st, cands, ModelSpec("paper"), (5, 10)).fills
+    assert paper.tolist() == [[60, 200], [0, 0], [0, 0], [0, 0]]  # A: 60, +40 outflow, capped at 200
+    keep = build_streams(ev, cands, 10.0, own_prints="keep")
+    assert predict(keep, cands, ModelSpec("conservative"), (5, 10)).fills.tolist() == [[200, 200], [0, 0],
+                                                                                         [0, 200], [0, 0]]
+    assert predict(keep, cands, ModelSpec("power", 2.0), (5, 10)).fills[1].tolist() == [29, 29]
+    assert predict(keep, cands, ModelSpec("paper"), (5, 10)).fills[2].tolist() == [0, 200]  # ξ = 600 > Q 400
+
+
+def test_bucket_maths_by_hand():
+    """10 s, conservative: realised 200, 60, 200, 0 of sizes 300, 100, 200, 100; predicted 200, 0, 0, 0.
+    Buckets: <=0.5 {A}: 2/3 vs 2/3; 1-2 {C}: 1 vs 0; 2-5 {B, D}: 60/200 vs 0. Calibration error =
+    (300·0 + 200·1 + 200·0.3)/700 = 37.142857 points; bias = (200 − 460)/700 = −37.142857 points;
+    Brier = (0 + 0.6² + 1² + 0)/4 = 0.34."""
+    res = validate_fills(tape(), None, ["conservative"], (5, 10))
+    row = res.table(horizon=10.0)[0]
+    assert row["n"] == 4 and row["shares"] == 700
+    assert row["realised"] == pytest.approx(460 / 700) and row["predicted"] == pytest.approx(200 / 700)
+    assert row["bias_pp"] == pytest.approx(-100 * 260 / 700)
+    assert row["calib_pp"] == pytest.approx(100 * 260 / 700)
+    assert row["brier"] == pytest.approx(0.34)
+    b = {r["bucket"]: r for r in res.buckets if r["horizon_s"] == 10.0}
+    assert b["1-2"]["realised"] == 1.0 and b["1-2"]["predicted"] == 0.0
+    assert b["2-5"]["realised"] == pytest.approx(0.3) and b["2-5"]["shares"] == 200
+    five = res.table(horizon=5.0)[0]  # realised at 5 s: A 200 (t 4), B 60 (t 4.5 <= 6), C none yet
+    assert five["realised"] == pytest.approx(260 / 700) and five["predicted"] == pytest.approx(60 / 700)
+    assert res.exclusions["10s"]["scored"] == 4
+
+
+def test_rates_calibration_differs_from_bias():
+    """Opposite errors cancel in the bias but not in the calibration error: bucket 0 over-predicts 50 of
+    100, bucket 5 (>20) under-predicts 50 of 100: bias 0, calibration (100·0.5 + 100·0.5)/200 = 50 points."""
+    r = rates(np.array([0, 100]), np.array([50, 50]), np.array([100, 100]), np.array([0, 5]))
+    assert r["bias_pp"] == pytest.approx(0.0) and r["calib_pp"] == pytest.approx(50.0)
+    assert r["brier"] == pytest.approx(0.25)
+
+
+def test_displaced_and_censored_exclusions():
+    """A level-1 view (the ask floor is the best ask) with a better bid at t=2: A, B, C are displaced once
+    a bid of 10.01 shows; D (t 30) is censored at 80 s (30 + 80 > 100 s, the data end)."""
+    from sorlib.fillcheck.events import BAD_DISPLACED
+
+    ev = tape()
+    cands, _ = select_candidates(ev)
+    bb = ev.best_bid.copy()
+    bb[3:8] = 10.01
+    q = Quotes(ev.ts, ev.venue, bb[:, None], np.where(np.isfinite(bb), 100, 0)[:, None],
+               ev.best_ask[:, None], np.full((len(ev), 1), 100))
+    md = MarketData(q, Trades.empty(), LoadReport("hand", "test"))
+    st = build_streams(replace(ev, best_bid=bb), cands, 80.0, md)
+    assert st.bad_why.tolist()[:3] == [BAD_DISPLACED] * 3
+    res = validate_fills(ev, md, ["conservative"], (80,))
+    assert res.exclusions["80s"]["censored_at_data_end"] == 1 and res.exclusions["80s"]["scored"] == 0
+
+
+def test_markouts_sign_by_hand():
+    """A bid fill at t=1 s with mid 10.01 before and 10.00 from t=1.5: −1/10.01·10⁴ = −9.99 bps at 1 s (the mid
+    fell against the buyer); an ask fill at the same time gains the same +9.99."""
+    ev = OrderEvents(ts=np.array([0, S, 3 * S // 2]),
+                     venue=np.zeros(3), order_id=np.zeros(3), action=np.zeros(3), side=np.zeros(3),
+                     price=np.full(3, np.nan), size=np.zeros(3), level_before=np.full(3, -1),
+                     best_bid=np.array([10.00, 10.00, 9.99]), best_ask=np.array([10.02, 10.02, 10.01]))
+    m = markouts(Mids(ev), np.zeros(2, np.int32), np.array([1, -1]), np.array([S, S]), np.array([100, 0]), (0.5,))
+    assert m["0.5s"] == pytest.approx(-1e4 * 0.01 / 10.01)
+    m = markouts(Mids(ev), np.zeros(1, np.int32), np.array([-1]), np.array([S]), np.array([100]), (0.5,))
+    assert m["0.5s"] == pytest.approx(1e4 * 0.01 / 10.01)
+
+
+def test_parse_models_errors():
+    assert [m.label for m in parse_models("conservative,power:1.5,power3,paper")] == [
+        "conservative", "power:1.5", "power3:2", "paper"]
+    for bad in ("nope", "log:2", "power:x", "power:-1", "conservative,conservative", "power,"):
+        with pytest.raises(ConfigError):
+            parse_models(bad)
+
+
+# ----------------------------------------------------------------------- random books: properties + reference
+def reference(st, cands, kind: str, n: float, horizons) -> np.ndarray:
+    """The same hypothetical order driven by sorlib.sim.queue's own classes (an independent implementation of
+    the stream semantics, one Python object per order)."""
+    hz = cands.ts[:, None] + np.round(np.asarray(horizons) * S).astype(np.int64)[None, :]
+    out = np.zeros(hz.shape, np.int64)
+    model = None if kind == "paper" else make_queue_model(QueueFill(kind, power=n))
+    for c in range(len(cands)):
+        q = QueueState.join(float(cands.ahead[c]))
+        cap, filled, xi = int(cands.size[c]), 0, 0.0
+        for j in range(st.start[c], st.start[c + 1]):
+            k, v, t = int(st.kind[j]), float(st.qty[j]), int(st.t[j])
+            f = 0
+            if k in (K_SYNC, K_LEVEL) and model is not None:
+                model.on_level(q, v)
+            elif k == K_PRINT:
+                xi += v
+                if model is not None:
+                    f = min(cap - filled, int(model.on_print(q, v)))
+            elif k == K_THROUGH:
+                f = cap - filled
+            elif k == K_OWN_CANCEL:
+                cap = max(cap - int(v), filled)
+            elif k == K_OUTFLOW:
+                xi += v
+            if model is None and k != K_THROUGH:
+                f = max(paper_fill(cap, float(cands.ahead[c]), xi) - filled, 0)
+            filled += f
+            out[c] += f * (t <= hz[c])
+    return out
+
+
+@hs.composite
+def books(draw):
+    """A consistent random bid book at 3 prices (FIFO, executions hit the best level's oldest order)."""
+    rng = np.random.default_rng(draw(hs.integers(0, 2**31)))
+    n = draw(hs.integers(5, 120))
+    book: dict[int, list] = {}  # id -> [price, size]
+    rows, nid, t = [], 1, 0
+    for _ in range(n):
+        t += int(rng.integers(1, 3 * S))
+        live = [i for i, (_, s) in book.items() if s > 0]
+        r = rng.random()
+        if r < 0.45 or not live:
+            px = 10.0 - 0.01 * int(rng.integers(0, 3))
+            sz = int(rng.integers(1, 5)) * 100
+            act, oid = ADD, nid
+            nid += 1
+        elif r < 0.75:
+            best = max(book[i][0] for i in live)
+            oid = min(i for i in live if book[i][0] == best)  # FIFO at the best
+            px, sz, act = best, int(min(book[oid][1], rng.integers(1, 4) * 100)), EXEC
+        else:
+            oid = int(rng.choice(live))
+            px = book[oid][0]
+            part = rng.random() < 0.3 and book[oid][1] > 100
+            sz, act = (100, CANCEL) if part else (book[oid][1], DELETE)
+        lb = sum(s for p, s in book.values() if abs(p - px) < 1e-9)
+        if act == ADD:
+            book[oid] = [px, sz]
+        else:
+            book[oid][1] -= sz
+        bids = [p for p, s in book.values() if s > 0]
+        rows.append((t, oid, act, px, sz, lb, max(bids) if bids else np.nan))
+    t_, oid, act, px, sz, lb, bb = map(np.array, zip(*rows, strict=True))
+    return OrderEvents(ts=T0 + t_, venue=np.zeros(n), order_id=oid, action=act, side=np.ones(n), price=px,
+                       size=sz, level_before=lb, best_bid=bb, best_ask=np.full(n, 10.05))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books(), hs.sampled_from(["conservative", "power", "log", "power2", "power3", "paper"]),
+       hs.sampled_from(["drop", "keep"]), hs.floats(0.2, 5.0))
+def test_random_books_bounds_and_reference(ev, kind, own, n):
+    """Predicted and realised fills lie in [0, size], rates in [0, 1], and the kernel equals the reference
+    driven by sorlib.sim.queue's classes."""
+    cands, _ = select_candidates(ev)
+    if len(cands) == 0:
+        return
+    horizons = (3.0, 10.0)
+    st = build_streams(ev, cands, max(horizons), own_prints=own)
+    p = predict(st, cands, ModelSpec(kind, n), horizons).fills
+    assert (p >= 0).all() and (p <= cands.size[:, None]).all()
+    assert np.array_equal(p, reference(st, cands, kind, n, horizons))
+    res = validate_fills(ev, None, [ModelSpec(kind, n)], horizons, own_prints=own)
+    for r in res.summary:
+        if r["shares"]:
+            assert 0 <= r["realised"] <= 1 and 0 <= r["predicted"] <= 1
+            assert 0 <= r["calib_pp"] <= 100 and 0 <= r["brier"] <= 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(books())
+def test_random_books_simple_model_bounded_and_seeded(ev):
+    cands, _ = select_candidates(ev)
+    if len(cands) == 0:
+        return
+    st = build_streams(ev, cands, 10.0)
+    a = predict(st, cands, ModelSpec("simple", seed=3), (10.0,)).fills
+    assert (a >= 0).all() and (a <= cands.size[:, None]).all()
+    assert np.array_equal(a, predict(st, cands, ModelSpec("simple", seed=3), (10.0,)).fills)
