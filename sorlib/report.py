@@ -264,6 +264,7 @@ def verdict_html(results: dict, session: str = "", sample: str | None = None, ti
                      "the deadline clean-up): " + ", ".join(f"{strategy_label(k)} {100 * check['share'][k]:.1f}%"
                                                              for k in check["flagged"])
                      + (". The verdict is withheld." if check["withheld"] else "."))
+    warns += edge_notes(results)
     head = f"<h3>{html.escape(title)}</h3>" if title else ""
     return (f'{_VERDICT_CSS}<div class="sorlib-verdict">{head}'
             f'<p class="facts">{html.escape(facts)}</p>'
@@ -271,6 +272,25 @@ def verdict_html(results: dict, session: str = "", sample: str | None = None, ti
             f'<p class="sentence">{html.escape(verdict_sentence(results))}</p>'
             + "".join(f'<p class="notes warn">{html.escape(w)}</p>' for w in warns)
             + "".join(f'<p class="notes">{html.escape(t)}</p>' for t in [*infos, *notes]) + "</div>")
+
+
+def edge_notes(results: dict) -> list[str]:
+    """Warnings for a search's chosen points on the grid's edge (``edges`` of the best point, each
+    walk-forward fold's ``edges``; :func:`sorlib.search.space.point_edges`) and the ``--extend-grid`` outcome."""
+    seen: dict[tuple, list[str]] = {}
+    for e in results.get("edges") or []:
+        seen.setdefault((e["parameter"], e["side"], e["value"]), []).append("in-sample best")
+    for f in (results.get("walk_forward") or {}).get("folds") or []:
+        for e in f.get("edges") or []:
+            seen.setdefault((e["parameter"], e["side"], e["value"]), []).append(f"fold {f['fold']}")
+    out = [f"Grid edge: {p} = {v:g} is the {'lowest' if side == 'low' else 'highest'} value searched and was chosen "
+           f"({', '.join(who)}); the optimum may lie outside the grid (sorlib search --extend-grid)."
+           for (p, side, v), who in seen.items()]
+    ext = results.get("grid_extension")
+    if ext:
+        out.append(f"The grid was extended (--extend-grid): {ext['status']} after {ext['rounds']} round(s). "
+                   + str(ext.get("note", "")))
+    return out
 
 
 def show_verdict(results: dict, md=None, sample: str | None = None, title: str | None = None):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .._io import check_output_dir
 from ..errors import ConfigError
+from ..search.space import MAX_EXTENSIONS
 from ._common import (
     add_config_args,
     add_data_args,
@@ -40,6 +41,11 @@ def register(sub) -> None:
                    help="serial, processes, local-dask, or a Dask scheduler address (tcp://host:8786)")
     p.add_argument("--workers", type=whole(1, 256, "workers"), default=None,
                    help="processes / local-dask: worker processes, 1..256 (default 2)")
+    p.add_argument("--extend-grid", action="store_true",
+                   help="when a chosen point (best, or a fold's training choice) lies on an edge of the grid along a "
+                        "parameter that can matter in the mode, add the next value beyond it (the axis' own spacing, "
+                        f"never below 0) and search again, reusing stored replays, until every choice is interior or "
+                        f"{MAX_EXTENSIONS} values were added on that side")
     add_config_args(p, 5.0, "one parent order every N minutes")
     add_risk_args(p)
     p.add_argument("--chunk", type=whole(1, 100_000, "orders"), default=8, metavar="ORDERS",
@@ -70,6 +76,8 @@ def check_args(args) -> None:
     if args.symbol is not None and not args.data:
         raise ConfigError("--symbol selects an instrument of DATA files; give DATA paths (the synthetic day has "
                           "one instrument)")
+    if args.extend_grid and args.random is not None:
+        raise ConfigError("--extend-grid extends a product grid; it does not apply to --random draws; drop one")
     if args.fold_by == "day" and len(args.data or []) < 2:
         raise ConfigError("--fold-by day needs at least 2 DATA files (one day each); use --fold-by order")
 
@@ -97,7 +105,7 @@ def run(args) -> int:
                      fold_by=args.fold_by or "order", adaptive=args.adaptive or False, scheduler=args.scheduler,
                      workers=args.workers, out=args.out, store=args.store, chunk_orders=args.chunk,
                      progress=progress, seed=args.seed, fmt=args.format, regular_hours=args.regular_hours,
-                     venues=args.venues, symbol=args.symbol)
+                     venues=args.venues, symbol=args.symbol, extend_grid=args.extend_grid)
     s, st = res.summary, res.stats
     line = (f"search {s['space']['name']}: {st['points']} points ({st['distinct_routers']} distinct routers) x "
             f"{st['parent_orders']} orders on {st['days']} day(s); best {_fmt(s['best_parameters'])} "
@@ -113,10 +121,35 @@ def run(args) -> int:
     line += (f"; tasks {st['executed']} run, {st['reused']} reused on {st['scheduler']}, "
              f"{st['wall_seconds']:.1f} s -> {args.out}")
     print(line)
+    for text in edge_lines(res):
+        print(text)
     for w in [*st.get("warnings", []), *result_warnings(s, str(Path(args.out) / "summary.json"))]:
         print(f"sorlib search: warning: {w}", file=sys.stderr)
     sys.stdout.flush()
     return 0
+
+
+def edge_lines(res) -> list[str]:
+    """Screen lines: the grid edges the chosen points lie on (``summary.json`` ``edges``, each fold's
+    ``edges``) and what ``--extend-grid`` did (``grid_extension``)."""
+    from ..search.run import all_edges
+
+    lines = []
+    by_edge: dict[tuple, list[str]] = {}
+    for e in all_edges(res):
+        by_edge.setdefault((e["parameter"], e["side"], e["value"]), []).append(e["choice"])
+    for (p, side, v), who in by_edge.items():
+        lines.append(f"grid edge: {p} = {v:g} is the {'lowest' if side == 'low' else 'highest'} value searched and "
+                     f"was chosen ({', '.join(who)}); the optimum may lie beyond the grid")
+    ext = res.summary.get("grid_extension")
+    if ext:
+        added = {p: d for p, d in ext["added"].items() if d["low"] or d["high"]}
+        grown = "; ".join(f"{p} +{d['low']} below, +{d['high']} above" for p, d in added.items()) or "nothing added"
+        lines.append(f"--extend-grid: {ext['status']} after {ext['rounds']} round(s) ({grown}; cap "
+                     f"{ext['cap_per_axis_side']} per side)")
+    elif by_edge:
+        lines.append("  rerun with --extend-grid to extend the grid along those parameters")
+    return lines
 
 
 def _fmt(p: dict) -> str:

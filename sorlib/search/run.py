@@ -30,11 +30,11 @@ from ..metrics import cleanup_check
 from ..sim.model import market_model
 from .adaptive import AdaptiveResult, run_adaptive
 from .executors import DataSpec, Executor, make_executor, worker_books
-from .space import SearchSpace, resolve_space
+from .space import MAX_EXTENSIONS, SearchSpace, extend_until_interior, point_edges, resolve_space
 from .store import ResultStore, task_key
 from .walkforward import CostMatrix, WalkForwardResult, savings, walk_forward
 
-__all__ = ["ROW_COLUMNS", "SearchIncomplete", "SearchResult", "data_spec", "decision_key", "run_search"]
+__all__ = ["ROW_COLUMNS", "SearchIncomplete", "SearchResult", "all_edges", "data_spec", "decision_key", "run_search"]
 
 #: per-order columns of a task's rows (see :func:`sorlib.metrics.order_table`); $, shares, ns, bps
 ROW_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "shares", "total_cash", "cleanup_shares",
@@ -283,7 +283,8 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
                out: str | Path | None = None, store: str | Path | None = None, chunk_orders: int = 8,
                progress: bool | None = None, max_tasks: int | None = None, seed: int = 0,
                fmt: str = "auto", regular_hours: bool = False, venues: str | None = None,
-               symbol: str | None = None) -> SearchResult:
+               symbol: str | None = None, extend_grid: bool = False,
+               max_extensions: int = MAX_EXTENSIONS) -> SearchResult:
     """Search router parameters (see module docstring).
 
     Args:
@@ -297,7 +298,16 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
         out: directory for ``results.parquet``, ``grid.csv``, ``summary.json`` and (unless ``store`` is
             given) the resumable store ``out/store``; None keeps everything in memory.
         chunk_orders: parent orders per task; max_tasks: stop after running this many (tests).
+        extend_grid: when the chosen point (in-sample best, or a walk-forward fold's training choice) lies on
+            an edge of the grid along an axis that can matter (``summary["edges"]``, each fold's ``edges``;
+            :func:`~.space.point_edges`), add the next value beyond that edge (:func:`~.space.extend_value`:
+            the axis' own spacing, never below 0) and search again, reusing every stored replay, until
+            every choice is interior or ``max_extensions`` values were added on that side
+            (``summary["grid_extension"]`` says which). The candidate set is shared by the folds; each
+            fold still chooses on its own training block only.
     """
+    if extend_grid:
+        return _extended_search(locals(), max_extensions)
     t_start = time.perf_counter()
     cfg = config or BacktestConfig(every_minutes=5.0)
     cfg.validate()
@@ -424,6 +434,50 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     return res
 
 
+def all_edges(res: SearchResult) -> list[dict]:
+    """Every grid edge a chosen point lies on: the in-sample best's (``"choice": "in-sample"``) and each
+    walk-forward fold's training choice (``"choice": "fold K"``)."""
+    out = [{"choice": "in-sample", **e} for e in res.summary.get("edges", [])]
+    if res.walkforward is not None:
+        out += [{"choice": f"fold {f.fold}", **e} for f in res.walkforward.folds for e in f.edges]
+    return out
+
+
+def _extended_search(args: dict, cap: int) -> SearchResult:
+    """:func:`run_search` with ``extend_grid``: search, extend the axes whose edge a choice lies on, again.
+
+    Replays are reused through the task store (``store``, else ``out/store``, else a temporary one)."""
+    import tempfile
+
+    if args["random"] is not None:
+        raise ConfigError("--extend-grid extends a product grid; it does not apply to --random draws")
+    cfg = args["config"] or BacktestConfig(every_minutes=5.0)
+    space = resolve_space(cfg.grid if args["grid"] is None else args["grid"])
+    out, store = args["out"], args["store"]
+    tmp = tempfile.TemporaryDirectory(prefix="sorlib-extend-") if store is None and out is None else None
+    kw = {k: v for k, v in args.items() if k not in ("grid", "random", "out", "store", "extend_grid",
+                                                      "max_extensions", "cap")}
+    kw["store"] = store if store is not None else (Path(out) / "store" if out is not None else tmp.name)
+    owned = not isinstance(args["scheduler"], Executor)  # one pool for every round: workers keep their data
+    ex = make_executor(args["scheduler"], args["workers"]) if owned else args["scheduler"]
+    kw["scheduler"], kw["workers"] = ex, None
+
+    def evaluate(current: SearchSpace) -> tuple[SearchResult, list[dict]]:
+        res = run_search(grid=current, out=None, **kw)
+        return res, all_edges(res)
+
+    try:
+        with ex if owned else contextlib.nullcontext(ex):
+            res, info = extend_until_interior(space, evaluate, cap)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    res.summary["grid_extension"] = info
+    if out is not None:
+        write_outputs(res, out)
+    return res
+
+
 def _risk_summary(events: list[dict], risk) -> dict:
     """``risk_event_counts`` (rule -> count, every event), ``risk_events`` (the first :data:`MAX_RISK_EVENTS` in
     time order: day, time ISO UTC, order, venue, rule, detail), ``risk_events_omitted`` and ``risk_controls``
@@ -533,6 +587,7 @@ def _summarise(table: pd.DataFrame, base_cols: dict, group_cols: dict, points: l
         "grid": rows,
     }
     summary["cleanup_check"] = cleanup_check(summary)  # the best point's clean-up share; no verdict above 50%
+    summary["edges"] = point_edges(cm.points, best)  # grid edges of the best point along axes that can matter
     return SearchResult(table=table, grid=grid, summary=summary, space=space, stats=stats, costs=cm)
 
 

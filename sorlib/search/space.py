@@ -38,8 +38,8 @@ import numpy as np
 from ..backtest import GRIDS, PARAMS
 from ..errors import ConfigError
 
-__all__ = ["SearchSpace", "backtest_grid", "expand_range", "grid_space", "load_space", "random_space",
-           "resolve_space"]
+__all__ = ["MAX_EXTENSIONS", "SearchSpace", "backtest_grid", "expand_range", "extend_until_interior", "extend_value", "grid_axes",
+           "grid_space", "load_space", "point_edges", "product_space", "random_space", "resolve_space"]
 
 
 @dataclass(frozen=True)
@@ -268,3 +268,126 @@ def backtest_grid(spec: str | Path) -> str | dict[str, list[float]]:
         doc = doc["grid"]
     grid_space(doc, where)  # validates keys, ranges and values
     return {p_: list(dict.fromkeys(expand_range(doc[p_], p_, where))) for p_ in PARAMS}
+
+
+# ------------------------------------------------------------------------------------------- grid edges
+#: ``--extend-grid``: at most this many new values per parameter and side
+MAX_EXTENSIONS = 6
+
+
+def grid_axes(points) -> dict[str, list[float]] | None:
+    """Per parameter, its sorted distinct values ($/share), when ``points`` (a DataFrame with the
+    :data:`PARAMS` columns, or a :class:`SearchSpace`) are exactly their Cartesian product; else None
+    (random draws, hand-picked point lists: they have no edges to speak of)."""
+    arr = np.array(points.points if isinstance(points, SearchSpace) else points[list(PARAMS)].to_numpy(float),
+                   float).reshape(-1, len(PARAMS))
+    axes = {p: sorted({float(v) for v in arr[:, i]}) for i, p in enumerate(PARAMS)}
+    distinct = {tuple(float(x) for x in row) for row in arr}
+    return axes if len(distinct) == math.prod(len(v) for v in axes.values()) else None
+
+
+def point_edges(points, i: int) -> list[dict]:
+    """The edges of the product grid on which point ``i`` (a row position of ``points``: a DataFrame with
+    ``group`` and the :data:`PARAMS` columns, as :class:`~.walkforward.CostMatrix.points`) lies, along the
+    axes that can matter: ``[{"parameter", "side": "low"|"high", "value"}]`` ($/share).
+
+    An axis *can matter* when the points that differ from ``i`` along it alone are not all one distinct
+    router (``group``: equal :meth:`~sorlib.strategies.Router.decision_key`) — so none in spec mode,
+    ``lambda_under`` and ``theta_queue`` in uncapped mode (``lambda_over`` never acts there), all three in
+    ck mode. Axes with a single value are settings, not searched, and have no edge. Empty for a
+    non-product space."""
+    axes = grid_axes(points)
+    if axes is None:
+        return []
+    row = points.iloc[i]
+    out = []
+    for p in PARAMS:
+        vals = axes[p]
+        v = float(row[p])
+        side = "low" if v == vals[0] else "high" if v == vals[-1] else None
+        if len(vals) < 2 or side is None:
+            continue
+        line = np.logical_and.reduce([points[q].to_numpy(float) == float(row[q]) for q in PARAMS if q != p])
+        if points["group"].to_numpy()[line].size and np.unique(points["group"].to_numpy()[line]).size > 1:
+            out.append({"parameter": p, "side": side, "value": v})
+    return out
+
+
+def extend_value(values: list[float], side: str) -> float | None:
+    """The next value beyond the ``"low"``/``"high"`` end of one axis, continuing its own spacing ($/share).
+
+    Geometric — the axis' smallest ratio between neighbours (its finest spacing): ``[0.01, 0.05, 0.1]`` →
+    0.005 below, 0.2 above — when every value is > 0 and the axis is not evenly spaced (or has two
+    values); linear — its smallest difference, never below 0 — when it holds 0 or is evenly spaced with
+    three values or more (``linspace``). None when it cannot go further: one value, or already at 0 below.
+    """
+    vals = sorted({float(v) for v in values})
+    if len(vals) < 2 or side not in ("low", "high"):
+        return None
+    diffs = np.diff(vals)
+    linear = vals[0] <= 0 or (len(vals) >= 3 and np.allclose(diffs, diffs[0], rtol=1e-9, atol=0))
+    if linear:
+        step = float(diffs.min())
+        if side == "high":
+            return vals[-1] + step
+        return max(vals[0] - step, 0.0) if vals[0] > 0 else None
+    ratio = float(min(b / a for a, b in zip(vals[:-1], vals[1:], strict=True)))
+    return vals[0] / ratio if side == "low" else vals[-1] * ratio
+
+
+def product_space(axes: dict[str, list[float]], name: str = "custom", description: dict | None = None) -> SearchSpace:
+    """The Cartesian product of ``{param: values}`` ($/share), values sorted, in :data:`PARAMS` order."""
+    values = [sorted({float(v) for v in axes[p]}) for p in PARAMS]
+    return SearchSpace(_dedupe(list(itertools.product(*values))), name, dict(description or {}))
+
+
+#: what :func:`extend_until_interior` says about the folds sharing one candidate set
+SHARED_CANDIDATES_NOTE = ("The candidate set is shared by the folds: it was extended until every fold's training "
+                          "choice (and the in-sample best) was interior; each fold still chose on its own training "
+                          "block only.")
+
+
+def extend_until_interior(space: SearchSpace, evaluate, cap: int = MAX_EXTENSIONS):
+    """Grow a product grid until no chosen point lies on an edge that can matter.
+
+    ``evaluate(space) -> (result, edges)``: runs the search on ``space`` and lists every edge a chosen point
+    lies on (``[{"parameter", "side", ...}]``: in-sample best and each fold's training choice). Each round
+    adds, for every (parameter, side) listed, :func:`extend_value` beyond that end — at most ``cap`` values
+    per parameter and side — and evaluates again. Returns the last ``(result, info)``; ``info["status"]``
+    is ``"interior"`` (no edge left), ``"cap reached"`` or ``"cannot extend"`` (an axis at 0 below), with
+    ``still_on_edge`` naming the sides and why."""
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+        raise ConfigError(f"grid extensions per axis must be a whole number >= 1, got {cap!r}")
+    axes = grid_axes(space)
+    if axes is None:
+        raise ConfigError(f"--extend-grid needs a product grid (lists or ranges per parameter); space "
+                          f"{space.name!r} is a list of {len(space)} points")
+    first = {p: list(v) for p, v in axes.items()}
+    added = {p: {"low": 0, "high": 0} for p in PARAMS}
+    rounds, status, stuck = 0, "interior", []
+    while True:
+        name, desc = ((space.name, space.description) if rounds == 0 else
+                      (f"{space.name}+extended", {"grid": {p: list(v) for p, v in axes.items()},
+                                                  "extended_from": space.description}))
+        result, edges = evaluate(product_space(axes, name, desc))
+        rounds += 1
+        sides = sorted({(e["parameter"], e["side"]) for e in edges}, key=lambda t: (PARAMS.index(t[0]), t[1]))
+        stuck = []
+        for p, side in sides:
+            nxt = extend_value(axes[p], side) if added[p][side] < cap else None
+            if nxt is None or nxt in axes[p]:
+                stuck.append({"parameter": p, "side": side, "value": axes[p][0 if side == "low" else -1],
+                              "reason": f"cap of {cap} extension(s) reached" if added[p][side] >= cap
+                              else "cannot go further (already at 0)"})
+                continue
+            axes[p] = sorted([*axes[p], nxt])
+            added[p][side] += 1
+        if not sides:
+            break
+        if len(stuck) == len(sides):  # nothing grew: stop
+            status = "cap reached" if any(s_["reason"].startswith("cap") for s_ in stuck) else "cannot extend"
+            break
+    info = {"status": status, "rounds": rounds, "cap_per_axis_side": cap, "added": added,
+            "initial_axes": first, "final_axes": {p: list(v) for p, v in axes.items()},
+            "still_on_edge": stuck if status != "interior" else [], "note": SHARED_CANDIDATES_NOTE}
+    return result, info

@@ -26,6 +26,7 @@ from ..backtest import PARAMS
 from ..errors import ConfigError
 from ..metrics import interval_decimals
 from ..metrics import savings_from_cash as savings
+from .space import point_edges
 
 __all__ = ["CostMatrix", "FoldResult", "WalkForwardResult", "choose_point", "savings", "split_folds",
            "committed_verdict", "verdict_frame", "walk_forward"]
@@ -145,6 +146,9 @@ class FoldResult:
     params: dict[str, float]
     in_sample: dict[str, dict]
     out_of_sample: dict[str, dict]
+    #: edges of the grid on which the chosen point lies, along axes that can matter
+    #: (:func:`~.space.point_edges`: ``[{"parameter", "side", "value"}]``)
+    edges: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -188,7 +192,8 @@ def walk_forward(cm: CostMatrix, folds: int = 4, window: int | None = None, by: 
             test_span_ns=(int(arrival[test].min()), int(arrival[test].max())),
             point=int(cm.points["point"].iloc[i]), params=cm.params(i),
             in_sample={b: savings(cm.router[i, train], c[train], seed) for b, c in cm.baselines.items()},
-            out_of_sample={b: savings(cm.router[i, test], c[test], seed) for b, c in cm.baselines.items()}))
+            out_of_sample={b: savings(cm.router[i, test], c[test], seed) for b, c in cm.baselines.items()},
+            edges=point_edges(cm.points, i) if "group" in cm.points else []))
         oos_cash.append(cm.router[i, test])
         oos_idx.append(test)
         is_cash.append(cm.router[i, train])
