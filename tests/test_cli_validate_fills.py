@@ -1,0 +1,90 @@
+"""``sorlib validate-fills``: a hand-built LOBSTER file pair through the command, and its one-line errors.
+
+The files hold the tape of ``tests/test_fillcheck.py`` (same events, level-1 LOBSTER format, 2024-01-02), so
+the hand-derived figures carry over: conservative at 10 s, calibration error (200·1 + 200·0.3)/700 = 37.142857
+points, bias −37.142857 points, Brier 0.34, four candidates scored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from sorlib.cli import main
+
+MESSAGES = [  # time (s after midnight), type, id, size, price x 10000, direction
+    (34200.0, 1, 1, 300, 100000, 1),
+    (34201.0, 1, 2, 100, 100000, 1),
+    (34202.0, 1, 3, 200, 100000, 1),
+    (34203.0, 2, 1, 100, 100000, 1),
+    (34204.0, 4, 1, 200, 100000, 1),
+    (34204.5, 4, 2, 60, 100000, 1),
+    (34206.5, 3, 2, 40, 100000, 1),
+    (34207.5, 4, 3, 200, 100000, 1),
+    (34230.0, 1, 9, 100, 100200, -1),
+    (34300.0, 5, 0, 10, 100100, 1),
+]
+BIDS = [300, 400, 600, 500, 300, 240, 200, 0, 0, 0]  # bid size at 10.00 after each message
+ASKS = [500] * 8 + [600, 600]
+
+
+def write_pair(folder) -> str:
+    name = "HAND_2024-01-02_34200000_57600000_{}_1.csv"
+    with open(folder / name.format("message"), "w") as f:
+        for m in MESSAGES:
+            f.write(",".join(str(x) for x in m) + "\n")
+    with open(folder / name.format("orderbook"), "w") as f:
+        for b, a in zip(BIDS, ASKS, strict=True):
+            f.write(f"100200,{a},{100000 if b else -9999999999},{b}\n")
+    return str(folder / name.format("message"))
+
+
+def test_hand_pair_end_to_end(tmp_path, capsys):
+    path = write_pair(tmp_path)
+    out = tmp_path / "out"
+    assert main(["validate-fills", path, "--horizons", "10,5", "--models", "conservative,paper",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "4 candidate orders" in text and "validates best" in text
+    res = json.loads((out / "fill_validation.json").read_text())
+    row = next(r for r in res["summary"] if r["model"] == "conservative" and r["horizon_s"] == 10.0)
+    assert row["calib_pp"] == pytest.approx(100 * 260 / 700) and row["bias_pp"] == pytest.approx(-100 * 260 / 700)
+    assert row["brier"] == pytest.approx(0.34) and row["n"] == 4
+    assert res["horizons_s"] == [5.0, 10.0] and res["exclusions"]["10s"]["scored"] == 4
+    with open(out / "fill_summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["model"] for r in rows} == {"conservative", "paper"} and len(rows) == 4
+    assert (out / "fill_buckets.csv").stat().st_size > 0 and (out / "fill_markouts.csv").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--horizons", "10,x"], "--horizons: 'x' is not a number"),
+    (["--horizons", "0"], "--horizons: each horizon must be in (0, 3600]"),
+    (["--horizons", "10,10"], "given twice"),
+    (["--models", "nope"], "--models: unknown queue model 'nope'"),
+    (["--models", "log:2"], "takes no exponent"),
+    (["--own-prints", "maybe"], "invalid choice"),
+    (["--seed", "-1"], "--seed"),
+])
+def test_option_errors_one_line(tmp_path, capsys, args, needle):
+    path = write_pair(tmp_path)
+    assert main(["validate-fills", path, "--out", str(tmp_path / "o"), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sorlib validate-fills: error:") and needle in err and "\n" not in err
+
+
+def test_data_errors_one_line(tmp_path, capsys):
+    assert main(["validate-fills", str(tmp_path / "absent.csv")]) == 2
+    assert "not found" in capsys.readouterr().err
+    other = tmp_path / "quotes.csv"
+    other.write_text("ts_recv,ts_event,rtype,publisher_id,instrument_id,action,side,depth,price,size\n")
+    assert main(["validate-fills", str(other), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sorlib validate-fills: error:") and "\n" not in err
+    path = write_pair(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["validate-fills", path, "--out", str(blocker)]) == 2
+    assert "not a folder" in capsys.readouterr().err
