@@ -88,3 +88,23 @@ def test_data_errors_one_line(tmp_path, capsys):
     blocker.write_text("x")
     assert main(["validate-fills", path, "--out", str(blocker)]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_calibrate_orders_writes_fitted_cancel_bias(tmp_path, capsys):
+    """``sorlib calibrate --orders``: power3's n fitted on the training half (candidates A and B) is written as
+    ``queue_cancel_bias``. Keep mode, by hand: A's front is 0 whatever n; B (Q 300) moves to
+    300 − 0.6ⁿ·100 at the cancel (back 200, front 300: P(behind) = 1 − 0.6ⁿ), to 100 − 0.6ⁿ·100 after the
+    200-share print, so its own 60-share execution fills int(100·0.6ⁿ − 40) < 60 (realised 60), closer the
+    smaller n. The calibration error is therefore smallest (57 of 60 shares) for every n with 0.6ⁿ >= 0.97,
+    i.e. n <= ln 0.97 / ln 0.6 = 0.0596; among equal errors the fit keeps the n closest to 1: the largest such
+    point of the refined grid between 0.05 and the next coarse point, 0.05·1.2589^(9/12) = 0.0594."""
+    import tomllib
+
+    path = write_pair(tmp_path)
+    out = tmp_path / "venues.toml"
+    assert main(["calibrate", path, "--orders", path, "--orders-own-prints", "keep", "--out", str(out)]) == 0
+    assert "queue_cancel_bias 0.0594" in capsys.readouterr().out
+    n = tomllib.loads(out.read_text())["venue"]["2"]["queue_cancel_bias"]
+    assert n == pytest.approx(0.0594, abs=1e-4) and 0.6 ** n >= 0.97
+    assert main(["calibrate", path, "--orders", str(tmp_path / "nope.zip"), "--out", str(out)]) == 2
+    assert "--orders: file not found" in capsys.readouterr().err

@@ -17,6 +17,11 @@ def register(sub) -> None:
                    help="venue profiles to write (read back with --venues)")
     p.add_argument("--mbo", default=None, metavar="MBO.csv",
                    help="a Databento MBO CSV to fit the cancel position bias (queue_cancel_bias) of its venues")
+    p.add_argument("--orders", default=None, metavar="LOBSTER",
+                   help="order-level data (a LOBSTER zip) to fit queue_cancel_bias (power3's n) of its venues "
+                        "against real resting orders (sorlib validate-fills --fit); overrides --mbo for them")
+    p.add_argument("--orders-own-prints", default="drop", choices=["drop", "keep"],
+                   help="with --orders: the real orders' executions are dropped from the prints, or kept")
     p.add_argument("--queue-power", type=real(0, 100, ""), default=1.0, metavar="N",
                    help="power3 exponent of the queue probes for venues without an MBO fit, (0, 100]")
     p.add_argument("--probe-every", type=real(0, 3600, "seconds"), default=10.0, metavar="SECONDS",
@@ -33,6 +38,8 @@ def run(args) -> int:
 
     check_common(args)
     check_output_file(args.out, "--out")
+    if args.orders is not None and not Path(args.orders).is_file():
+        raise ConfigError(f"--orders: file not found: {args.orders} (give a LOBSTER zip or message CSV)")
     if args.mbo is not None and not Path(args.mbo).is_file():
         raise ConfigError(f"--mbo: file not found: {args.mbo} (give a Databento MBO CSV)")
     md = load_data(args.data, args.format, args.regular_hours, args.seed,
@@ -44,6 +51,8 @@ def run(args) -> int:
         except (ValueError, KeyError, OSError) as e:
             raise ConfigError(f"--mbo {args.mbo}: not a readable Databento MBO CSV ({' '.join(str(e).split())})") from None
         bias = {k: v["cancel_bias"] for k, v in fits.items() if v["cancel_bias"] is not None}
+    if args.orders is not None:
+        bias.update(_fit_orders(args.orders, args.orders_own_prints, md))
     opts = CalibrationOptions(probe_every_s=args.probe_every, probe_horizon_s=args.probe_horizon)
     fit = calibrate(md, opts, cancel_bias=bias, queue_power=args.queue_power)
     atomic_write_text(args.out, to_toml(fit, md.report.source))
@@ -52,3 +61,18 @@ def run(args) -> int:
     marks = f"passive bid-fill markouts {figs} bps over {mk['fills']:,} fills" if figs else "no passive bid fills"
     print(f"calibrate: {len(fit['venues'])} venue(s) from {md.report.source}; {marks} -> {args.out}")
     return 0
+
+
+def _fit_orders(path: str, own_prints: str, md) -> dict[int, float]:
+    """power3's n per venue fitted on the real resting orders of ``path`` (printed with its errors)."""
+    from ..data import load_with_orders
+    from ..fillcheck.validate import fit_profile_exponent
+
+    omd, events = load_with_orders(path)
+    fits = fit_profile_exponent(events, omd, "power3", own_prints=own_prints)
+    for v, f in fits.items():
+        where = "" if v in md.venues else " (venue absent from DATA: not written)"
+        print(f"calibrate: venue {v} queue_cancel_bias {f['n']:.3g} from {path}: {f['horizon_s']:g} s calibration "
+              f"error {f['train_calib_pp']:.2f} points (training half), {f['test_calib_pp']:.2f} (second half; "
+              f"conservative {f['conservative_test_calib_pp']:.2f}){where}")
+    return {v: f["n"] for v, f in fits.items()}

@@ -225,3 +225,26 @@ def _fit(st, cands: Candidates, horizons, real, valid, train, bucket) -> tuple[d
             fitted[str(int(v))][k] = {"n": r["n"], "train_calib_pp": r["train_calib_pp"]}
             per_n[k][vm] = r["n"] if r["n"] is not None else 1.0
     return fitted, per_n
+
+
+def fit_profile_exponent(events: OrderEvents, md: MarketData | None = None, kind: str = "power3",
+                         horizons=HORIZONS_S, own_prints: str = "drop") -> dict[int, dict]:
+    """Per venue, the exponent of ``kind`` (``power`` or ``power3``; power3's n is the venue profile's
+    ``queue_cancel_bias``) fitted on the first half of the candidates, with its training and out-of-sample
+    (second half) calibration errors at the longest horizon and the conservative model's out-of-sample error
+    for comparison: ``{venue: {"n", "train_calib_pp", "test_calib_pp", "conservative_test_calib_pp"}}``."""
+    if kind not in FIT_KINDS:
+        raise DataError(f"only {', '.join(FIT_KINDS)} have a fitted exponent, got {kind!r}")
+    out = {}
+    for v in np.unique(events.venue[events.action == 1]):
+        ev = events.take(events.venue == v)
+        res = validate_fills(ev, md, ["conservative"], horizons, fit=True, own_prints=own_prints)
+        f = res.fitted.get(str(int(v)), {}).get(kind)
+        if not f or f["n"] is None:
+            continue
+        h = max(res.horizons)
+        test = {r["model"]: r["calib_pp"] for r in res.table("test", h)}
+        train = {r["model"]: r["calib_pp"] for r in res.table("train", h)}
+        out[int(v)] = {"n": f["n"], "train_calib_pp": train.get(f"{kind}:fit"), "test_calib_pp": test.get(f"{kind}:fit"),
+                       "conservative_test_calib_pp": test.get("conservative"), "horizon_s": h}
+    return out
