@@ -14,7 +14,8 @@ import sys
 from ..errors import SorlibError
 
 # sub-command name -> module in this package (each defines register(subparsers))
-_COMMANDS = ("inspect", "synth", "backtest", "report", "search", "calibrate", "validate-fills")
+_COMMANDS = ("inspect", "synth", "backtest", "report", "search", "calibrate", "validate-fills",
+             "verdict")
 
 
 class UsageError(Exception):
