@@ -45,3 +45,31 @@ def test_bad_input(case: Case, tmp_path, capsys, monkeypatch):
         assert rc == 0, f"exit {rc}; stderr: {err!r}"
         if case.match:
             assert re.search(case.match, out + err, re.I), f"output does not match {case.match!r}"
+
+
+# ------------------------------------------------------------------------ sorlib verdict (issue 17 item 4)
+VERDICT_CASES = [
+    (["verdict", "--variants", "frozen,bogus"], r"--variants: unknown variant\(s\) bogus; use 'all' or some of"),
+    (["verdict", "--variants", "frozen,frozen"], r"--variants: frozen given twice"),
+    (["verdict", "--variants", ""], r"--variants: give 'all' or comma-separated names"),
+    (["verdict", "--fold-by", "day"], r"--fold-by day with 4 folds needs at least 5 DATA files"),
+    (["verdict", "--scheduler", "serial", "--workers", "2"], r"--workers applies only to"),
+    (["verdict", "--date", "2013-10-07"], r"--date does not apply to 'sorlib verdict'"),
+    (["verdict", "missing-a.csv", "missing-b.csv", "--fold-by", "order"], r"DATA day 1 of 2: missing-a.csv: no such"),
+    (["verdict", "--folds", "0"], r"--folds: must be a whole number"),
+    (["verdict", "--mode", "bogus"], r"--mode: invalid choice"),
+]
+
+
+@pytest.mark.parametrize(("argv", "match"), VERDICT_CASES, ids=[" ".join(a[1:]) or "empty" for a, _ in VERDICT_CASES])
+def test_verdict_bad_input_is_one_line(argv, match, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        rc = main(argv)
+    except SystemExit as e:
+        rc = e.code
+    out, err = capsys.readouterr()
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert rc == 2 and "Traceback" not in out + err
+    assert len(lines) == 1 and lines[0].startswith("sorlib verdict: error: "), err
+    assert re.search(match, lines[0]), lines[0]
