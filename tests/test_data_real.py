@@ -78,7 +78,7 @@ def test_equs_mini_best_prices(real):
                                  f"{DB}/EQUS.MINI/test_data.definition.dbn.zst"])
 def test_dbn_without_quotes_is_refused(real, rel):
     with pytest.raises(DataError, match="has no quote records; supported schemas"):
-        load(real / rel)
+        load(real / rel, format="databento")  # auto-detect reads an MBO file as a book (sorlib.data.mbo)
 
 
 def test_blockhouse_mbp10_csv(real):
@@ -97,9 +97,10 @@ def test_blockhouse_mbp10_csv(real):
     assert 1 < np.nanmedian(md.quotes.bid_px[:, 0]) < 100
 
 
-def test_blockhouse_mbo_is_refused(real):
+def test_blockhouse_mbo_is_refused_as_mbp_and_read_as_mbo(real):
     with pytest.raises(DataError, match="MBO"):
-        load(real / "blockhouse_xnas_arl_20250717/mbo.csv")
+        load(real / "blockhouse_xnas_arl_20250717/mbo.csv", format="databento")
+    assert load(real / "blockhouse_xnas_arl_20250717/mbo.csv").report.format == "databento-csv/mbo"
 
 
 def test_l1_day_head_sample(real):

@@ -50,18 +50,21 @@ from ._csv import first_line, header_names
 from .market import MarketData
 from .order_events import OrderEvents
 
-FORMATS = ("auto", "databento", "algoseek", "taq", "lobster")
+FORMATS = ("auto", "databento", "algoseek", "taq", "lobster", "mbo")
 
 
 def detect_format(path: str | Path) -> str:
-    """``databento`` (CSV with ts_event/ts_recv header, or .dbn[.zst]), ``algoseek``, ``taq`` or ``lobster``
-    (a LOBSTER zip or message/order-book CSV, by name)."""
+    """``databento`` (CSV with ts_event/ts_recv header, or .dbn[.zst]), ``algoseek``, ``taq``, ``lobster``
+    (a LOBSTER zip or message/order-book CSV, by name) or ``mbo`` (a Databento MBO CSV or DBN)."""
     from .lobster import is_lobster
+    from .mbo import is_mbo
 
     p = Path(path)
     name = p.name.lower()
     if is_lobster(p):
         return "lobster"
+    if is_mbo(p):
+        return "mbo"
     if name.endswith((".dbn", ".dbn.zst")):
         return "databento"
     fields = header_names(first_line(p))
@@ -81,7 +84,8 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
 
     ``format``: ``auto`` (detect), ``databento`` (MBP-1/MBP-10/TBBO/BBO CSV or DBN), ``algoseek``
     (Lean/AlgoSeek tick zip; the sibling trade/quote zip is loaded too), ``taq`` (needs
-    ``layout=TaqLayout(...)``) or ``lobster`` (:mod:`sorlib.data.lobster`). ``symbol`` picks one
+    ``layout=TaqLayout(...)``), ``lobster`` (:mod:`sorlib.data.lobster`) or ``mbo`` (Databento MBO CSV/DBN,
+    book rebuilt from orders: :mod:`sorlib.data.mbo`). ``symbol`` picks one
     instrument (symbol or instrument id) of a file holding several; ``date`` (``YYYY-MM-DD``, New York
     time) one trading date of a file spanning several. Extra keywords go to the reader.
     """
@@ -98,6 +102,10 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
         from .lobster import read_lobster
 
         md = read_lobster(path, symbol=symbol, date=date, **kw)
+    elif fmt == "mbo":
+        from .mbo import read_mbo
+
+        md = read_mbo(path, symbol=symbol, date=date, **kw)
     else:
         from .taq import ALGOSEEK, read_taq
 
@@ -114,7 +122,7 @@ def load_with_orders(path: str | Path, format: str = "auto", *, symbol: str | No
                      date: str | None = None, **kw) -> tuple[MarketData, OrderEvents]:
     """Like :func:`load`, for order-level data: (:class:`MarketData`, :class:`OrderEvents`).
 
-    ``format``: ``auto`` or ``lobster``. Other formats carry no order ids (DataError).
+    ``format``: ``auto``, ``lobster`` or ``mbo``. Other formats carry no order ids (DataError).
     """
     from .validate import check_usable
 
@@ -123,8 +131,13 @@ def load_with_orders(path: str | Path, format: str = "auto", *, symbol: str | No
         from .lobster import read_lobster_with_orders
 
         md, events = read_lobster_with_orders(path, symbol=symbol, date=date, **kw)
+    elif fmt == "mbo":
+        from .mbo import read_mbo_with_orders
+
+        md, events = read_mbo_with_orders(path, symbol=symbol, date=date, **kw)
     else:
-        raise DataError(f"format {fmt!r} has no order ids; order events need a LOBSTER file", path=str(path))
+        raise DataError(f"format {fmt!r} has no order ids; order events need a LOBSTER file or a Databento MBO "
+                        "file", path=str(path))
     check_usable(md)
     return md, events
 
