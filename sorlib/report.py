@@ -735,6 +735,7 @@ def _index_html(entries: list, results: dict[str, Path], data: str | None, prist
     if not verdicts:
         verdicts.append("<p>No results JSON was written (no notebook with a backtest ran), so there is no "
                         "verdict on this index.</p>")
+    robustness = robustness_html(titles)
     items = []
     for stem, title, used, set_here in entries:
         shown = " ".join(f'<code class="{"set" if k in set_here else ""}">{html.escape(k)} = {html.escape(v)}</code>'
@@ -754,6 +755,7 @@ def _index_html(entries: list, results: dict[str, Path], data: str | None, prist
 <p>Data: {src}. Generated {now}.</p>
 <h2>Verdict</h2>
 {chr(10).join(verdicts)}
+{robustness}
 <h2>Pages</h2>
 <p class="params">Every parameter each notebook ran with; highlighted: set by this report (the rest are the
 notebook's defaults).</p>
@@ -762,6 +764,43 @@ notebook's defaults).</p>
 </ol>
 </body></html>
 """
+
+
+def robustness_html(titles: dict | None = None) -> str:
+    """The index's robustness section: the committed robustness verdict (``benchmarks/results/robustness_*.json``,
+    :func:`sorlib.search.verdict.committed_robustness`) as its sentences and a table of out-of-sample savings
+    per variant (bps, 95% interval; positive = the router paid less), linking to notebook 04's forest plot;
+    ``""`` when the repository has none."""
+    from .metrics import format_bps, format_interval, strategy_label
+    from .search.verdict import committed_robustness
+
+    found = committed_robustness()
+    if found is None:
+        return ""
+    path, rob = found
+    base = ("best_ask", "twap", "vwap")
+    head = "".join(f"<th>vs {html.escape(strategy_label(b))} (bps, 95% interval)</th>" for b in base)
+    rows = []
+    for _, r in rob.table.iterrows():
+        cells = "".join(
+            f"<td>{html.escape(format_bps(r[f'oos_bps_{b}']))} "
+            f"({html.escape(format_interval([r[f'oos_lo_{b}'], r[f'oos_hi_{b}']], int(r[f'oos_n_{b}'])))})</td>"
+            for b in base)
+        name = str(r["variant"]) + (f" (= {r['same_model_as']})" if isinstance(r["same_model_as"], str) else "")
+        flag = " — no verdict (clean-up dominated)" if bool(r["verdict_withheld"]) else ""
+        edges = f"{int(r['n_edges'])}" if int(r["n_edges"]) else "—"
+        rows.append(f"<tr><td>{html.escape(name + flag)}</td>{cells}<td>{100 * float(r['cleanup_share_oos']):.1f}</td>"
+                    f"<td>{edges}</td></tr>")
+    stem = "04_cont_kukanov"
+    link = (f' The forest plot is on <a href="{stem}.html">{html.escape((titles or {}).get(stem, stem))}</a>.'
+            if titles and stem in titles else "")
+    s = rob.settings
+    return (f"<h2>Robustness of the verdict</h2><p>From {html.escape(path.name)}: {html.escape(str(s['mode']))} mode, "
+            f"{s['folds']} walk-forward folds by {html.escape(str(s['fold_by']))}, one row per assumption variant "
+            f"(sorlib.search.variants); out-of-sample savings, positive = the router paid less.{link}</p>"
+            + "".join(f'<p class="sentence">{html.escape(t)}</p>' for t in rob.lines.values())
+            + f"<table><thead><tr><th>variant</th>{head}<th>clean-up (% of shares)</th><th>choices on a grid edge</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def write_results(result, md, path: str | Path | None) -> Path | None:

@@ -163,3 +163,20 @@ def test_summary_line_on_a_hand_built_table() -> None:
                            "(dearer in 1); the 95% interval excludes zero in 0.")
     none = summary_lines(_table([("g", None, True, 1.0, 0.5, 1.5)]), "ck")
     assert none["best_ask"].startswith("No variant gives an out-of-sample saving against Best Ask.")
+
+
+def test_report_index_shows_the_committed_robustness_verdict(small, monkeypatch) -> None:
+    from pathlib import Path
+
+    import sorlib.search.verdict as verdict
+    from sorlib.report import robustness_html
+
+    res = small[0]
+    monkeypatch.setattr(verdict, "committed_robustness", lambda name=None: None)
+    assert robustness_html() == ""
+    monkeypatch.setattr(verdict, "committed_robustness", lambda name=None: (Path("robustness_test.json"), res))
+    page = robustness_html({"04_cont_kukanov": "04 — CK"})
+    assert "robustness_test.json" in page and '<a href="04_cont_kukanov.html">' in page
+    for line in res.lines.values():
+        assert line in page.replace("&#x27;", "'")
+    assert "latency-x1 (= realistic)" in page and page.count("<tr>") == 1 + len(res.table)

@@ -36,7 +36,7 @@ from .run import BASELINES, SearchResult, all_edges, run_search
 from .variants import Variant, distinct_models, select_variants
 from .walkforward import split_folds
 
-__all__ = ["DEFAULT_CONFIG", "VerdictResult", "cleanup_shares", "load_verdict", "run_verdict", "summary_lines",
+__all__ = ["DEFAULT_CONFIG", "VerdictResult", "cleanup_shares", "committed_robustness", "load_verdict", "run_verdict", "summary_lines",
            "verdict_row"]
 
 #: the real-data verdict's parent orders (benchmarks/real_verdict.py): 5,000 shares every 15 min, 10 min each
@@ -242,3 +242,13 @@ def load_verdict(path: str | Path) -> VerdictResult:
     table = pd.DataFrame([_flat(r) for r in doc["variants"]])
     return VerdictResult(table, doc.get("lines") or summary_lines(table, doc["settings"]["mode"]),
                          doc.get("skipped", []), doc["settings"], doc["variants"])
+
+
+def committed_robustness(name: str | None = None) -> tuple[Path, VerdictResult] | None:
+    """The robustness verdict committed in this repository: ``benchmarks/results/robustness_NAME.json`` (the
+    first in name order when ``name`` is None), written by ``sorlib verdict … --out DIR`` on the real
+    samples and copied there; None when there is none (an installed package without the repository)."""
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    paths = [folder / f"robustness_{name}.json"] if name else sorted(folder.glob("robustness_*.json"))
+    paths = [p for p in paths if p.is_file()]
+    return (paths[0], load_verdict(paths[0])) if paths else None
