@@ -252,7 +252,8 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
                  venue_table: VenueTable | None = None, progress: bool = False) -> BacktestResult:
     """Run the router over the grid and the baselines on the same parent orders; see :mod:`sorlib.metrics`.
 
-    ``progress``: one tqdm bar over (grid points + baselines) × parent orders. Besides the task's keys the
+    ``progress``: one tqdm bar over (grid points + baselines) × parent orders. Grid points whose routers
+    have equal ``decision_key()`` route identically (spec mode: all of them) and are replayed once. Besides the task's keys the
     results hold ``unplaced_orders`` (``[{"arrival": ISO UTC, "reason": ...}]``, see :func:`order_schedule`),
     ``market`` (``{"name", "parameters"}`` of the market model, :mod:`sorlib.sim`), ``impact_cost`` (strategy →
     :func:`~sorlib.metrics.impact_cost`), ``cleanup_beyond_book_shares`` and ``unfilled_shares`` (strategy →
@@ -277,10 +278,19 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         bar = tqdm(total=(len(points) + len(base)) * len(orders), desc="backtest", unit="order")
     tick = bar.update if bar is not None else None
     rows, executions, guards = [], [], []
+    done: dict[tuple, tuple[Execution, Strategy]] = {}  # decision key -> the one replay of that router
     try:
         for p in points:
             strat = router_for(cfg, p, book.profiles)
-            ex = replay(book, strat, orders, progress=tick, market=mm)
+            key = _decision_key(strat)
+            if key is not None and key in done:  # routes identically to an earlier grid point: reuse
+                ex, strat = replace(done[key][0], params=strat.params()), done[key][1]
+                if tick is not None:
+                    tick(len(orders))
+            else:
+                ex = replay(book, strat, orders, progress=tick, market=mm)
+                if key is not None:
+                    done[key] = (ex, strat)
             executions.append(ex)
             guards.append(strat)
             s = summary(ex)
@@ -321,6 +331,12 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         results["savings_intervals"][n] = s
     results["cleanup_check"] = cleanup_check(results)  # clean-up share per strategy; verdict withheld above 50%
     return BacktestResult(results=results, grid=grid, router=router_ex, baselines=base_ex)
+
+
+def _decision_key(strategy: Strategy) -> tuple | None:
+    """The strategy's ``decision_key()`` (routers with equal keys route identically, see
+    :meth:`~sorlib.strategies.Router.decision_key`), or None when it has none (never shared)."""
+    return tuple(strategy.decision_key()) if hasattr(strategy, "decision_key") else None
 
 
 def _risk_results(strategy: Strategy, book: Book) -> dict:

@@ -175,6 +175,19 @@ class VenueTable:
         have = {int(k) for k in keys}
         return [k for k in self.user_keys if k not in have]
 
+    def require_present(self, keys, names: dict[int, str] | None = None) -> None:
+        """Raise :class:`ConfigError` when the user's file lists a venue not among ``keys`` (the data's venues):
+        its terms would silently apply to nothing, usually a wrong publisher id or exchange letter. The
+        message names the venues present (``names``: key -> display name)."""
+        absent = self.absent_from(keys)
+        if not absent:
+            return
+        names = names or {}
+        present = ", ".join(f"{int(k)} ({names[int(k)]})" if int(k) in names and names[int(k)] != str(int(k))
+                            else str(int(k)) for k in sorted(int(k) for k in keys)) or "none"
+        raise ConfigError(f"{self.source} lists venue(s) {', '.join(str(k) for k in absent)} that the data do not "
+                          f"contain (venues present: {present}); fix the [venue.KEY] keys or remove those tables")
+
     @classmethod
     def load(cls, path: str | Path | None = None) -> VenueTable:
         """The packaged defaults, overridden field by field by the TOML file ``path`` when given."""

@@ -141,3 +141,71 @@ def test_numba_cache_falls_back_when_the_package_folder_cannot_hold_a_cache(tmp_
 
     assert numba.core.config.CACHE_DIR == got
     monkeypatch.setattr(numba.core.config, "CACHE_DIR", "")
+
+
+# ---------------------------------------------------------------------------------------- many orders
+def _tiny_book():
+    from sorlib.engine import Book
+    from sorlib.synth import generate_market
+
+    return Book.from_market(generate_market(seed=3, minutes=20))
+
+
+def test_backtest_replays_each_distinct_router_once_and_matches_direct_replays(monkeypatch):
+    """Grid points with equal ``decision_key()`` are replayed once. Independent check: each grid row's
+    total cash equals a direct :func:`~sorlib.engine.replay` of that point's own router, every execution
+    carries its own point's parameters, and the replay count is (distinct keys + 3 baselines): uncapped
+    routers with the same ``lambda_under + theta_queue`` share a key (0.01 + 0.03 = 0.03 + 0.01), the
+    third point (0.05 + 0.03) does not, and ``lambda_over`` never enters the key."""
+    import sorlib.backtest as bt
+    from sorlib.engine import replay
+    from sorlib.metrics import summary
+
+    book = _tiny_book()
+    grid = {"lambda_over": [1.0, 2.0], "lambda_under": [0.01, 0.03, 0.05], "theta_queue": [0.03, 0.01]}
+    cfg = bt.BacktestConfig(mode="uncapped", grid=grid, every_minutes=2, horizon_minutes=3, order_size=1500)
+    calls = []
+    monkeypatch.setattr(bt, "replay", lambda *a, **k: calls.append(a[1]) or replay(*a, **k))
+    res = bt.run_backtest(book, cfg)
+    points = bt.grid_points(grid)
+    sums = {round(p["lambda_under"] + p["theta_queue"], 12) for p in points}
+    assert len(sums) == 4  # 0.04 (twice), 0.02, 0.06, 0.08
+    keys = {tuple(bt.router_for(cfg, p).decision_key()) for p in points}
+    assert len(calls) == len(keys) + 3 < len(points) + 3
+    orders = bt.parent_orders(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes)
+    for i, p in enumerate(points):
+        direct = summary(replay(book, bt.router_for(cfg, p, book.profiles), orders))
+        assert res.grid["total_cash"].iloc[i] == pytest.approx(direct["total_cash"], rel=0, abs=1e-9)
+    assert res.router.params["lambda_over"] == res.results["best_parameters"]["lambda_over"]
+    assert res.router.params["lambda_under"] == res.results["best_parameters"]["lambda_under"]
+
+
+def test_backtest_progress_counts_every_grid_point_even_when_shared():
+    """The tqdm total is (grid points + 3) × orders and a shared replay still advances the bar by its orders."""
+    import sorlib.backtest as bt
+
+    book = _tiny_book()
+    cfg = bt.BacktestConfig(grid={"lambda_over": [1.0, 2.0], "lambda_under": [0.01], "theta_queue": [0.01]},
+                            every_minutes=3, horizon_minutes=3, order_size=1000)
+    n = len(bt.parent_orders(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes))
+    seen = {}
+
+    class Bar:
+        def __init__(self, total, **kw):
+            seen["total"], seen["n"] = total, 0
+
+        def update(self, k=1):
+            seen["n"] += k
+
+        def close(self):
+            pass
+
+    import tqdm.auto
+
+    orig = tqdm.auto.tqdm
+    tqdm.auto.tqdm = Bar
+    try:
+        bt.run_backtest(book, cfg, progress=True)
+    finally:
+        tqdm.auto.tqdm = orig
+    assert seen == {"total": 5 * n, "n": 5 * n}

@@ -46,7 +46,7 @@ def run(args) -> int:
     table = VenueTable.load(args.venues)
     md = load_data(args.data, args.format, args.regular_hours, args.seed,
                    **{k: getattr(args, k) for k in ("symbol", "date") if getattr(args, k, None) is not None})
-    warn_unused_venues(table, md, "backtest")
+    table.require_present(md.venues, {int(v): md.venue_name(v) for v in md.venues})
     book = Book.from_market(md, table)
     n_orders = len(parent_orders(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes))
     n_points = len(grid_points(cfg.grid))
@@ -74,12 +74,3 @@ def run(args) -> int:
         print(f"plots: {', '.join(str(p) for p in paths)}")
     return 0
 
-
-def warn_unused_venues(table, md, command: str) -> None:
-    """A warning line for venues that the ``--venues`` file lists but the data do not contain."""
-    absent = table.absent_from(md.venues)
-    if absent:
-        present = ", ".join(md.venue_name(v) for v in md.venues)
-        print(f"sorlib {command}: warning: {table.source} lists venue(s) "
-              + ", ".join(str(k) for k in absent)
-              + f" absent from the data (present: {present}); their terms are not used", file=sys.stderr)

@@ -237,7 +237,8 @@ def _data_venues(spec: DataSpec, day: int) -> list[int]:
 
 
 def _venue_warnings(ex: Executor, ensure_started, spec: DataSpec, n_days: int, venues: str | None) -> list[str]:
-    """A warning for venues that the ``--venues`` file lists but no day of the data contains."""
+    """An error (:class:`ConfigError`, naming the venues present) for venues that the ``--venues`` file lists
+    but no day of the data contains; returns no warning otherwise."""
     if venues is None or n_days == 0:
         return []
     from ..venues import VenueTable
@@ -249,11 +250,8 @@ def _venue_warnings(ex: Executor, ensure_started, spec: DataSpec, n_days: int, v
     seen: set[int] = set()
     for _, keys in ex.imap(_data_venues, [(spec.ref(), d) for d in range(n_days)]):
         seen.update(keys)
-    absent = [k for k in listed if k not in seen]
-    if not absent:
-        return []
-    return [f"{venues} lists venue(s) {', '.join(map(str, absent))} absent from the data "
-            f"(present: {', '.join(map(str, sorted(seen)))}); their terms are not used"]
+    VenueTable.load(venues).require_present(sorted(seen))
+    return []
 
 
 # ---------------------------------------------------------------------------------------------- inputs

@@ -127,9 +127,9 @@ CASES: list[Case] = [
                     _file(t, "g.toml", "lambda_over = [1.0]\nlambda_under = {log = [0.01, 0.1, 2]}\n"
                                        "theta_queue = {linspace = [0.0, 0.01, 2]}\n")],
          "ok", r"grid ties 4/4"),
-    Case("backtest-venues-absent-publisher",  # a venue the data do not have: reported, not an error
+    Case("backtest-venues-absent-publisher",  # a venue the data do not have: an error naming those present
          lambda t: [*BT, "--horizon", "2", "--venues", _venues(t, "[venue.4]\ntaker_fee = 0.001\n")],
-         "ok", r"warning: .*venues\.toml lists venue\(s\) 4 absent from the data"),
+         "error", r"venues\.toml lists venue\(s\) 4 that the data do not contain \(venues present: .*\d"),
     # ------------------------------------------------------------------------------------------ search
     Case("search-folds-1", lambda t: ["search", "--folds", "1"], "error",
          r"--folds: must be a whole number of folds in \[2, 1,000\], got 1"),
