@@ -63,12 +63,12 @@ def cli_options() -> str:
 def api_index() -> str:
     import sorlib
 
-    rows = ["| name | defined in | API page |", "|---|---|---|"]
+    rows = ["| name | defined in (API page) |", "|---|---|"]
     for name, rel in sorlib._API.items():
         module = "sorlib" + rel
         top = module.split(".")[1]
-        page = f"[{module}]({top}.md)" if (API_DIR / f"{top}.md").exists() else module
-        rows.append(f"| `sorlib.{name}` | `{module}` | {page} |")
+        page = f"[`{module}`]({top}.md)" if (API_DIR / f"{top}.md").exists() else f"`{module}`"
+        rows.append(f"| `sorlib.{name}` | {page} |")
     return "\n".join(rows)
 
 
