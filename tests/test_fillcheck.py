@@ -290,3 +290,38 @@ def test_random_books_simple_model_bounded_and_seeded(ev):
     a = predict(st, cands, ModelSpec("simple", seed=3), (10.0,)).fills
     assert (a >= 0).all() and (a <= cands.size[:, None]).all()
     assert np.array_equal(a, predict(st, cands, ModelSpec("simple", seed=3), (10.0,)).fills)
+
+
+# ----------------------------------------------------------------------- synthetic order tape, figures
+def test_order_tape_from_level1_market_by_hand():
+    """Quote rows (t s: bid, ask) 1: 10.00x300 / 10.02x200; 2: 10.00x500; a sell print of 350 at 10.00 at t=3;
+    3: 10.00x100; 4: 9.99x100. By hand: adds of 300 (id 1) and 200 (id 2, ask); +200 joins behind 300 (id 3);
+    the print fills id 1's 300 then 50 of id 3 (FIFO); 150 left vs 100 shown: 50 cancelled (only id 3 is
+    there); the best bid moves to 9.99: id 3's last 100 deleted, a new order of 100 (id 4) adds there."""
+    from sorlib.fillcheck.synthetic import order_events_from_market
+
+    ts = np.array([1, 2, 3, 4]) * S
+    q = Quotes(ts, np.full(4, 2, np.int32), np.array([[10.0], [10.0], [10.0], [9.99]]),
+               np.array([[300], [500], [100], [100]]), np.full((4, 1), 10.02), np.full((4, 1), 200))
+    tr = Trades(np.array([3 * S]), np.array([2], np.int32), np.array([10.0]), np.array([350]), np.array([-1], np.int8))
+    ev = order_events_from_market(MarketData(q, tr, LoadReport("hand", "test")), seed=1)
+    got = list(zip((ev.ts // S).tolist(), ev.order_id.tolist(), ev.action.tolist(), ev.side.tolist(),
+                   ev.price.tolist(), ev.size.tolist(), ev.level_before.tolist(), strict=True))
+    assert got == [(1, 1, ADD, 1, 10.0, 300, 0), (1, 2, ADD, -1, 10.02, 200, 0), (2, 3, ADD, 1, 10.0, 200, 300),
+                   (3, 1, EXEC, 1, 10.0, 300, 500), (3, 3, EXEC, 1, 10.0, 50, 200), (3, 3, CANCEL, 1, 10.0, 50, 150),
+                   (4, 3, DELETE, 1, 10.0, 100, 100), (4, 4, ADD, 1, 9.99, 100, 0)]
+    assert np.isnan(ev.best_bid[6]) and ev.best_bid[7] == 9.99 and np.isnan(ev.best_ask[0]) and ev.best_ask[1] == 10.02
+    cands, _ = select_candidates(ev)
+    assert cands.order_id.tolist() == [1, 2, 3, 4]  # every add of this tape joins the best
+
+
+def test_figures_and_headline_build():
+    from sorlib.plots.fillcheck import bias_figure, calibration_figure, markout_figure, verdict_html
+
+    res = validate_fills(tape(), None, ["conservative", "paper"], (5, 10))
+    cal = calibration_figure(res)
+    assert [t.name for t in cal.data] == ["perfect calibration", "conservative", "paper"]
+    assert list(cal.data[1].x) == pytest.approx([100 * 2 / 3, 100.0, 30.0])  # buckets <=0.5, 1-2, 2-5
+    assert len(bias_figure(res).data) == 4 and {t.name for t in markout_figure(res).data} >= {"real", "arrivals"}
+    page = verdict_html(res, "hand tape")
+    assert res.verdict() in page.replace("&#x27;", "'") and "37.14" in page and "hand tape" in page

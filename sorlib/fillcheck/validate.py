@@ -139,7 +139,7 @@ def validate_fills(events: OrderEvents, md: MarketData | None = None, models=DEF
     vmax = valid[:, -1] if horizons[-1] == max(horizons) else valid[:, int(np.argmax(horizons))]
     res.markouts.append(_real_markouts(mids, cands, st, vmax, markout_s))
     res.markouts.append({"who": "arrivals", "sample": "all"} | markouts(
-        mids, cands.venue[vmax], cands.side[vmax], cands.ts[vmax], cands.size[vmax], markout_s))
+        mids, cands.venue[vmax], cands.side[vmax], cands.ts[vmax] + 1, cands.size[vmax], markout_s))
     runs = [(s, None) for s in specs] + [(ModelSpec(k, 1.0, label=f"{k}:fit"), per_n[k]) for k in per_n]
     for spec, n in runs:
         res.models.append(spec.label)

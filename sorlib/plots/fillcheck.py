@@ -1,0 +1,144 @@
+"""Figures of the fill validation (notebook 07): a :class:`~sorlib.fillcheck.FillValidation` in, a
+``go.Figure`` out. One colour per queue model, the same in every figure; the real orders in black."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..fillcheck import BUCKET_LABELS, FillValidation
+from .colors import PALETTE
+from .style import finish
+
+__all__ = ["bias_figure", "calibration_figure", "fillcheck_figures", "markout_figure", "model_color", "show_verdict",
+           "summary_frame", "verdict_html"]
+
+_KIND_SLOT = {"conservative": 0, "power": 1, "log": 2, "power2": 3, "log2": 4, "power3": 5, "simple": 6,
+              "paper": 7}
+REAL_COLOR, BASELINE_COLOR = "#000000", "#999999"
+
+
+def model_color(label: str) -> str:
+    """Colour of a model label (``power:2`` and ``power:fit`` share the power colour; fits are dashed)."""
+    if label == "real":
+        return REAL_COLOR
+    if label == "arrivals":
+        return BASELINE_COLOR
+    return PALETTE[_KIND_SLOT.get(label.split(":")[0], 8)]
+
+
+def _dash(label: str) -> str:
+    return "dash" if label.endswith(":fit") else "solid"
+
+
+def calibration_figure(res: FillValidation, horizon: float | None = None, sample: str | None = None) -> go.Figure:
+    """Predicted against realised fill rate (%) per Q/L bucket, one line per model, and the diagonal (a
+    perfectly calibrated model); marker size grows with the bucket's shares."""
+    h = max(res.horizons) if horizon is None else horizon
+    s = sample or res.score_sample
+    rows = [r for r in res.buckets if r["sample"] == s and r["horizon_s"] == h]
+    fig = go.Figure()
+    top = max([100 * max(r["realised"], r["predicted"]) for r in rows] + [1.0]) * 1.05
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect calibration",
+                             line=dict(color=BASELINE_COLOR, dash="dot"), hoverinfo="skip"))
+    order = {b: i for i, b in enumerate(BUCKET_LABELS)}
+    for m in res.models:
+        g = sorted((r for r in rows if r["model"] == m), key=lambda r: order[r["bucket"]])
+        if not g:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[100 * r["realised"] for r in g], y=[100 * r["predicted"] for r in g], mode="lines+markers",
+            name=m, line=dict(color=model_color(m), dash=_dash(m)), text=[r["bucket"] for r in g],
+            customdata=[[r["n"], r["shares"]] for r in g],
+            hovertemplate=f"{m}<br>Q/L %{{text}}: realised %{{x:.1f}}%, predicted %{{y:.1f}}%<br>"
+                          "%{customdata[0]:,} orders, %{customdata[1]:,} shares<extra></extra>"))
+    fig.update_layout(title=f"Calibration at {h:g} s ({s} orders): predicted vs realised fill rate per Q/L "
+                            "bucket", xaxis_title="realised fill rate (% of shares posted)",
+                      yaxis_title="predicted fill rate (%)")
+    return finish(fig, height=480)
+
+
+def bias_figure(res: FillValidation, sample: str | None = None) -> go.Figure:
+    """Bias (predicted − realised fill rate, points) and calibration error (points) by horizon, per model."""
+    s = sample or res.score_sample
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["bias (points; > 0 = over-credits)",
+                                                        "calibration error (points)"], horizontal_spacing=0.1)
+    for m in res.models:
+        g = sorted((r for r in res.summary if r["sample"] == s and r["model"] == m), key=lambda r: r["horizon_s"])
+        x = [r["horizon_s"] for r in g]
+        for col, key in ((1, "bias_pp"), (2, "calib_pp")):
+            fig.add_trace(go.Scatter(x=x, y=[r[key] for r in g], mode="lines+markers", name=m, legendgroup=m,
+                                     showlegend=col == 1, line=dict(color=model_color(m), dash=_dash(m)),
+                                     hovertemplate=f"{m}, %{{x:g}} s: %{{y:.2f}} points<extra></extra>"),
+                          row=1, col=col)
+    fig.add_hline(y=0, line=dict(color=BASELINE_COLOR, width=1), row=1, col=1)
+    fig.update_xaxes(title_text="horizon (s after arrival)")
+    fig.update_layout(title=f"Bias and calibration error by horizon ({s} orders)")
+    return finish(fig, height=440)
+
+
+def markout_figure(res: FillValidation) -> go.Figure:
+    """Share-weighted mid move after real fills, each model's fills and the candidates' arrivals (bps, from
+    the resting order's side: negative = adverse selection), at each markout horizon."""
+    fig = go.Figure()
+    for r in res.markouts:
+        keys = [k for k in r if k.endswith("s") and k not in ("fills", "shares")]
+        who = r["who"]
+        fig.add_trace(go.Bar(x=keys, y=[r[k] for k in keys], name=who, marker_color=model_color(who),
+                             marker_pattern_shape="/" if who.endswith(":fit") else "",
+                             hovertemplate=f"{who} (%{{customdata:,}} fills): %{{x}} %{{y:.2f}} bps<extra></extra>",
+                             customdata=[r["fills"]] * len(keys)))
+    fig.add_hline(y=0, line=dict(color=BASELINE_COLOR, width=1))
+    fig.update_layout(barmode="group", title="Markouts of passive fills: real vs model (bps, resting order's side)",
+                      xaxis_title="time after the fill", yaxis_title="mid move (bps; < 0 = adverse)")
+    return finish(fig, height=440)
+
+
+def fillcheck_figures(res: FillValidation) -> dict[str, go.Figure]:
+    """Every figure of the validation, by name."""
+    return {"calibration": calibration_figure(res), "bias": bias_figure(res), "markouts": markout_figure(res)}
+
+
+def summary_frame(res: FillValidation, sample: str | None = None):
+    """The summary rows of one sample as a table (rates in %, errors in points)."""
+    import pandas as pd
+
+    df = pd.DataFrame(res.table(sample))
+    if df.empty:
+        return df
+    df[["realised", "predicted"]] *= 100
+    return df.rename(columns={"realised": "realised %", "predicted": "predicted %"}).drop(columns="sample")
+
+
+def verdict_html(res: FillValidation, note: str = "") -> str:
+    """The page's headline: the verdict sentence, every model's calibration error and bias at each horizon, the
+    candidates scored and excluded, and where the data came from."""
+    import html
+
+    hs = list(res.horizons)
+    head = "".join(f"<th>calib {h:g} s</th><th>bias {h:g} s</th>" for h in hs)
+    body = []
+    for m in res.models:
+        cells = ""
+        for h in hs:
+            r = next((r for r in res.table(horizon=h) if r["model"] == m), None)
+            cells += (f"<td>{r['calib_pp']:.2f}</td><td>{r['bias_pp']:+.2f}</td>" if r and r["n"] else
+                      "<td>—</td><td>—</td>")
+        body.append(f"<tr><td>{html.escape(m)}</td>{cells}</tr>")
+    ex = res.exclusions.get(f"{max(hs):g}s", {})
+    left = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in ex.items() if k != "scored" and v)
+    return (f"<p><b>{html.escape(res.verdict())}</b></p>"
+            f"<table><tr><th>model (points)</th>{head}</tr>{''.join(body)}</table>"
+            f"<p>{res.info.get('candidates', 0):,} candidate orders (joiners of the best); scored at {max(hs):g} s: "
+            f"{ex.get('scored', 0):,}{'; excluded: ' + html.escape(left) if left else ''}. Sample: "
+            f"{res.score_sample}; the real order's own executions "
+            f"{'stay on the tape as prints' if res.info.get('own_prints') == 'keep' else 'are removed from the prints'}"
+            ".</p>"
+            + (f"<p><i>{html.escape(note)}</i></p>" if note else ""))
+
+
+def show_verdict(res: FillValidation, note: str = "") -> None:
+    """Display :func:`verdict_html` in a notebook."""
+    from IPython.display import HTML, display
+
+    display(HTML(verdict_html(res, note)))
