@@ -129,6 +129,16 @@ def test_bad_input_is_one_located_line(tmp_path, messages, book, match):
     assert "\n" not in str(e.value)
 
 
+def test_symbol_and_date_must_match_the_file(tmp_path):
+    """A LOBSTER file holds one ticker on one day: ``symbol``/``date`` naming others are refused."""
+    p = _zip(tmp_path)
+    assert load(p, symbol="test", date="2012-06-21").symbol == "TEST"
+    with pytest.raises(DataError, match="--symbol AAPL: the file holds TEST only"):
+        load(p, symbol="AAPL")
+    with pytest.raises(DataError, match="--date 2012-06-22: the file holds 2012-06-21 only"):
+        load(p, date="2012-06-22")
+
+
 def test_zip_without_book_and_bad_names(tmp_path):
     p = tmp_path / "x.zip"
     with zipfile.ZipFile(p, "w") as z:

@@ -2,7 +2,7 @@
 
 Input: the LOBSTER zip as downloaded (holding ``TICKER_YYYY-MM-DD_START_END_message_L.csv`` and
 ``..._orderbook_L.csv``), or the message or order-book CSV itself (its sibling is found by name). Ticker,
-date and level count come from the file name; ``symbol=``/``date=`` override them for renamed files.
+date and level count come from the file names (keep LOBSTER's names).
 
 Message file (headerless, 6 columns): ``time`` (seconds after midnight, New York time, decimals to ns),
 ``type`` (1 add, 2 partial cancel, 3 delete, 4 visible execution, 5 hidden execution, 6 cross trade,
@@ -45,7 +45,15 @@ from ..errors import DataError
 from . import order_events as oe
 from ._csv import _ZIP_ERRORS, Where, _check_text, _diagnose, fmt, open_source
 from .market import LoadReport, MarketData, Quotes, Trades
-from .validate import MAX_PRICE, MAX_SIZE, crossed_locked, reference_price, stub_levels, time_order
+from .validate import (
+    MAX_PRICE,
+    MAX_SIZE,
+    crossed_locked,
+    parse_date,
+    reference_price,
+    stub_levels,
+    time_order,
+)
 
 LOBSTER_VENUE = 2  #: venue key of LOBSTER data (Nasdaq; equals Databento's XNAS.ITCH publisher_id)
 VENUE_NAME = "XNAS"
@@ -79,7 +87,7 @@ def is_lobster(path: str | Path) -> bool:
         return False
 
 
-def _sources(path: str | Path) -> tuple[str, bytes, str, bytes, re.Match | None]:
+def _sources(path: str | Path) -> tuple[str, bytes, str, bytes, re.Match]:
     """(message label, bytes, order-book label, bytes, name match) of a LOBSTER zip or CSV pair."""
     p, _ = _open(path)
     if p.suffix.lower() == ".zip":
@@ -238,20 +246,21 @@ def read_lobster_with_orders(path: str | Path, *, symbol: str | None = None,
                              date: str | None = None) -> tuple[MarketData, oe.OrderEvents]:
     """Read a LOBSTER file pair into (:class:`MarketData`, :class:`~sorlib.data.order_events.OrderEvents`).
 
-    ``symbol``/``date`` (YYYY-MM-DD) replace the ticker/date taken from the file name (needed only when
-    the files were renamed).
+    Ticker and date come from the file name; ``symbol``/``date`` (YYYY-MM-DD), as in :func:`sorlib.load`,
+    must name them (a LOBSTER file holds one instrument on one day) or are refused.
     """
     import pandas as pd
 
     mlabel, mdata, blabel, bdata, m = _sources(path)
-    ticker = symbol or (m["ticker"] if m else None)
-    day = date or (m["date"] if m else None)
-    if day is None:
-        raise DataError("no trading date: the file name carries none; pass date='YYYY-MM-DD'", path=str(path))
+    ticker, day = m["ticker"], m["date"]
+    if symbol is not None and symbol.upper() != ticker.upper():
+        raise DataError(f"--symbol {symbol}: the file holds {ticker} only", path=str(path))
+    if date is not None and parse_date(date) != day:
+        raise DataError(f"--date {date}: the file holds {day} only (New York time)", path=str(path))
     try:
         midnight = pd.Timestamp(day)
     except ValueError:
-        raise DataError(f"date {day!r} is not YYYY-MM-DD", path=str(path)) from None
+        raise DataError(f"the file name's date {day!r} is not a valid YYYY-MM-DD date", path=str(path)) from None
     # -- messages
     i64 = pa.int64()
     msg = _parse(mlabel, mdata, MSG_COLUMNS, {"time": pa.float64(), "type": i64, "order_id": i64, "size": i64,

@@ -33,7 +33,7 @@ Speed: a plain Python pass over the records (about 1 µs-scale dict work per rec
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -296,14 +296,15 @@ def _validate(cols: dict, w: Where) -> None:
 
 # ------------------------------------------------------------------------------------------- the book
 class _Book:
-    """One publisher's book: orders by id and shares per price level (price keys in 1e-9 $)."""
+    """One publisher's book: orders by id, shares per price level and the occupied price keys kept sorted
+    (ascending; 1e-9 $ units), so the touch and the top levels are slices."""
 
-    __slots__ = ("orders", "lv", "best", "edge", "dirty", "pending")
+    __slots__ = ("orders", "lv", "keys", "edge", "dirty", "pending")
 
     def __init__(self) -> None:
         self.orders: dict[int, list] = {}  # id -> [side, price key, shares]
-        self.lv = {1: {}, -1: {}}  # side -> {price key: shares}
-        self.best = {1: None, -1: None}
+        self.lv = {1: {}, -1: {}}  # side -> {price key: shares > 0}
+        self.keys = {1: [], -1: []}  # side -> sorted occupied price keys
         self.edge = {1: None, -1: None}  # worst price of the last snapshot's top levels (None: < levels shown)
         self.dirty = True
         self.pending: dict[int, int] = {}  # id -> filled shares whose accompanying C is still to come
@@ -311,43 +312,46 @@ class _Book:
     def level(self, side: int, p: int) -> int:
         return self.lv[side].get(p, 0)
 
-    def _touch(self, side: int, p: int) -> None:
-        e = self.edge[side]
-        if e is None or (p >= e if side == 1 else p <= e):
-            self.dirty = True
+    def best(self, side: int) -> int:
+        k = self.keys[side]
+        return UNDEF if not k else (k[-1] if side == 1 else k[0])
 
     def change(self, side: int, p: int, d: int) -> None:
         """Add ``d`` shares (negative: remove) at (side, price key)."""
         lv = self.lv[side]
-        q = lv.get(p, 0) + d
+        old = lv.get(p, 0)
+        q = old + d
         if q > 0:
             lv[p] = q
-            b = self.best[side]
-            if b is None or (p > b if side == 1 else p < b):
-                self.best[side] = p
-        else:
-            lv.pop(p, None)
-            if p == self.best[side]:
-                self.best[side] = (max(lv) if side == 1 else min(lv)) if lv else None
-        self._touch(side, p)
+            if not old:
+                bisect.insort(self.keys[side], p)
+        elif old:
+            del lv[p]
+            k = self.keys[side]
+            del k[bisect.bisect_left(k, p)]
+        e = self.edge[side]
+        if e is None or (p >= e if side == 1 else p <= e):  # inside the last shown levels
+            self.dirty = True
 
     def clear(self) -> None:
         self.orders.clear()
         self.pending.clear()
         self.lv = {1: {}, -1: {}}
-        self.best = {1: None, -1: None}
+        self.keys = {1: [], -1: []}
         self.dirty = True
 
-    def snapshot(self, n: int) -> tuple[list, list]:
-        """Top ``n`` levels per side as [(price key, shares)] (bids descending, asks ascending)."""
-        out = []
-        for side in (1, -1):
-            lv = self.lv[side]
-            keys = heapq.nlargest(n, lv) if side == 1 else heapq.nsmallest(n, lv)
-            self.edge[side] = keys[-1] if len(keys) == n else None
-            out.append([(k, lv[k]) for k in keys])
+    def snapshot(self, n: int) -> tuple[list, list, list, list]:
+        """Top ``n`` levels, padded to ``n``: bid keys (descending), bid shares, ask keys (ascending), ask shares."""
+        kb, ka = self.keys[1], self.keys[-1]
+        bids = kb[:-n - 1:-1]
+        asks = ka[:n]
+        self.edge[1] = bids[-1] if len(bids) == n else None
+        self.edge[-1] = asks[-1] if len(asks) == n else None
         self.dirty = False
-        return out[0], out[1]
+        lb, la = self.lv[1], self.lv[-1]
+        pad_k, pad_q = [UNDEF] * (n - len(bids)), [0] * (n - len(bids))
+        pad_ka, pad_qa = [UNDEF] * (n - len(asks)), [0] * (n - len(asks))
+        return (bids + pad_k, [lb[k] for k in bids] + pad_q, asks + pad_ka, [la[k] for k in asks] + pad_qa)
 
 
 def _replay(cols: dict, levels: int, report: LoadReport) -> tuple[dict, list]:
@@ -449,12 +453,10 @@ def _replay(cols: dict, levels: int, report: LoadReport) -> tuple[dict, list]:
         else:  # T, N: no book change
             e_act[i] = oe.EXEC_HIDDEN if (a == _T and s == 0) else oe.OTHER
             e_px[i], e_size[i] = p, sz
-        bb, ba = b.best[1], b.best[-1]
-        e_bb[i] = UNDEF if bb is None else bb
-        e_ba[i] = UNDEF if ba is None else ba
+        e_bb[i] = b.best(1)
+        e_ba[i] = b.best(-1)
         if b.dirty and (not any_last or flags[i] & F_LAST):
-            bids, asks = b.snapshot(levels)
-            snaps.append((ts[i], v, bids, asks))
+            snaps.append((ts[i], v, *b.snapshot(levels)))
     if not any_last:
         report.notes.append("no record carries F_LAST: the book is shown after every record")
     left = sum(len(b.pending) for b in books.values())
@@ -476,17 +478,12 @@ def _dollars(key: np.ndarray) -> np.ndarray:
 
 
 def _quotes(snaps: list, levels: int) -> Quotes:
-    n = len(snaps)
-    bid_px, ask_px = np.full((n, levels), np.nan), np.full((n, levels), np.nan)
-    bid_sz, ask_sz = np.zeros((n, levels), np.int64), np.zeros((n, levels), np.int64)
-    for r, (_, _, bids, asks) in enumerate(snaps):
-        for k, (p, q) in enumerate(bids):
-            bid_px[r, k], bid_sz[r, k] = p / 1e9, q
-        for k, (p, q) in enumerate(asks):
-            ask_px[r, k], ask_sz[r, k] = p / 1e9, q
-    ts = np.array([s[0] for s in snaps], np.int64)
-    venue = np.array([s[1] for s in snaps], np.int32)
-    return Quotes(ts, venue, bid_px, bid_sz, ask_px, ask_sz)
+    """Snapshots (ts, venue, bid keys, bid shares, ask keys, ask shares) → :class:`Quotes` ($, NaN = empty)."""
+    ts, venue, bk, bq, ak, aq = zip(*snaps, strict=True)
+    shape = (len(snaps), levels)
+    return Quotes(np.array(ts, np.int64), np.array(venue, np.int32),
+                  _dollars(np.array(bk, np.int64).reshape(shape)), np.array(bq, np.int64).reshape(shape),
+                  _dollars(np.array(ak, np.int64).reshape(shape)), np.array(aq, np.int64).reshape(shape))
 
 
 def _assemble(report: LoadReport, cols: dict, levels: int) -> tuple[MarketData, oe.OrderEvents]:
