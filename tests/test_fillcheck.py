@@ -325,3 +325,19 @@ def test_figures_and_headline_build():
     assert len(bias_figure(res).data) == 4 and {t.name for t in markout_figure(res).data} >= {"real", "arrivals"}
     page = verdict_html(res, "hand tape")
     assert res.verdict() in page.replace("&#x27;", "'") and "37.14" in page and "hand tape" in page
+
+
+def test_hidden_executions_are_no_prints_but_trade_through():
+    """A bid of 100 at 10.00 set the best (Q 0). A hidden execution of 50 at 10.00 (t=1) never reaches the
+    displayed queue: no print, nothing filled; a hidden execution at 9.99 (t=2) traded through: all 100 fill."""
+    from sorlib.data.order_events import EXEC_HIDDEN
+
+    rows = [(0, 1, ADD, 10.00, 100, 0), (1, 0, EXEC_HIDDEN, 10.00, 50, 100), (2, 0, EXEC_HIDDEN, 9.99, 10, 0),
+            (100, 0, OTHER, np.nan, 0, -1)]
+    t, oid, act, px, sz, lb = map(np.array, zip(*rows, strict=True))
+    ev = OrderEvents(ts=t * S, venue=np.zeros(4), order_id=oid, action=act, side=np.array([1, 1, 1, 0]), price=px,
+                     size=sz, level_before=lb, best_bid=np.full(4, 10.0), best_ask=np.full(4, 10.02))
+    cands, _ = select_candidates(ev)
+    st = build_streams(ev, cands, 5.0)
+    assert list(zip(st.kind.tolist(), st.qty.tolist(), strict=True)) == [(K_THROUGH, 10.0)]
+    assert predict(st, cands, ModelSpec("conservative"), (1.5, 5.0)).fills.tolist() == [[0, 100]]

@@ -12,7 +12,8 @@ order's (venue, side, price) — its *level* — while it rests, with ``rem`` th
 
 * level just before the event, minus ``rem`` → a level *sync* step (catches changes that carry no event at
   the level, e.g. a modify moving an order away);
-* an execution of another order at the level (``EXEC``/``EXEC_HIDDEN``) → a *print* step (its size);
+* a visible execution of another order at the level (``EXEC``) → a *print* step (its size); hidden
+  executions (``EXEC_HIDDEN``) never reach the displayed queue and are no prints here (as in the replay);
 * the level just after the event (``level_before`` + the event's change), minus ``rem`` → a *level* step;
 * a ``CANCEL``/``DELETE`` of another order → an *outflow* step (only the ``paper`` rule reads it);
 * the real order's own executions go to :data:`K_OWN_EXEC` (the realised truth). With ``own_prints="drop"``
@@ -22,8 +23,8 @@ order's (venue, side, price) — its *level* — while it rests, with ``rem`` th
   real order either way. Its own partial cancels shrink the hypothetical order's size by the same shares
   (:data:`K_OWN_CANCEL`).
 
-An execution on the same venue and side at a *worse* price (for a bid: below it) while the order rests traded
-through it: a *through* step (everything left fills, as :func:`sorlib.sim.queue.fill_from_prints`).
+An execution (visible or hidden) on the same venue and side at a *worse* price (for a bid: below it) while the
+order rests traded through it: a *through* step (everything left fills, as :func:`sorlib.sim.queue.fill_from_prints`).
 
 Exclusions, per candidate and horizon (the first *bad* time must fall after the end of the horizon or the
 lifetime, else the candidate is excluded at that horizon, counted by reason):
@@ -234,7 +235,7 @@ def _scan(ts, venue, oid, action, side, price, size, lvl, fb, fa, cpos, csize, h
                         if before != last:
                             k = _emit(out, base, k, t, K_SYNC, before)
                             last = before
-                        if act == EXEC or act == EXEC_HIDDEN:
+                        if act == EXEC:
                             k = _emit(out, base, k, t, K_PRINT, float(size[i]))
                         elif act == CANCEL or act == DELETE:
                             k = _emit(out, base, k, t, K_OUTFLOW, float(size[i]))
@@ -245,7 +246,7 @@ def _scan(ts, venue, oid, action, side, price, size, lvl, fb, fa, cpos, csize, h
                             elif act == CANCEL or act == DELETE or act == EXEC:
                                 d = -size[i]
                             after = float(max(lb + d - rem, 0))
-                            if after != last or act == EXEC or act == EXEC_HIDDEN:
+                            if after != last or act == EXEC:
                                 k = _emit(out, base, k, t, K_LEVEL, after)
                                 last = after
             elif side[i] == s and oid[i] == me and act == MODIFY:  # modified to another price
