@@ -108,3 +108,11 @@ def test_calibrate_orders_writes_fitted_cancel_bias(tmp_path, capsys):
     assert n == pytest.approx(0.0594, abs=1e-4) and 0.6 ** n >= 0.97
     assert main(["calibrate", path, "--orders", str(tmp_path / "nope.zip"), "--out", str(out)]) == 2
     assert "--orders: file not found" in capsys.readouterr().err
+
+
+def test_models_default_is_the_library_line_up():
+    from sorlib.cli import build_parser
+    from sorlib.fillcheck import DEFAULT_MODELS
+
+    args = build_parser().parse_args(["validate-fills", "x.zip"])
+    assert args.models == ",".join(DEFAULT_MODELS) and args.horizons == "10,30,60" and args.own_prints == "drop"

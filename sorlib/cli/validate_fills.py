@@ -12,10 +12,11 @@ MAX_HORIZON_S = 3600.0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("validate-fills", help="check the queue models against real resting orders (LOBSTER)",
+    p = sub.add_parser("validate-fills", help="check the queue models against real resting orders (LOBSTER, MBO)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("data", metavar="DATA", help="order-level data: a LOBSTER zip or message/order-book CSV")
-    p.add_argument("--format", default="auto", choices=["auto", "lobster"], help="input format")
+    p.add_argument("data", metavar="DATA",
+                   help="order-level data: a LOBSTER zip or message/order-book CSV, or a Databento MBO CSV/DBN")
+    p.add_argument("--format", default="auto", choices=["auto", "lobster", "mbo"], help="input format")
     p.add_argument("--symbol", default=None, metavar="SYMBOL", help="ticker, when the file name carries none")
     p.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="trading date, when the file name carries none")
     p.add_argument("--horizons", default="10,30,60", metavar="S,S,...",

@@ -110,7 +110,8 @@ def validate_fills(events: OrderEvents, md: MarketData | None = None, models=DEF
                    own_prints: str = "drop", source: str | None = None) -> FillValidation:
     """Validate ``models`` (names such as ``"power:2"``, or :class:`ModelSpec`) against the real resting orders
     of ``events`` at each horizon (seconds). ``md``: the same data's :class:`MarketData`, whose book depth
-    decides what is visible (a level-1 book cannot see a queue that is no longer the best; None: full depth).
+    decides what is visible (a level-1 book cannot see a queue that is no longer the best; None, or MBO data
+    whose book is rebuilt from every order: full depth).
     ``fit``: also fit ``power`` and ``power3`` per venue on the first half and score out of sample.
     ``own_prints``: ``drop`` (strict removal: the real order's executions are not prints) or ``keep`` (they
     stay as the aggressors' prints at its price; :func:`~.events.build_streams`)."""
@@ -121,7 +122,8 @@ def validate_fills(events: OrderEvents, md: MarketData | None = None, models=DEF
     if len(events) == 0:
         raise DataError("no order events to validate", path=source or events.source or None)
     cands, info = select_candidates(events)
-    st = build_streams(events, cands, max(horizons), md, own_prints)
+    full_depth = md is None or "mbo" in (md.report.format or "")  # an MBO book is rebuilt from every order
+    st = build_streams(events, cands, max(horizons), None if full_depth else md, own_prints)
     hz = cands.ts[:, None] + np.round(np.asarray(horizons) * 1e9).astype(np.int64)[None, :]
     valid, excl = _validity(events, cands, st, hz, horizons)
     real = _realised(st, hz)
