@@ -217,3 +217,168 @@ def test_arl_mbo_against_blockhouse_mbp10(real):
     rate = same[comp].mean()
     print(f"ARL: touch agrees at {touch[comp].mean():.2%}, 10 levels at {rate:.2%} of {comp.sum():,} times")
     assert rate >= 0.999
+
+
+# ------------------------------------------------------------------------------ randomised: a reference
+def _reference(records, levels):
+    """Plain-dict reference of the documented rules (no reader code): per publisher, orders by id and shares
+    per price; A adds; C removes (first the shares of an earlier F of that order, which already left the
+    book); F removes and remembers the shares for its C; M moves the order; R clears; T/N change nothing.
+    Returns per-record event tuples (None for a folded C) and, after each F_LAST record, that publisher's
+    top ``levels`` (bids, asks)."""
+    books, events, states = {}, [], {}
+    for k, (pub, a, side, px, sz, oid, flags) in enumerate(records):
+        b = books.setdefault(pub, {"orders": {}, 1: {}, -1: {}, "pending": {}})
+        s = {"B": 1, "A": -1}.get(side, 0)
+        p = round(float(px), 2) if px else None
+
+        def move(sd, pr, d, b=b):
+            q = b[sd].get(pr, 0) + d
+            if q > 0:
+                b[sd][pr] = q
+            else:
+                b[sd].pop(pr, None)
+
+        row = None
+        if a == "A":
+            row = (oe.ADD, s, p, sz, b[s].get(p, 0))
+            b["orders"][oid] = [s, p, sz]
+            move(s, p, sz)
+        elif a == "C":
+            took = min(sz, b["pending"].get(oid, 0))
+            b["pending"][oid] = b["pending"].get(oid, 0) - took
+            sz -= took
+            if sz and oid in b["orders"]:
+                os_, op, oq = b["orders"][oid]
+                take = min(sz, oq)
+                row = (oe.DELETE if take == oq else oe.CANCEL, os_, op, take, b[os_].get(op, 0))
+                move(os_, op, -take)
+                b["orders"][oid][2] -= take
+                if b["orders"][oid][2] == 0:
+                    del b["orders"][oid]
+            elif sz:
+                row = (oe.CANCEL, s, p, sz, b[s].get(p, 0) if s else -1)
+        elif a == "F":
+            if oid in b["orders"]:
+                os_, op, oq = b["orders"][oid]
+                take = min(sz, oq)
+                row = (oe.EXEC, os_, op, sz, b[os_].get(op, 0))
+                move(os_, op, -take)
+                b["orders"][oid][2] -= take
+                if b["orders"][oid][2] == 0:
+                    del b["orders"][oid]
+            else:
+                row = (oe.EXEC, s, p, sz, b[s].get(p, 0))
+            b["pending"][oid] = b["pending"].get(oid, 0) + sz
+        elif a == "M":
+            row = (oe.MODIFY, s, p, sz, b[s].get(p, 0))
+            if oid in b["orders"]:
+                os_, op, oq = b["orders"].pop(oid)
+                move(os_, op, -oq)
+            b["orders"][oid] = [s, p, sz]
+            move(s, p, sz)
+        elif a == "R":
+            books[pub] = {"orders": {}, 1: {}, -1: {}, "pending": {}}
+            b = books[pub]
+            row = (oe.CLEAR, 0, None, 0, -1)
+        else:
+            row = (oe.EXEC_HIDDEN if s == 0 else oe.OTHER, 0, p, sz, -1)
+        if row is not None:
+            bb = max(b[1]) if b[1] else None
+            ba = min(b[-1]) if b[-1] else None
+            events.append((k, pub, oid if a not in "RT" else oid, *row, bb, ba))
+        if flags & 128:
+            states[k] = (pub, sorted(b[1].items(), reverse=True)[:levels], sorted(b[-1].items())[:levels])
+    return events, states
+
+
+def _random_records(seed: int, n: int = 3000):
+    """Random MBO stream on two publishers: adds near 10 $, partial/full cancels, fills with their cancels,
+    modifies, hidden and visible trades, cancels of unknown orders, a rare clear; F_LAST on ~70% of records."""
+    rng = np.random.default_rng(seed)
+    recs, live, nid = [], {2: {}, 3: {}}, 1
+    while len(recs) < n:
+        pub = int(rng.choice([2, 3]))
+        flags = 128 if rng.random() < 0.7 else 0
+        u = rng.random()
+        book = live[pub]
+        if u < 0.4 or not book:
+            s = rng.choice(["B", "A"])
+            tick = int(rng.integers(1, 15))
+            px = 10.0 - tick * 0.01 if s == "B" else 10.0 + tick * 0.01
+            sz = int(rng.integers(1, 5)) * 100
+            recs.append((pub, "A", s, f"{px:.2f}", sz, nid, flags))
+            book[nid] = [s, px, sz]
+            nid += 1
+        elif u < 0.65:
+            oid = int(rng.choice(list(book)))
+            s, px, rem = book[oid]
+            c = rem if rng.random() < 0.6 else int(rng.integers(1, rem + 1))
+            recs.append((pub, "C", s, f"{px:.2f}", c, oid, flags))
+            book[oid][2] -= c
+            if book[oid][2] == 0:
+                del book[oid]
+        elif u < 0.78:
+            oid = int(rng.choice(list(book)))
+            s, px, rem = book[oid]
+            f = int(rng.integers(1, rem + 1))
+            recs.append((pub, "T", "B" if s == "A" else "A", f"{px:.2f}", f, 0, 0))
+            recs.append((pub, "F", s, f"{px:.2f}", f, oid, 0))
+            recs.append((pub, "C", s, f"{px:.2f}", f, oid, flags))
+            book[oid][2] -= f
+            if book[oid][2] == 0:
+                del book[oid]
+        elif u < 0.88:
+            oid = int(rng.choice(list(book)))
+            s, px, rem = book[oid]
+            npx = px + (0.01 if rng.random() < 0.5 else -0.01) * (1 if s == "A" else -1)
+            nsz = int(rng.integers(1, 6)) * 50
+            recs.append((pub, "M", s, f"{npx:.2f}", nsz, oid, flags))
+            book[oid] = [s, npx, nsz]
+        elif u < 0.94:
+            recs.append((pub, "T", "N", "10.00", int(rng.integers(1, 100)), 0, flags))
+        elif u < 0.995:
+            recs.append((pub, "C", rng.choice(["B", "A"]), "9.95", 100, 10**9 + nid, flags))
+            nid += 1
+        else:
+            recs.append((pub, "R", "N", "", 0, 0, flags))
+            live[pub] = {}
+    return recs
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_streams_match_a_plain_reference(tmp_path, seed):
+    """The reader's event table equals the plain-dict reference row for row; its quote rows are the
+    reference's book at their records, and every F_LAST record where a publisher's top 3 levels changed
+    has its quote row (except crossed/locked books, which the repair policy drops)."""
+    recs = _random_records(seed)
+    md, ev = read_mbo_with_orders(_csv(tmp_path, recs), levels=3)
+    events, states = _reference(recs, 3)
+    assert len(ev) == len(events)
+    k = np.array([e[0] for e in events])
+    np.testing.assert_array_equal(ev.ts, T0 + 1000 * k)
+    np.testing.assert_array_equal(ev.venue, [e[1] for e in events])
+    np.testing.assert_array_equal(ev.order_id, [e[2] for e in events])
+    np.testing.assert_array_equal(ev.action, [e[3] for e in events])
+    np.testing.assert_array_equal(ev.side, [e[4] for e in events])
+    np.testing.assert_allclose(ev.price, [np.nan if e[5] is None else e[5] for e in events], rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(ev.size, [e[6] for e in events])
+    np.testing.assert_array_equal(ev.level_before, [e[7] for e in events])
+    np.testing.assert_allclose(ev.best_bid, [np.nan if e[8] is None else e[8] for e in events], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(ev.best_ask, [np.nan if e[9] is None else e[9] for e in events], rtol=0, atol=1e-9)
+    q = md.quotes
+    rows = {int((t - T0) // 1000): r for r, t in enumerate(q.ts)}
+    last: dict[int, tuple] = {}
+    for rec, (pub, bids, asks) in states.items():
+        state = (bids, asks)
+        if bids and asks and bids[0][0] >= asks[0][0] - 1e-9:  # crossed/locked rows are dropped (policy)
+            assert rec not in rows
+        elif rec in rows:
+            r = rows[rec]
+            assert q.venue[r] == pub
+            got_b = [(round(float(p), 2), int(s)) for p, s in zip(q.bid_px[r], q.bid_sz[r], strict=True) if s]
+            got_a = [(round(float(p), 2), int(s)) for p, s in zip(q.ask_px[r], q.ask_sz[r], strict=True) if s]
+            assert (got_b, got_a) == ([(round(p, 2), s) for p, s in bids], [(round(p, 2), s) for p, s in asks])
+        else:
+            assert last.get(pub, ((), ())) == state or pub not in last, f"record {rec}: changed book not shown"
+        last[pub] = state
