@@ -11,7 +11,7 @@ from .colors import PALETTE
 from .style import finish
 
 __all__ = ["bias_figure", "calibration_figure", "fillcheck_figures", "markout_figure", "model_color", "show_verdict",
-           "summary_frame", "verdict_html"]
+           "bracket_frame", "summary_frame", "verdict_html"]
 
 _KIND_SLOT = {"conservative": 0, "power": 1, "log": 2, "power2": 3, "log2": 4, "power3": 5, "simple": 6,
               "paper": 7}
@@ -108,6 +108,24 @@ def summary_frame(res: FillValidation, sample: str | None = None):
         return df
     df[["realised", "predicted"]] *= 100
     return df.rename(columns={"realised": "realised %", "predicted": "predicted %"}).drop(columns="sample")
+
+
+def bracket_frame(a: FillValidation, b: FillValidation, horizon: float | None = None):
+    """Calibration error and bias (points) of every model under two validations of the same orders that differ
+    in ``own_prints`` (drop: a lower bound, keep: an upper bound of what the models should fill), side by side."""
+    import pandas as pd
+
+    h = max(a.horizons) if horizon is None else horizon
+    rows = []
+    for m in a.models:
+        row = {"model": m}
+        for r in (a, b):
+            x = next((x for x in r.table(horizon=h) if x["model"] == m), None)
+            own = r.info.get("own_prints", "drop")
+            row[f"calib {h:g}s ({own})"] = x["calib_pp"] if x else float("nan")
+            row[f"bias {h:g}s ({own})"] = x["bias_pp"] if x else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def verdict_html(res: FillValidation, note: str = "") -> str:
