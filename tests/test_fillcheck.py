@@ -341,3 +341,16 @@ def test_hidden_executions_are_no_prints_but_trade_through():
     st = build_streams(ev, cands, 5.0)
     assert list(zip(st.kind.tolist(), st.qty.tolist(), strict=True)) == [(K_THROUGH, 10.0)]
     assert predict(st, cands, ModelSpec("conservative"), (1.5, 5.0)).fills.tolist() == [[0, 100]]
+
+
+def test_bracket_by_hand():
+    """Keep mode, conservative, 10 s: A 200 (its own print), B 0, C 200 (its own print), D 0 against realised
+    200, 60, 200, 0: only bucket 2-5 is off, by 60 of 200 shares: calibration (200·0.3)/700 = 8.571 points,
+    bias −8.571; drop mode 37.143 (test_bucket_maths_by_hand)."""
+    from sorlib.plots.fillcheck import bracket_frame
+
+    drop = validate_fills(tape(), None, ["conservative"], (10,))
+    keep = validate_fills(tape(), None, ["conservative"], (10,), own_prints="keep")
+    row = bracket_frame(drop, keep).iloc[0]
+    assert row["calib 10s (drop)"] == pytest.approx(100 * 260 / 700)
+    assert row["calib 10s (keep)"] == pytest.approx(100 * 60 / 700) and row["bias 10s (keep)"] == pytest.approx(-100 * 60 / 700)
