@@ -99,6 +99,20 @@ def test_dummy_levels_are_empty_and_unknown_only_beyond_a_full_side(tmp_path):
     assert np.isnan(md.quotes.bid_px[0, 1]) and md.quotes.bid_px[1, 1] == 49.0
 
 
+def test_cross_trade_and_crlf(tmp_path):
+    """A type-6 cross trade is a print with unknown aggressor (0) and an OTHER event with no book level;
+    Windows line ends read the same."""
+    msgs = ["36000,1,1,10,500000,1", "36001,6,77,300,505000,-1"]
+    book = ["510000,100,500000,10", "510000,100,500000,10"]
+    p = tmp_path / "x.zip"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr(f"{STEM}_message_1.csv", "\r\n".join(msgs) + "\r\n")
+        z.writestr(f"{STEM}_orderbook_1.csv", "\r\n".join(book) + "\r\n")
+    md, ev = read_lobster_with_orders(p)
+    assert ev.action.tolist() == [oe.ADD, oe.OTHER] and ev.level_before.tolist() == [0, -1]
+    assert md.trades.price.tolist() == [50.5] and md.trades.size.tolist() == [300] and md.trades.side.tolist() == [0]
+
+
 def test_csv_pair_auto_detect_and_load(tmp_path):
     """The message CSV alone is enough (its order-book sibling is found by name); ``load`` detects it."""
     (tmp_path / f"{STEM}_message_2.csv").write_text("\n".join(MESSAGES) + "\n")

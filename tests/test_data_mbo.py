@@ -151,6 +151,16 @@ def test_bad_input_is_one_located_line(tmp_path, header, edit, match):
     assert "\n" not in str(e.value)
 
 
+def test_two_instruments_need_a_symbol(tmp_path):
+    def edit(lines):
+        lines[16] = lines[16].replace(",ARL", ",XYZ")
+    p = _csv(tmp_path, edit=edit)
+    with pytest.raises(DataError, match="2 instruments interleaved in one file: ARL .*XYZ"):
+        read_mbo_with_orders(p)
+    md, ev = read_mbo_with_orders(p, symbol="ARL")
+    assert len(ev) == 14 and md.symbol == "ARL"
+
+
 # ------------------------------------------------------------------------------------------- real data
 ROOT = Path(os.environ["SORLIB_REAL_DATA"]) if os.environ.get("SORLIB_REAL_DATA") else None
 
@@ -174,6 +184,17 @@ def test_xnas_dbn_fixture_matches_databentos_own_mbp10(real):
     np.testing.assert_array_equal(q.ts, ref.ts)
     for a, b in ((q.bid_px, ref.bid_px), (q.ask_px, ref.ask_px), (q.bid_sz, ref.bid_sz), (q.ask_sz, ref.ask_sz)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.real
+def test_truncated_or_wrong_schema_dbn(real, tmp_path):
+    src = (real / "databento_fixtures/XNAS.ITCH/test_data.mbo.dbn.zst").read_bytes()
+    cut = tmp_path / "cut.mbo.dbn.zst"
+    cut.write_bytes(src[: len(src) // 2])
+    with pytest.raises(DataError, match="cut.mbo.dbn.zst"):
+        read_mbo_with_orders(cut)
+    with pytest.raises(DataError, match="DBN schema 'mbp-1' is not mbo"):
+        read_mbo_with_orders(real / "databento_fixtures/XNAS.ITCH/test_data.mbp-1.dbn.zst")
 
 
 @pytest.mark.real
