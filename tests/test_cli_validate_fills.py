@@ -116,3 +116,42 @@ def test_models_default_is_the_library_line_up():
 
     args = build_parser().parse_args(["validate-fills", "x.zip"])
     assert args.models == ",".join(DEFAULT_MODELS) and args.horizons == "10,30,60" and args.own_prints == "drop"
+
+
+def write_mbo(folder) -> str:
+    """A Databento MBO CSV: bids of 100 at 10.00 (ids 1, 2: Q 0 and 100), an ask at 10.50, then eleven better
+    bids 10.01..10.11 (each sets a new best) that push 10.00 to the 12th bid level, and a last record 100 s
+    later (an ask of 100 at 10.60, not at the best)."""
+    head = "ts_recv,ts_event,rtype,publisher_id,instrument_id,action,side,price,size,channel_id,order_id,flags," \
+           "ts_in_delta,sequence,symbol\n"
+    recs = [("R", "N", "", 0, 0), ("A", "B", "10.00", 100, 1), ("A", "B", "10.00", 100, 2), ("A", "A", "10.50", 100, 4)]
+    recs += [("A", "B", f"{10 + 0.01 * k:.2f}", 100, 10 + k) for k in range(1, 12)]
+    lines = []
+    for i, (act, side, px, sz, oid) in enumerate(recs):
+        t = f"2024-01-02T15:00:{i:02d}.000000000Z"
+        lines.append(f"{t},{t},160,2,7,{act},{side},{px},{sz},0,{oid},{8 if act == 'R' else 130},0,{i},HAND")
+    t = "2024-01-02T15:02:00.000000000Z"
+    lines.append(f"{t},{t},160,2,7,A,A,10.60,100,0,99,130,0,99,HAND")
+    path = folder / "hand.mbo.csv"
+    path.write_text(head + "\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_mbo_is_full_depth(tmp_path, capsys):
+    """An MBO book is rebuilt from every order: a queue pushed beyond the quotes' 10 levels is still seen, so
+    nothing is excluded as displaced (with the 10-level quotes as the visible book, bids 10.00 and 10.01 would
+    be: at the 11th and 12th levels)."""
+    from sorlib.data import load_with_orders
+    from sorlib.fillcheck import build_streams, select_candidates
+    from sorlib.fillcheck.events import BAD_DISPLACED
+
+    path = write_mbo(tmp_path)
+    md, ev = load_with_orders(path)
+    cands, _ = select_candidates(ev)
+    assert len(cands) == 14  # ids 1, 2, 4 and the eleven improving bids
+    st = build_streams(ev, cands, 60.0, md)  # the 10-level quotes taken as the visible book
+    assert sorted(cands.price[st.bad_why == BAD_DISPLACED].tolist()) == [10.0, 10.0, 10.01]
+    out = tmp_path / "o"
+    assert main(["validate-fills", path, "--models", "conservative", "--out", str(out)]) == 0
+    res = json.loads((out / "fill_validation.json").read_text())
+    assert res["exclusions"]["60s"]["displaced"] == 0 and res["exclusions"]["60s"]["scored"] == 14
