@@ -55,9 +55,12 @@ def _csv_day(write_csv, records):
 
 
 def _run(md, size, deadline_s=20, strategy=None):
+    """One order from the first snapshot; the clean-up beyond the book by the ``flat`` rule (worst visible ask +
+    1 tick), which the hand-derived prices below assume (:mod:`sorlib.sim.cleanup`; ``depth`` is the default)."""
     book = Book.from_market(md)
     t0 = int(book.times[0])
-    ex = replay(book, strategy or TakeAll(), [ParentOrder(0, t0, t0 + deadline_s * S, size)])
+    ex = replay(book, strategy or TakeAll(), [ParentOrder(0, t0, t0 + deadline_s * S, size)],
+                market={"cleanup": {"rule": "flat"}})
     f = ex.fills
     return ex, f.qty[f.kind == KIND_TAKE].sum(), f
 

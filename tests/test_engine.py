@@ -52,8 +52,10 @@ def test_identical_resend_does_not_restore_liquidity_but_new_size_does():
 
 
 def test_cleanup_beyond_visible_depth_priced_one_tick_worse():
+    """The ``flat`` clean-up rule (asked for explicitly; ``depth`` is the default): 100 @ 10.00 visible, the
+    other 400 at the worst visible ask + 1 tick = 10.01."""
     md = make_md([(0, 1, 9.99, 100, 10.00, 100)])
-    ex = replay(Book.from_market(md), BestAsk(), [ParentOrder(0, 0, 10 * S, 500)])
+    ex = replay(Book.from_market(md), BestAsk(), [ParentOrder(0, 0, 10 * S, 500)], market={"cleanup": {"rule": "flat"}})
     f = ex.fills
     assert f.qty.sum() == 500
     c = f.kind == KIND_CLEANUP

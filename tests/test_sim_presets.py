@@ -84,7 +84,13 @@ def test_backtest_records_the_market_model(day, mode):
     r = run_backtest(book, cfg).results
     assert r["market"]["name"] == "realistic"
     imp = r["market"]["parameters"]["impact"]
-    assert imp["enabled"] and imp["sigma_daily_usd"] > 0 and imp["volume_daily_shares"] > 0
+    # σ and V are estimated per order from the data before its arrival (no look-ahead), recorded as a summary
+    assert imp["enabled"] and imp["estimate"] == "causal" and imp["sigma_daily_usd"] is None
+    est = imp["estimated"]
+    assert est["orders"] == r["parent_orders"] > 0  # one σ, V per parent order (distinct arrivals)
+    assert sum(est["sources"].values()) == est["orders"]
+    assert est["sigma_daily_usd_median"] > 0 and est["volume_daily_shares_median"] > 0
+    assert r["market"]["parameters"]["cleanup"]["rule"] == "depth"
     assert set(r["impact_cost"]) == {"router", "best_ask", "twap", "vwap"}
     assert r["impact_cost"]["best_ask"]["usd_per_order"] > 0
     assert r["config"]["market"] == "realistic"

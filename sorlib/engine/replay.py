@@ -15,10 +15,14 @@ Per parent order (orders are replayed independently of each other):
    cancellation by its own rule from the outflow ξ of the venue's best-bid queue realised while they rested
    (:meth:`sorlib.engine.Book.bid_queue_flow`), which the engine measures and passes to it.
 4. At the deadline, whatever is left is bought by a clean-up market order that sweeps all venues'
-   available ladders (same consumption rule) cheapest first (all-in price). Anything beyond the visible
-   depth is priced at the worst ask visible at the last snapshot before the deadline plus one tick
-   (0.01 $) — or, when no venue shows an ask then, at the worst ask of the last snapshot before it that
-   showed one (never a later price); those shares are counted in ``Execution.beyond_book``. When no ask was
+   *visible* ladders (same consumption rule) cheapest first (all-in price). What is visible and how the
+   shares beyond the visible depth are priced is the market model's clean-up rule
+   (:mod:`sorlib.sim.cleanup`; ``MarketModel.cleanup``): ``depth`` (default: a stale quote, older than
+   60 s and off the national best, is neither swept nor an anchor; the rest walks each visible venue's
+   depth profile fitted on its records before the deadline), ``ladder`` (+1 tick per 100 shares) or
+   ``flat`` (the old rule: the worst ask visible at the last snapshot before the deadline plus one tick,
+   0.01 $ — or, when no venue shows an ask then, the worst ask of the last snapshot before it that showed
+   one, never a later price); those shares are counted in ``Execution.beyond_book``. When no ask was
    visible at any time up to the deadline nothing is priced: the shares stay unbought and are counted in
    ``Execution.unfilled``. The clean-up's cost is reported separately, so every strategy ends with exactly
    the parent order's size (less ``unfilled``).
@@ -61,6 +65,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..sim.cleanup import CleanupModel, depth_fills, flat_fills, ladder_fills, venue_profile, visible
 from ..sim.model import MarketModel, market_model
 from ..sim.queue import QueueFill, QueueState, SimpleQueue, fill_from_prints, make_queue_model, rng_for
 from ..strategies.base import Decision, ParentOrder, Strategy, sweep_cheapest
@@ -269,9 +274,10 @@ class _Market:
         self.impact = None
         self.fade = None
 
-    def start(self, book: Book, order_id: int = 0) -> None:
-        """A new parent order: no impact, nothing faded."""
-        self.impact = self.model.impact.state() if self.model.impact.enabled else None
+    def start(self, book: Book, order_id: int = 0, arrival_ns: int | None = None) -> None:
+        """A new parent order arriving at ``arrival_ns``: no impact (its σ and V from the data before then,
+        :meth:`~sorlib.sim.impact.ImpactModel.state`), nothing faded."""
+        self.impact = self.model.impact.state(arrival_ns) if self.model.impact.enabled else None
         self.fade = self.model.fade.state(book.venues, order_id) if self.model.fade.enabled else None
 
     def shift(self, t_ns: int) -> float:
@@ -368,7 +374,7 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
         rec.rest_shift = 0.0
         paid = rec.impact_cash
         if mk is not None:
-            mk.start(book, order.order_id)
+            mk.start(book, order.order_id, order.arrival_ns)
         strategy.begin(_view(book, j_arr, order.arrival_ns, order, int(order.size), taken, fee, rebate, rec, first,
                              mk))
         remaining = int(order.size)
@@ -408,7 +414,7 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
             remaining = _settle(book, strategy, resting, int(order.deadline_ns), order, rec, rebate, remaining)
         if remaining > 0:
             beyond[oi], unfilled[oi] = _cleanup(book, j_end - 1, taken, order, remaining, rec, fee, mk,
-                                                strategy.cleanup_take)
+                                                strategy.cleanup_take, mm.cleanup)
         impact[oi] = rec.impact_cash - paid
         if progress is not None:
             progress(1)
@@ -577,13 +583,16 @@ def _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, cfg:
 
 
 def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: int, rec: _Recorder,
-             fee: np.ndarray, mk: _Market | None = None, split=None) -> tuple[int, int]:
+             fee: np.ndarray, mk: _Market | None = None, split=None, cm: CleanupModel | None = None
+             ) -> tuple[int, int]:
     """Clean-up market order at the deadline on the books of snapshot ``jc`` (the last before it; -1: none);
-    module docstring, rule 4. ``split(venues, ask_px, ask_avail, fee, qty)`` gives the shares per venue
-    (the strategy's :meth:`~sorlib.strategies.Strategy.cleanup_take`: cheapest first, whole lots under its
-    sizing rules; None: :func:`~sorlib.strategies.base.sweep_cheapest`). With latency, venue k's share meets its book in force just before ``deadline + latency_k``
-    and is stamped then; with impact every share pays it. Returns ``(shares beyond the visible book, shares
-    left unbought)``."""
+    module docstring, rule 4, and :mod:`sorlib.sim.cleanup` (``cm``; None: the default ``depth`` rule) for what
+    is visible and the price of the shares beyond it. ``split(venues, ask_px, ask_avail, fee, qty)`` gives the
+    shares per venue (the strategy's :meth:`~sorlib.strategies.Strategy.cleanup_take`: cheapest first, whole
+    lots under its sizing rules; None: :func:`~sorlib.strategies.base.sweep_cheapest`). With latency, venue k's
+    share meets its book in force just before ``deadline + latency_k`` and is stamped then; with impact every
+    share pays it. Returns ``(shares beyond the visible book, shares left unbought)``."""
+    cm = cm if cm is not None else CleanupModel()
     t = int(order.deadline_ns)
     if jc >= 0:
         taken.advance(book, jc)
@@ -598,7 +607,19 @@ def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: 
         ta = np.full(K, t, np.int64)
         rows = _rows(book, jc)
     px, avail = _ladders(book, rows, taken, mk, ta)
+    vis = _visible(book, rows, px, ta, cm.stale_after)
+    if not vis.all():  # a stale quote is not swept
+        px, avail = np.where(vis[:, None], px, np.nan), np.where(vis[:, None], avail, 0)
     imp = mk.impact if mk is not None else None
+
+    def fill(k: int, q: int, price: float) -> None:
+        extra = 0.0
+        if imp is not None:
+            extra = imp.take(int(ta[k]), q)
+            price += extra
+            rec.impact_cash += extra * q
+        rec.add(order.order_id, int(ta[k]), int(book.venues[k]), q, price, float(fee[k]), KIND_CLEANUP, extra)
+
     if np.isfinite(px).any():
         take = sweep_cheapest(px, avail, fee, remaining) if split is None else \
             split(book.venues, px, avail, fee, remaining)
@@ -607,26 +628,113 @@ def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: 
             send = send[np.argsort(ta[send], kind="stable")]
         for k in send:
             for lv, q in _take_ladder(px[k], avail[k], int(take[k])):
-                price, extra = float(px[k, lv]), 0.0
-                if imp is not None:
-                    extra = imp.take(int(ta[k]), q)
-                    price += extra
-                    rec.impact_cash += extra * q
-                rec.add(order.order_id, int(ta[k]), int(book.venues[k]), q, price, float(fee[k]), KIND_CLEANUP, extra)
+                fill(int(k), q, float(px[k, lv]))
                 remaining -= q
     if remaining <= 0:
         return 0, 0
+    if cm.rule == "depth":
+        left = _beyond_depth(book, rows, px, vis, fee, t, remaining, cm, fill)
+        if left < remaining:
+            return remaining, 0
+    anchor = _anchor(book, jc, rows, px, vis, ta, cm.stale_after, latency=mk is not None and mk.lat)
+    if anchor is None:
+        return 0, remaining
+    k, top = anchor
+    for q, price in (flat_fills(top, remaining, cm.tick) if cm.rule != "ladder" else
+                     ladder_fills(top, remaining, cm.ladder_shares, cm.tick)):
+        fill(k, q, price)
+    return remaining, 0
+
+
+def _quote_age(book: Book, rows: np.ndarray, t_ns) -> np.ndarray:
+    """``(K,)`` s: how old each venue's quote ``rows[k]`` is at ``t_ns`` (scalar or per venue): ``t`` minus the
+    first snapshot time showing that record (a venue's record index only grows with time); NaN: no quote."""
+    out = np.full(rows.shape[0], np.nan)
+    t = np.broadcast_to(np.asarray(t_ns, np.int64), rows.shape)
+    for k in np.flatnonzero(rows >= 0):
+        j = int(np.searchsorted(book.row[:, k], rows[k], side="left"))
+        out[k] = (int(t[k]) - int(book.times[j])) / 1e9
+    return out
+
+
+def _visible(book: Book, rows: np.ndarray, px: np.ndarray, t_ns, stale_after: float | None) -> np.ndarray:
+    """``(K,)`` bool: the venues whose quote at ``rows`` counts as visible at ``t_ns`` (:func:`sorlib.sim.cleanup.
+    visible` on the recorded touch asks; ``px`` the ladders met)."""
+    ok = rows >= 0
+    touch = np.where(ok, book.ask_px[np.maximum(rows, 0), 0], np.nan) if book.ask_px.shape[0] else \
+        np.full(rows.shape[0], np.nan)
+    touch = np.where(np.isfinite(px).any(axis=1), touch, np.nan)
+    if stale_after is None:
+        return np.isfinite(touch) | np.isfinite(px).any(axis=1)
+    return visible(touch, _quote_age(book, rows, t_ns), stale_after)
+
+
+def _anchor(book: Book, jc: int, rows, px, vis, ta, stale_after, latency: bool) -> tuple[int, float] | None:
+    """``(venue position, price $)`` the flat and ladder rules price from: the worst visible ask at the deadline.
+    Staleness off (flat's default): the old rule — the worst ask of the last snapshot at or before ``jc`` showing
+    one. On: the deepest level over the visible venues, else the freshest quote showing an ask (anchor only);
+    None when no ask was ever shown."""
+    if stale_after is not None:
+        top = np.nanmax(np.where(np.isfinite(px), px, -np.inf), axis=1) if px.size else np.full(vis.shape, -np.inf)
+        if np.isfinite(top).any():
+            k = int(np.argmax(top))
+            return k, float(top[k])
+        ok = rows >= 0
+        full = np.where(ok[:, None], book.ask_px[np.maximum(rows, 0)], np.nan)
+        shows = np.isfinite(full).any(axis=1)
+        if shows.any():
+            age = np.where(shows, _quote_age(book, rows, ta), np.inf)
+            k = int(np.argmin(age))
+            return k, float(np.nanmax(full[k]))
     jv = int(book.last_ask_index[jc]) if jc >= 0 else -1  # the last snapshot at or before jc showing an ask
     if jv < 0:
-        return 0, remaining
-    if jv != jc or (mk is not None and mk.lat):
+        return None
+    if jv != jc or latency or stale_after is not None:
         px = np.where((book.row[jv] >= 0)[:, None], book.ask_px[np.maximum(book.row[jv], 0)], np.nan)
     top = np.nanmax(np.where(np.isfinite(px), px, -np.inf), axis=1)
     k = int(np.argmax(top))  # the venue showing the worst visible ask (first on ties)
-    price, extra = float(top[k]) + TICK, 0.0
-    if imp is not None:
-        extra = imp.take(int(ta[k]), remaining)
-        price += extra
-        rec.impact_cash += extra * remaining
-    rec.add(order.order_id, int(ta[k]), int(book.venues[k]), remaining, price, float(fee[k]), KIND_CLEANUP, extra)
-    return remaining, 0
+    return k, float(top[k])
+
+
+def _beyond_depth(book: Book, rows, px, vis, fee, t: int, qty: int, cm: CleanupModel, fill) -> int:
+    """The ``depth`` rule: ``qty`` shares over the visible venues' hidden levels (:func:`sorlib.sim.cleanup.
+    depth_fills`, profiles from each venue's records in the ``lookback_seconds`` before ``t``); ``fill(k, q,
+    price)`` records each. Returns the shares left (all of them when no visible venue has a profile)."""
+    K = rows.shape[0]
+    touch = np.full(K, np.nan)
+    extent = np.zeros(K, np.int64)
+    profiles: list = [None] * K
+    lo = t - int(round(cm.lookback_seconds * 1e9))
+    for k in np.flatnonzero(vis & (rows >= 0)):
+        k = int(k)
+        full = book.ask_px[rows[k]]
+        ok = np.isfinite(full) & (book.ask_sz[rows[k]] > 0)
+        if not ok.any():
+            continue
+        touch[k] = float(full[ok].min())
+        extent[k] = 1 + int(round((float(full[ok].max()) - touch[k]) / cm.tick))
+        recs = _venue_records(book, k, lo, t)
+        if recs.size == 0:  # none in the window: the record in force just before the deadline
+            j = book.index_at(t - 1)
+            recs = book.row[j, k: k + 1] if j >= 0 else np.empty(0, np.int64)
+            recs = recs[recs >= 0]
+        if recs.size == 0:
+            continue
+        pr = venue_profile(book.ask_px[recs], book.ask_sz[recs], cm.tick)
+        profiles[k] = None if pr is None else pr[:2]
+    left = int(qty)
+    for k, q, price in depth_fills(touch, extent, profiles, fee, left, cm.tick):
+        fill(k, q, price)
+        left -= q
+    return left
+
+
+def _venue_records(book: Book, k: int, lo: int, hi: int) -> np.ndarray:
+    """Venue ``k``'s quote records (rows) first shown by a snapshot in ``[lo, hi)`` ns."""
+    j0 = int(np.searchsorted(book.times, lo, side="left"))
+    j1 = int(np.searchsorted(book.times, hi, side="left"))
+    if j1 <= j0:
+        return np.empty(0, np.int64)
+    seq = book.row[max(j0 - 1, 0): j1, k]
+    new = seq[1:][seq[1:] != seq[:-1]] if j0 > 0 else seq[np.r_[True, seq[1:] != seq[:-1]]]
+    return new[new >= 0]

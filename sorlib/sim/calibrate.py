@@ -413,8 +413,21 @@ def calibrate(md: MarketData, options: CalibrationOptions | None = None, *, canc
                     "markouts_bps": mk}
     ts, mid = nbbo_mid(md)
     market = {"passive_markouts_bps": passive_markouts(md), "median_mid": _finite(np.nanmedian(mid)) if
-              np.isfinite(mid).any() else None}
+              np.isfinite(mid).any() else None, "impact_inputs": impact_inputs(md)}
     return {"venues": venues, "per_venue_figures": extra, "market": market, "options": o.__dict__}
+
+
+def impact_inputs(md: MarketData) -> dict | None:
+    """The impact model's daily σ ($/share) and V (shares) of this data, whole (:func:`~sorlib.sim.impact.
+    estimate_impact_inputs`): for replaying a *later* day, pass them as the impact model's
+    ``fallback_sigma_daily`` / ``fallback_volume_daily`` (the values used while that day has too little
+    history of its own). None without prints."""
+    from .impact import estimate_impact_inputs
+
+    if len(md.trades) < 2:
+        return None
+    e = estimate_impact_inputs(md)
+    return {"fallback_sigma_daily": e.sigma_daily, "fallback_volume_daily": e.volume_daily, "bars": e.bars}
 
 
 # -------------------------------------------------------------------------------------- TOML output
@@ -442,6 +455,11 @@ def to_toml(fit: dict, source: str = "") -> str:
     lines.append("# passive bid-fill markouts, bps (buyer's side, negative = adverse): "
                  + ", ".join(f"{h} {mk[h]:+.3f}" for h in mk if h != "fills" and mk[h] is not None)
                  + f" over {mk['fills']} fills")
+    imp = fit["market"].get("impact_inputs")
+    if imp:
+        lines.append("# impact inputs of this data, for replaying a later day (market model impact): "
+                     f"fallback_sigma_daily = {imp['fallback_sigma_daily']:.6g} ($/share), "
+                     f"fallback_volume_daily = {imp['fallback_volume_daily']:.6g} (shares)")
     for key, v in fit["venues"].items():
         f = fit["per_venue_figures"][key]
         lines += ["", f"[venue.{key}]", f"name = {_toml_value(v['name'])}"]

@@ -6,7 +6,21 @@ and the clean-up; resting fills are passive and move nothing), the impact curve 
     I(Q) = Y · σ · √(Q / V)        ($/share)
 
 with ``σ`` the daily volatility **in $/share** (the standard deviation of the daily price change) and ``V``
-the daily volume (shares), both estimated from the data by :func:`estimate_impact_inputs` unless given.
+the daily volume (shares), both given or estimated from the data **before each parent order's arrival**.
+
+**No look-ahead** (``estimate="causal"``, the default; :class:`CausalImpactInputs`). For an order arriving at
+``a`` on a local day (``MarketData.tz``) whose first record (quote or print) is at ``open``, with bars of
+``bar_seconds`` (60 s) counted from the day's first print: σ = the standard deviation of the changes of the
+last print price between consecutive bars that *ended* at or before ``a`` (bars without prints carry the last
+price), × √(23,400 s / bar_seconds); V = the shares printed that day before ``a`` × max(23,400 s / (a −
+open), 1). Both need ``min_history_bars`` (30) complete bars; with fewer, the fallback is, in this order:
+``fallback_sigma_daily`` / ``fallback_volume_daily`` when given (e.g. the values ``sorlib calibrate`` writes
+for an earlier day), else the whole-day estimate of the latest earlier day in the data, else the stated
+defaults σ = ``default_sigma_fraction`` (1.5 %, a typical US large-cap day) × the last price before ``a``
+(last print, else the mid of the last quote row; σ = 0 when no price is known yet) and V =
+``default_volume_daily`` (1,000,000 shares). Prefix sums are built once per day, so each order costs
+O(log n). ``estimate="whole_day"`` is the old estimator (:func:`estimate_impact_inputs` over all the data,
+the future included), kept only to show what the look-ahead changes.
 ``Y`` is of order one: 0.5–1 across markets (Tóth et al. 2011, "Anomalous price impact and the critical
 nature of liquidity", PRX; Bouchaud, Bonart, Donier & Gould, *Trades, Quotes and Prices*, 2018); the
 default 0.7 is the middle of that range, not a fit. ``Q`` is cumulative over the parent order (each new
@@ -46,6 +60,7 @@ from ..data.market import NS_PER_SECOND, MarketData
 from ..errors import ConfigError
 
 DECAYS = ("power_law", "exponential")
+ESTIMATES = ("causal", "whole_day")
 SESSION_SECONDS = 6.5 * 3600  # a US regular session, 09:30–16:00
 
 
@@ -126,6 +141,107 @@ def estimate_impact_inputs(md: MarketData, bar_seconds: float = 60.0) -> ImpactI
     return ImpactInputs(sigma_daily=sigma, volume_daily=volume, price=float(np.median(px)), bars=int(full.size))
 
 
+class CausalImpactInputs:
+    """σ ($/share) and V (shares) per arrival time from the data before it (module docstring, "No
+    look-ahead"). Built once per data set: per local day the bar steps' prefix sums and the cumulative prints."""
+
+    def __init__(self, md: MarketData, model: ImpactModel) -> None:
+        import pandas as pd
+
+        self.m = model
+        self.used: dict[int, tuple[float, float, str]] = {}  # arrival ns → (σ, V, source) handed out (record)
+        self.bar = int(round(model.bar_seconds * NS_PER_SECOND))
+        t = md.trades
+        order = np.argsort(t.ts, kind="stable")
+        self.ts, self.px = t.ts[order], t.price[order].astype(float)
+        self.cum = np.r_[0.0, np.cumsum(t.size[order].astype(float))]
+        q = md.quotes
+        self.q_ts = q.ts
+        with np.errstate(invalid="ignore"):
+            self.q_mid = 0.5 * (q.bid_px[:, 0] + q.ask_px[:, 0]) if len(q) else np.empty(0)
+        allts = np.concatenate([self.ts, q.ts]) if len(q) else self.ts
+        self.days: list[dict] = []
+        if allts.size == 0:
+            return
+        local = pd.to_datetime(allts, utc=True).tz_convert(md.tz).normalize()
+        for day in local.unique():
+            lo = int(day.tz_convert("UTC").value)
+            hi = int((day + pd.Timedelta(days=1)).tz_convert("UTC").value)
+            i0, i1 = np.searchsorted(self.ts, [lo, hi], side="left")
+            inday = (allts >= lo) & (allts < hi)
+            self.days.append(self._day(lo, hi, int(allts[inday].min()), int(i0), int(i1)))
+
+    def _day(self, lo: int, hi: int, open_ns: int, i0: int, i1: int) -> dict:
+        d = {"lo": lo, "hi": hi, "open": open_ns, "i0": i0, "i1": i1, "whole": None}
+        if i1 - i0 < 1:
+            return d
+        ts, px = self.ts[i0:i1], self.px[i0:i1]
+        t0 = int(ts[0])
+        idx = (ts - t0) // self.bar
+        last = np.flatnonzero(np.r_[idx[1:] != idx[:-1], True])
+        full = np.full(int(idx[-1]) + 1, np.nan)
+        full[idx[last]] = px[last]
+        steps = np.diff(_carry(full))
+        d.update(t0=t0, s1=np.r_[0.0, np.cumsum(steps)], s2=np.r_[0.0, np.cumsum(steps * steps)])
+        if full.size >= self.m.min_history_bars:
+            d["whole"] = self._from(d, full.size, int(ts[-1]) + 1)
+        return d
+
+    def _from(self, d: dict, nb: int, a: int) -> tuple[float, float]:
+        """σ, V from the first ``nb`` bars of day ``d`` and its prints before ``a``."""
+        n = nb - 1  # steps between complete bars; bars past the day's last print are carried (steps of 0)
+        m = min(n, d["s1"].size - 1)
+        s1, s2 = float(d["s1"][m]), float(d["s2"][m])
+        var = max((s2 - s1 * s1 / n) / (n - 1), 0.0) if n >= 2 else 0.0
+        sigma = math.sqrt(var) * math.sqrt(SESSION_SECONDS / self.m.bar_seconds)
+        shares = float(self.cum[int(np.searchsorted(self.ts, a, side="left"))] - self.cum[d["i0"]])
+        span = max((a - d["open"]) / NS_PER_SECOND, self.m.bar_seconds)
+        return sigma, max(shares * max(SESSION_SECONDS / span, 1.0), 1.0)
+
+    def at(self, a: int) -> tuple[float, float, str]:
+        """``(σ $/share, V shares, source)`` for an order arriving at ``a`` ns; source is ``"before_arrival"``,
+        ``"fallback"``, ``"earlier_day"`` or ``"default"``."""
+        a = int(a)
+        if a not in self.used:
+            self.used[a] = self._at(a)
+        return self.used[a]
+
+    def summary(self) -> dict:
+        """What was handed out so far (the results JSON's ``impact.estimated``): orders, count per source,
+        median σ ($/share) and V (shares)."""
+        v = list(self.used.values())
+        src: dict[str, int] = {}
+        for x in v:
+            src[x[2]] = src.get(x[2], 0) + 1
+        return {"orders": len(v), "sources": dict(sorted(src.items())),
+                "sigma_daily_usd_median": float(np.median([x[0] for x in v])) if v else None,
+                "volume_daily_shares_median": float(np.median([x[1] for x in v])) if v else None}
+
+    def _at(self, a: int) -> tuple[float, float, str]:
+        di = next((i for i, d in enumerate(self.days) if d["lo"] <= a < d["hi"]), None)
+        if di is not None and "t0" in self.days[di]:
+            d = self.days[di]
+            nb = (a - d["t0"]) // self.bar if a > d["t0"] else 0
+            if nb >= self.m.min_history_bars:
+                return (*self._from(d, int(nb), a), "before_arrival")
+        m = self.m
+        if m.fallback_sigma_daily is not None and m.fallback_volume_daily is not None:
+            return float(m.fallback_sigma_daily), float(m.fallback_volume_daily), "fallback"
+        earlier = [d["whole"] for d in self.days if d["hi"] <= a and d["whole"] is not None]
+        if earlier:
+            return (*earlier[-1], "earlier_day")
+        return m.default_sigma_fraction * self._price_before(a), float(m.default_volume_daily), "default"
+
+    def _price_before(self, a: int) -> float:
+        i = int(np.searchsorted(self.ts, a, side="left"))
+        if i > 0:
+            return float(self.px[i - 1])
+        j = int(np.searchsorted(self.q_ts, a, side="left"))
+        mids = self.q_mid[:j]
+        ok = np.flatnonzero(np.isfinite(mids))
+        return float(mids[ok[-1]]) if ok.size else 0.0
+
+
 def _carry(x: np.ndarray) -> np.ndarray:
     """Forward-fill NaNs (the first value is finite)."""
     idx = np.where(np.isfinite(x), np.arange(x.size), 0)
@@ -136,7 +252,11 @@ def _carry(x: np.ndarray) -> np.ndarray:
 class ImpactModel:
     """Square-root impact with decay (module docstring). Units: ``y`` dimensionless, ``sigma_daily``
     $/share, ``volume_daily`` shares (None: estimated from the data when the model is resolved),
-    ``half_life_seconds`` s, ``exponent`` γ of the power law, ``permanent_fraction`` p in [0, 1]."""
+    ``half_life_seconds`` s, ``exponent`` γ of the power law, ``permanent_fraction`` p in [0, 1].
+    Estimation (σ and V not given): ``estimate`` ``"causal"`` (per order, from the data before its arrival) or
+    ``"whole_day"`` (the old look-ahead estimator); ``bar_seconds`` s; ``min_history_bars`` complete bars
+    needed; ``fallback_sigma_daily`` $/share and ``fallback_volume_daily`` shares (both or neither), then
+    ``default_sigma_fraction`` (of the last price) and ``default_volume_daily`` shares (module docstring)."""
 
     enabled: bool = False
     y: float = 0.7
@@ -146,6 +266,13 @@ class ImpactModel:
     half_life_seconds: float = 60.0
     exponent: float = 0.5
     permanent_fraction: float = 0.0
+    estimate: str = "causal"
+    bar_seconds: float = 60.0
+    min_history_bars: int = 30
+    fallback_sigma_daily: float | None = None
+    fallback_volume_daily: float | None = None
+    default_sigma_fraction: float = 0.015
+    default_volume_daily: float = 1_000_000.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.enabled, bool):
@@ -162,32 +289,74 @@ class ImpactModel:
         _check("half_life_seconds", self.half_life_seconds, 1e-6, 1e6, "s")
         _check("exponent", self.exponent, 0.01, 5, "(power-law γ)")
         _check("permanent_fraction", self.permanent_fraction, 0, 1, "(fraction)")
+        if self.estimate not in ESTIMATES:
+            raise ConfigError(f"impact 'estimate' must be one of {list(ESTIMATES)}, got {self.estimate!r}")
+        _check("bar_seconds", self.bar_seconds, 1, 3600, "s")
+        if isinstance(self.min_history_bars, bool) or not isinstance(self.min_history_bars, int) or \
+                not 2 <= self.min_history_bars <= 10_000:
+            raise ConfigError(f"impact 'min_history_bars' must be a whole number in [2, 10000], "
+                              f"got {self.min_history_bars!r}")
+        if (self.fallback_sigma_daily is None) != (self.fallback_volume_daily is None):
+            raise ConfigError("impact 'fallback_sigma_daily' ($/share) and 'fallback_volume_daily' (shares) go "
+                              "together: give both or neither")
+        if self.fallback_sigma_daily is not None:
+            _check("fallback_sigma_daily", self.fallback_sigma_daily, 0, 1e6, "$/share")
+            _check("fallback_volume_daily", self.fallback_volume_daily, 1, 1e13, "shares")
+        _check("default_sigma_fraction", self.default_sigma_fraction, 0, 1, "(fraction of the price)")
+        _check("default_volume_daily", self.default_volume_daily, 1, 1e13, "shares")
+
+    @property
+    def given(self) -> bool:
+        """σ and V both given (used for every order)."""
+        return self.sigma_daily is not None and self.volume_daily is not None
 
     @property
     def resolved(self) -> bool:
-        return self.sigma_daily is not None and self.volume_daily is not None
+        return self.given or getattr(self, "_causal", None) is not None
 
     def resolve(self, md: MarketData | None) -> ImpactModel:
-        """This model with σ and V filled in from ``md`` (:func:`estimate_impact_inputs`) where None."""
+        """This model ready to replay ``md``: σ and V given, else (``"causal"``) a per-order estimator
+        (:class:`CausalImpactInputs`, held by the returned model) or (``"whole_day"``) σ and V filled in by
+        :func:`estimate_impact_inputs` where None."""
         if not self.enabled or self.resolved:
             return self
         if md is None:
             raise ConfigError("the impact model needs the market data (or sigma_daily and volume_daily)")
-        est = estimate_impact_inputs(md)
+        if self.estimate == "causal":
+            out = replace(self)
+            object.__setattr__(out, "_causal", CausalImpactInputs(md, self))
+            return out
+        est = estimate_impact_inputs(md, self.bar_seconds)
         return replace(self, sigma_daily=self.sigma_daily if self.sigma_daily is not None else est.sigma_daily,
                        volume_daily=self.volume_daily if self.volume_daily is not None else est.volume_daily)
 
-    def state(self) -> ImpactState:
-        """A fresh per-parent-order state (no impact yet)."""
-        if not self.resolved:
+    def inputs_at(self, arrival_ns: int | None) -> tuple[float, float, str]:
+        """``(σ $/share, V shares, source)`` for a parent order arriving at ``arrival_ns`` (source ``"given"``
+        when fixed, else :meth:`CausalImpactInputs.at`)."""
+        if self.given:
+            return float(self.sigma_daily), float(self.volume_daily), "given"
+        causal = getattr(self, "_causal", None)
+        if causal is None:
             raise ConfigError("resolve the impact model (sigma_daily, volume_daily) before replaying")
-        return ImpactState(self)
+        if arrival_ns is None:
+            raise ConfigError("the causal impact model needs each parent order's arrival time")
+        return causal.at(arrival_ns)
+
+    def state(self, arrival_ns: int | None = None) -> ImpactState:
+        """A fresh per-parent-order state (no impact yet), σ and V for an order arriving at ``arrival_ns``."""
+        sigma, volume, _ = self.inputs_at(arrival_ns)
+        return ImpactState(self, sigma, volume)
 
     def parameters(self) -> dict:
         return {"enabled": self.enabled, "y": self.y, "sigma_daily_usd": self.sigma_daily,
                 "volume_daily_shares": self.volume_daily, "decay": self.decay,
                 "half_life_seconds": self.half_life_seconds, "exponent": self.exponent,
-                "permanent_fraction": self.permanent_fraction}
+                "permanent_fraction": self.permanent_fraction, "estimate": self.estimate,
+                "bar_seconds": self.bar_seconds, "min_history_bars": self.min_history_bars,
+                "fallback_sigma_daily": self.fallback_sigma_daily, "fallback_volume_daily": self.fallback_volume_daily,
+                "default_sigma_fraction": self.default_sigma_fraction,
+                "default_volume_daily": self.default_volume_daily,
+                **({"estimated": self._causal.summary()} if getattr(self, "_causal", None) is not None else {})}
 
 
 class ImpactState:
@@ -195,12 +364,14 @@ class ImpactState:
 
     __slots__ = ("m", "q", "_t", "_d", "_coef", "_g")
 
-    def __init__(self, model: ImpactModel) -> None:
+    def __init__(self, model: ImpactModel, sigma: float | None = None, volume: float | None = None) -> None:
         self.m = model
         self.q = 0.0
         self._t: list[int] = []
         self._d: list[float] = []
-        self._coef = model.y * float(model.sigma_daily) / math.sqrt(float(model.volume_daily))
+        sigma = float(model.sigma_daily if sigma is None else sigma)
+        volume = float(model.volume_daily if volume is None else volume)
+        self._coef = model.y * sigma / math.sqrt(volume)
         h, gam = float(model.half_life_seconds), float(model.exponent)
         if model.decay == "exponential":
             self._g = lambda tau: 2.0 ** (-tau / h)

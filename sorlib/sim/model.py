@@ -12,6 +12,9 @@ preset         what is on
                profile's fitted ``queue_cancel_bias``) instead of the conservative one
 ``realistic``  all four (recommended for comparing schedules: a sweep is no longer free)
 =============  ====================================================================================
+
+Every preset prices the deadline clean-up beyond the visible book by the ``depth`` rule
+(:mod:`sorlib.sim.cleanup`); ``{"cleanup": {"rule": "flat"}}`` restores the old flat price.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from ..data.market import MarketData
 from ..errors import ConfigError
+from .cleanup import CleanupModel
 from .fade import FadeModel
 from .impact import ImpactModel
 from .latency import LatencyModel
@@ -33,19 +37,22 @@ MARKET_PRESETS = ("frozen", "latency", "impact", "fade", "queue", "realistic")
 class MarketModel:
     """How the replayed market reacts to our orders: ``latency``, ``impact``, ``fade`` (each with its own
     ``enabled`` switch and parameters), the ``queue`` model of resting orders (conservative in the recorded
-    tape) and the ``name`` reported with the results."""
+    tape), the ``cleanup`` rule beyond the visible book (:class:`~sorlib.sim.cleanup.CleanupModel`) and the
+    ``name`` reported with the results."""
 
     name: str = "frozen"
     latency: LatencyModel = field(default_factory=LatencyModel)
     impact: ImpactModel = field(default_factory=ImpactModel)
     fade: FadeModel = field(default_factory=FadeModel)
     queue: QueueFill = field(default_factory=QueueFill)
+    cleanup: CleanupModel = field(default_factory=CleanupModel)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError(f"market model name must be a non-empty string, got {self.name!r}")
         for what, v, cls in (("latency", self.latency, LatencyModel), ("impact", self.impact, ImpactModel),
-                             ("fade", self.fade, FadeModel), ("queue", self.queue, QueueFill)):
+                             ("fade", self.fade, FadeModel), ("queue", self.queue, QueueFill),
+                             ("cleanup", self.cleanup, CleanupModel)):
             if isinstance(v, Mapping):
                 object.__setattr__(self, what, cls(**_strip(v)))
             elif not isinstance(v, cls):
@@ -81,11 +88,13 @@ class MarketModel:
         return self if imp is self.impact else replace(self, impact=imp)
 
     def parameters(self) -> dict:
-        """``{"latency": {...}, "impact": {...}, "fade": {...}}`` with units in the key names."""
+        """``{"latency": {...}, "impact": {...}, "fade": {...}, "queue": {...}, "cleanup": {...}}`` with units in
+        the key names."""
         return {"latency": self.latency.parameters(), "impact": self.impact.parameters(),
                 "fade": self.fade.parameters(),
                 "queue": {"model": self.queue.model, "power": self.queue.power,
-                          "venue_power": self.queue.venue_power, "seed": self.queue.seed}}
+                          "venue_power": self.queue.venue_power, "seed": self.queue.seed},
+                "cleanup": self.cleanup.parameters()}
 
     def to_dict(self) -> dict:
         """``{"name", "parameters"}`` — the results JSON's ``market`` entry."""
@@ -110,11 +119,15 @@ def market_model(spec: str | Mapping | MarketModel | None) -> MarketModel:
                 v = d.pop(what)
                 cur = getattr(base, what)
                 parts[what] = replace(cur, **_strip(v)) if isinstance(v, Mapping) else v
+        if "cleanup" in d:  # built afresh: its defaults depend on the rule, not on the preset
+            v = d.pop("cleanup")
+            parts["cleanup"] = CleanupModel(**_strip(v)) if isinstance(v, Mapping) else \
+                CleanupModel(rule=v) if isinstance(v, str) else v
         if "name" in d:
             parts["name"] = d.pop("name")
         if d:
             raise ConfigError(f"unknown market model key(s) {sorted(d)}; allowed: preset, name, latency, impact, "
-                              "fade, queue")
+                              "fade, queue, cleanup")
         return replace(base, **parts)
     raise ConfigError(f"market model must be one of {', '.join(MARKET_PRESETS)}, a MarketModel or a dict; "
                       f"got {spec!r}")
@@ -122,5 +135,6 @@ def market_model(spec: str | Mapping | MarketModel | None) -> MarketModel:
 
 def _strip(v: Mapping) -> dict:
     """Parameter dict → constructor keywords (the unit-suffixed names of :meth:`parameters` accepted)."""
-    alias = {"sigma_daily_usd": "sigma_daily", "volume_daily_shares": "volume_daily", "by_venue_us": "by_venue"}
-    return {alias.get(k, k): v for k, v in dict(v).items()}
+    alias = {"sigma_daily_usd": "sigma_daily", "volume_daily_shares": "volume_daily", "by_venue_us": "by_venue",
+             "tick_usd": "tick"}
+    return {alias.get(k, k): v for k, v in dict(v).items() if k != "estimated"}  # "estimated": a record only
