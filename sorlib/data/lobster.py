@@ -157,7 +157,8 @@ def _parse(label: str, data: bytes, names: list[str], types: dict) -> pa.Table:
     """Headerless CSV bytes → table; a wrong field count or a non-number is a located DataError."""
     if not data.strip():
         raise DataError("empty file: no records", path=label)
-    _check_text(Path(label), data)
+    if not data.isascii() or b"\x00" in data:  # fast path: plain ASCII has no bad bytes to locate
+        _check_text(Path(label), data)
     first = data.split(b"\n", 1)[0].rstrip(b"\r")
     n_first = first.count(b",") + 1
     if n_first != len(names):

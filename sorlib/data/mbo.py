@@ -57,6 +57,7 @@ from ._csv import (
 )
 from .databento import (
     F_LAST,
+    F_SNAPSHOT,
     PRICE_SCALE,
     UNDEF_PRICE,
     UNDEF_TS,
@@ -360,6 +361,10 @@ def _assemble(report: LoadReport, cols: dict, levels: int) -> tuple[MarketData, 
     n = len(cols["ts"])
     if n == 0:
         raise DataError("no records", path=report.source)
+    snap_adds = int(np.count_nonzero((cols["action"] == _A) & ((cols["flags"] & F_SNAPSHOT) != 0)))
+    if snap_adds:
+        report.notes.append(f"{snap_adds:,} add(s) flagged F_SNAPSHOT: orders resting at the snapshot time, "
+                            "not arrivals (their ADD rows are stamped with the snapshot time)")
     acts = {chr(c): int(k) for c, k in zip(*np.unique(cols["action"], return_counts=True), strict=True)}
     report.notes.append("MBO records by action: " + ", ".join(f"{k} {v:,}" for k, v in sorted(acts.items())))
     ev, snaps = _replay(cols, levels, report)
