@@ -19,11 +19,12 @@ Outputs:
 * :class:`~sorlib.data.order_events.OrderEvents` (:func:`read_mbo_with_orders`): A→ADD; C→CANCEL (the order
   keeps shares) or DELETE (its last shares); M→MODIFY (price/size = new ones); R→CLEAR; F→EXEC (resting
   side, shares filled) — the fill's own C is folded into it (the EXEC row removes the shares; the C gives
-  no row; counted as ``fill_cancels_folded`` in the notes); T with side N→EXEC_HIDDEN (side 0, order 0);
+  no row; counted as "fill cancels folded" in the notes); T with side N→EXEC_HIDDEN (side 0, order 0);
   other T and N→OTHER. ``level_before`` = the publisher's displayed shares at (side, price) before the
   record (−1 for rows without side or price); ``best_bid``/``best_ask`` = its touch after the record.
   Cancels or fills of orders never added (resting before the file start) keep their row; the book is not
-  changed and they are counted in the notes.
+  changed and they are counted in the notes. Adds flagged ``F_SNAPSHOT`` (a Databento book snapshot) are
+  ADD rows stamped with the snapshot time — resting orders, not arrivals (counted in the notes).
 
 Not handled: top-of-book-only publishers (IEX, NYSE National in DBEQ.BASIC), whose adds replace a whole
 side; their books would be wrong, so such files should be read as MBP-1 instead.
