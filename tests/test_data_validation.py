@@ -234,4 +234,9 @@ def test_bid_and_ask_on_different_venues_is_two_sided(write_csv):
     md = load(write_csv("c.csv", MBP1_HEADER, rows))
     assert len(md.quotes) == 2 and md.report.repairs == {}
     rows[1][3] = "2"  # the same venue: its ask-only row replaces its bid-only state
-    assert "no two-sided quote" in _err(write_csv("c2.csv", MBP1_HEADER, rows))
+    md = load(write_csv("c2.csv", MBP1_HEADER, rows))  # a valid file: loads with a note, cannot be routed
+    assert any(n.startswith("no two-sided quote") for n in md.report.notes)
+    from sorlib.engine import Book
+
+    with pytest.raises(DataError, match="no two-sided quote"):
+        Book.from_market(md)

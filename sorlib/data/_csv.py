@@ -165,7 +165,7 @@ def read_csv_table(path: str | Path, *, header: bool = True, names: list[str] | 
         names = cols
     read = pacsv.ReadOptions(column_names=names, skip_rows=int(header), block_size=1 << 22)
     conv = pacsv.ConvertOptions(column_types=column_types or {}, include_columns=include or [],
-                                null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False)
+                                null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=True)
     try:
         table = pacsv.read_csv(pa.BufferReader(data), read_options=read, convert_options=conv)
     except pa.ArrowInvalid as e:

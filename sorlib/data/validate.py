@@ -233,17 +233,35 @@ def two_sided_rows(q: Quotes) -> np.ndarray:
     return out[0] & out[1]
 
 
+def _one_sided(md: MarketData) -> str:
+    """Why the data have no two-sided quote at all (text), or "" when some row is two-sided."""
+    q = md.quotes
+    if len(q) and two_sided_rows(q).any():
+        return ""
+    sides = "no quote rows" if len(q) == 0 else (
+        f"{len(q):,} quote row(s), {int(np.isfinite(q.bid_px[:, 0]).sum()):,} with a bid and "
+        f"{int(np.isfinite(q.ask_px[:, 0]).sum()):,} with an ask")
+    return f"no two-sided quote: at no time does any venue show a bid while some venue shows an ask ({sides})"
+
+
+def require_two_sided(md: MarketData) -> None:
+    """Refuse to price or route data with no two-sided quote at all (a valid file, e.g. a pre-open extract,
+    but nothing to trade against)."""
+    why = _one_sided(md)
+    if why:
+        raise DataError(f"{why}; nothing can be priced or routed — use a longer extract with book updates",
+                        path=md.report.source)
+
+
 def check_usable(md: MarketData) -> None:
-    """Refuse data with no two-sided quote at all; note what is thin (one venue, few rows, no trades)."""
+    """Note what is thin: no two-sided quote at all (the file loads; routing it is refused, see
+    :func:`require_two_sided`), one venue, few rows, no trades."""
     q, t, r = md.quotes, md.trades, md.report
     two = two_sided_rows(q)
+    if len(q) == 0:
+        require_two_sided(md)  # no quote rows at all: nothing to describe either
     if not two.any():
-        sides = "no quote rows" if len(q) == 0 else (
-            f"{len(q):,} quote row(s), {int(np.isfinite(q.bid_px[:, 0]).sum()):,} with a bid and "
-            f"{int(np.isfinite(q.ask_px[:, 0]).sum()):,} with an ask")
-        raise DataError(f"no two-sided quote: at no time does any venue show a bid while some venue shows an ask "
-                        f"({sides}); nothing can be priced or routed — use a longer extract with book updates",
-                        path=r.source)
+        r.notes.append(_one_sided(md) + "; nothing can be priced or routed (inspect only)")
     qv = np.unique(q.venue)
     if qv.size == 1:
         r.notes.append(f"thin: one venue only ({md.venue_name(int(qv[0]))}): nothing to route between")
@@ -255,7 +273,7 @@ def check_usable(md: MarketData) -> None:
     if ts.size > 1 and ts[-1] > ts[0]:
         dt = np.diff(ts).astype(np.float64)
         share = float(dt[two[:-1]].sum() / (ts[-1] - ts[0]))
-        if share < 0.5:
+        if share < 0.5 and two.any():
             r.notes.append(f"thin: a bid and an ask are both shown during only {share:.0%} of the file's span")
     local = pd.DatetimeIndex(pd.to_datetime(np.concatenate([q.ts, t.ts]), utc=True)).tz_convert(md.tz)
     minute = local.hour.to_numpy() * 60 + local.minute.to_numpy()

@@ -160,7 +160,11 @@ class Book:
     @classmethod
     def from_market(cls, md: MarketData, venue_table: VenueTable | None = None, keep: str = "last") -> Book:
         """Apply the snapshot rule (``keep``, see :func:`~sorlib.data.snapshots.snapshot_index`) and index
-        every venue's book at every snapshot time."""
+        every venue's book at every snapshot time. Data with no two-sided quote at all are refused
+        (:func:`~sorlib.data.validate.require_two_sided`): there is nothing to route against."""
+        from ..data.validate import require_two_sided
+
+        require_two_sided(md)
         venue_table = venue_table or VenueTable.load()
         rows = snapshot_index(md.quotes, keep)
         q = md.quotes.take(rows)

@@ -367,12 +367,14 @@ INSPECT = [
     Case("inspect-date-bad-format", _two_dates(extra=("--date", "Aug 1")), "error", r"--date 'Aug 1': expected YYYY-MM-DD"),
     Case("inspect-evening-past-utc-midnight-is-one-date", _late_evening_same_date, "ok", r"rows read: 5"),
     # a usable book
-    Case("inspect-one-row-one-sided", _one_row(False), "error",
-         r"no two-sided quote: .*\(1 quote row\(s\), 1 with a bid and 0 with an ask\)"),
+    Case("inspect-one-row-one-sided", _one_row(False), "ok",  # a valid file: described, routing refused
+         r"note: no two-sided quote: .*\(1 quote row\(s\), 1 with a bid and 0 with an ask\)"),
     Case("inspect-one-row-two-sided-is-thin", _one_row(True), "ok",
          r"note: thin: one venue only(.*\n)*note: thin: only 1 quote row\(s\)\nnote: thin: no trades"),
     Case("inspect-bid-and-ask-on-different-venues", _bid_and_ask_on_other_venues, "ok", r"rows read: 2"),
-    Case("inspect-dbn-asks-only", _dbn_one_sided, "error", r"x\.mbp-1\.dbn: no two-sided quote"),
+    Case("inspect-dbn-asks-only", _dbn_one_sided, "ok", r"note: no two-sided quote"),
+    Case("backtest-dbn-asks-only", lambda tmp: ["backtest", _dbn_one_sided(tmp)[1]], "error",
+         r"x\.mbp-1\.dbn: no two-sided quote"),
     # duplicates: every field counts, flags and deeper levels included
     Case("inspect-exact-duplicate", _dup(None), "repaired", r"repairs: duplicate_record 1\n"),
     Case("inspect-duplicate-but-flags-differ", _dup("flags"), "ok", r"rows read: 6 .*quote rows: 6.*\nrepairs: none"),
