@@ -145,8 +145,70 @@ def test_estimate_impact_inputs_by_hand():
     assert est.volume_daily == pytest.approx(n * 100, rel=1e-9)
 
 
+#: one venue quoting from t = 0 s; prints (t s, price, size): one a minute, then big afternoon ones
+CAUSAL_TRADES = [(0, 10.00, 100), (60, 10.02, 100), (120, 10.01, 100), (180, 10.05, 100), (240, 12.00, 90_000),
+                 (3600, 15.00, 500_000)]
+
+
+def _causal_md(trades=CAUSAL_TRADES):
+    return make_md([(0, 1, 9.99, 100, 10.00, 100), (4000, 1, 9.99, 100, 10.00, 100)],
+                   [(t, 1, p, q, 1) for t, p, q in trades])
+
+
+def test_causal_impact_inputs_use_only_bars_ended_before_arrival():
+    """Arrival a = 185 s, 60-s bars from the first print (t = 0), min_history_bars = 3: the complete bars are
+    0, 1, 2 (closes 10.00, 10.02, 10.01), steps +0.02, −0.01: σ_bar = 0.03/√2 (sample sd of two values),
+    σ = σ_bar·√390. V: the 400 shares printed before a (the 10.05 print at 180 s counts for V, not for σ: its
+    bar is not over) over the 185 s since the day's first record, × 23,400/185. The afternoon prints
+    (12.00, 15.00) change nothing — the same numbers come out of the data cut at a."""
+    m = ImpactModel(enabled=True, min_history_bars=3).resolve(_causal_md())
+    sigma, vol, src = m.inputs_at(185 * S)
+    assert src == "before_arrival"
+    assert sigma == pytest.approx(0.03 / math.sqrt(2) * math.sqrt(390), rel=1e-9)
+    assert vol == pytest.approx(400 * 23_400 / 185, rel=1e-9)
+    cut = ImpactModel(enabled=True, min_history_bars=3).resolve(_causal_md().between(None, 185 * S))
+    assert cut.inputs_at(185 * S) == (sigma, vol, src)
+    old = ImpactModel(enabled=True, estimate="whole_day").resolve(_causal_md())
+    assert old.sigma_daily != pytest.approx(sigma)  # the whole-day estimator sees the afternoon
+
+
+def test_causal_impact_falls_back_with_too_little_history():
+    """a = 100 s: one complete bar < 3 → no earlier day in the data, no fallback given: the stated defaults,
+    σ = 1.5 % × the last print before a (10.02) and V = 1,000,000 shares; with fallback values given (e.g.
+    from ``sorlib calibrate`` on an earlier day) those. Recorded in the parameters' ``estimated`` summary."""
+    m = ImpactModel(enabled=True, min_history_bars=3).resolve(_causal_md())
+    assert m.inputs_at(100 * S) == (pytest.approx(0.015 * 10.02), 1_000_000.0, "default")
+    st_ = m.state(100 * S)
+    assert st_.take(0, 10_000) == pytest.approx(0.7 * 0.015 * 10.02 / 1000 * (2 / 3) * 100, rel=1e-9)
+    est = m.parameters()["estimated"]
+    assert est["orders"] == 1 and est["sources"] == {"default": 1}
+    f = ImpactModel(enabled=True, min_history_bars=3, fallback_sigma_daily=0.2,
+                    fallback_volume_daily=5e6).resolve(_causal_md())
+    assert f.inputs_at(100 * S) == (0.2, 5e6, "fallback")
+    with pytest.raises(ConfigError):
+        m.state()  # a causal model needs the arrival time
+    with pytest.raises(ConfigError):
+        ImpactModel(fallback_sigma_daily=0.2)  # without its volume
+
+
+def test_causal_impact_uses_an_earlier_day_in_the_data():
+    """Two local days: an order at the second day's first print has no history that day, so it takes the
+    first day's whole-day estimate (all of it before the arrival)."""
+    day = 86_400
+    trades = [(60 * i, 10.00 + 0.01 * (i % 3), 100) for i in range(40)]
+    trades += [(day + t, p, q) for t, p, q in trades]
+    md = make_md([(0, 1, 9.99, 100, 10.00, 100), (day, 1, 9.99, 100, 10.00, 100)],
+                 [(t, 1, p, q, 1) for t, p, q in trades])
+    m = ImpactModel(enabled=True, min_history_bars=10).resolve(md)
+    s1, v1, src1 = m.inputs_at(39 * 60 * S + 1)  # end of day 1: its own 39 bars
+    s2, v2, src2 = m.inputs_at(day * S + 1)
+    assert src1 == "before_arrival" and src2 == "earlier_day" and s2 > 0 and v2 > 0
+
+
 @pytest.mark.parametrize("bad", [dict(y=-1), dict(sigma_daily=-0.1), dict(volume_daily=0), dict(decay="linear"),
-                                 dict(half_life_seconds=0), dict(permanent_fraction=1.5), dict(exponent=0)])
+                                 dict(half_life_seconds=0), dict(permanent_fraction=1.5), dict(exponent=0),
+                                 dict(estimate="future"), dict(min_history_bars=1), dict(bar_seconds=0),
+                                 dict(default_sigma_fraction=2.0), dict(default_volume_daily=0)])
 def test_bad_impact_settings_are_config_errors(bad):
     with pytest.raises(ConfigError):
         ImpactModel(**bad)
