@@ -97,6 +97,7 @@ def test_hand_built_book(tmp_path):
     assert md.feed_latency_us[2] == pytest.approx(0.15)
     notes = " ".join(md.report.notes)
     assert "fill cancels folded: 1" in notes and "unknown order: 1" in notes
+    assert "XNAS.ITCH: the records" not in notes and "XBOS.ITCH: the records do not start with a book clear" in notes
     assert len(ev.slice_time(T0 + 7000, T0 + 11_000)) == 3  # records 7, 9, 10
 
 

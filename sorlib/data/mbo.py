@@ -366,6 +366,11 @@ def _assemble(report: LoadReport, cols: dict, levels: int) -> tuple[MarketData, 
     if snap_adds:
         report.notes.append(f"{snap_adds:,} add(s) flagged F_SNAPSHOT: orders resting at the snapshot time, "
                             "not arrivals (their ADD rows are stamped with the snapshot time)")
+    vs_first, first = np.unique(cols["venue"], return_index=True)
+    cold = [publisher_name(int(v)) for v, i in zip(vs_first, first, strict=True) if cols["action"][i] != _R]
+    if cold:
+        report.notes.append(f"{', '.join(cold)}: the records do not start with a book clear (R): orders resting "
+                            "before the file start are missing from the rebuilt book until they trade or cancel")
     acts = {chr(c): int(k) for c, k in zip(*np.unique(cols["action"], return_counts=True), strict=True)}
     report.notes.append("MBO records by action: " + ", ".join(f"{k} {v:,}" for k, v in sorted(acts.items())))
     ev, snaps = _replay(cols, levels, report)
