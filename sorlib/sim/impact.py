@@ -16,8 +16,8 @@ price), × √(23,400 s / bar_seconds); V = the shares printed that day before `
 open), 1). Both need ``min_history_bars`` (30) complete bars; with fewer, the fallback is, in this order:
 ``fallback_sigma_daily`` / ``fallback_volume_daily`` when given (e.g. the values ``sorlib calibrate`` writes
 for an earlier day), else the whole-day estimate of the latest earlier day in the data, else the stated
-defaults σ = ``default_sigma_fraction`` (1.5 %, a typical US large-cap day) × the last price before ``a``
-(last print, else the mid of the last quote row; σ = 0 when no price is known yet) and V =
+defaults σ = ``default_sigma_fraction`` (1.5 %, a typical US large-cap day) × the last price known at ``a``
+(last print at or before it, else the mid of the last quote row; σ = 0 when no price is known yet) and V =
 ``default_volume_daily`` (1,000,000 shares). Prefix sums are built once per day, so each order costs
 O(log n). ``estimate="whole_day"`` is the old estimator (:func:`estimate_impact_inputs` over all the data,
 the future included), kept only to show what the look-ahead changes.
@@ -233,10 +233,12 @@ class CausalImpactInputs:
         return m.default_sigma_fraction * self._price_before(a), float(m.default_volume_daily), "default"
 
     def _price_before(self, a: int) -> float:
-        i = int(np.searchsorted(self.ts, a, side="left"))
+        """The last print at or before ``a`` ($), else the mid of the last quote row at or before it with one,
+        else 0."""
+        i = int(np.searchsorted(self.ts, a, side="right"))
         if i > 0:
             return float(self.px[i - 1])
-        j = int(np.searchsorted(self.q_ts, a, side="left"))
+        j = int(np.searchsorted(self.q_ts, a, side="right"))
         mids = self.q_mid[:j]
         ok = np.flatnonzero(np.isfinite(mids))
         return float(mids[ok[-1]]) if ok.size else 0.0
