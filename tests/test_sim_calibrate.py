@@ -52,6 +52,19 @@ def test_calibrate_writes_a_venue_file_that_loads(tmp_path, capsys):
     assert all(p.fill_prob_by_position is not None for p in ps)
     assert len(set(sizes)) > 1 and sizes[0] > sizes[-1]  # venues differ: XNAS deepest, BATY thinnest
     assert "markouts" in capsys.readouterr().out
+    # the impact inputs of this day, for replaying a later one (no look-ahead there): a comment line whose
+    # values the impact model takes as its fallback
+    import re
+
+    from sorlib.sim import market_model
+
+    line = next(x for x in out.read_text().splitlines() if "fallback_sigma_daily" in x)
+    sig, vol = (float(v) for v in re.findall(r"= ([0-9.e+-]+) \(", line))
+    assert sig > 0 and vol > 0
+    mm = market_model({"preset": "realistic", "impact": {"fallback_sigma_daily": sig, "fallback_volume_daily": vol}})
+    m = mm.resolve(default_market(seed=0))
+    first = int(default_market(seed=0).quotes.ts.min())
+    assert m.impact.inputs_at(first) == (sig, vol, "fallback")  # no history yet that day
 
 
 def test_calibrate_bad_options_are_one_line(capsys):
