@@ -166,6 +166,8 @@ def _plant(dst: Path, m: Mutant) -> str | None:
     """Apply the edits; returns an error text when an original snippet is not found exactly once."""
     for rel, old, new in m.edits:
         p = dst / rel
+        if not p.is_file():
+            return f"{rel}: no such file in the mutated tree (the mutant is stale; update tests/mutation_check.py)"
         text = p.read_text()
         n = text.count(old)
         if n != 1:
