@@ -180,3 +180,14 @@ def test_report_index_shows_the_committed_robustness_verdict(small, monkeypatch)
     for line in res.lines.values():
         assert line in page.replace("&#x27;", "'")
     assert "latency-x1 (= realistic)" in page and page.count("<tr>") == 1 + len(res.table)
+
+
+def test_replays_are_shared_by_model_not_by_spelling(small, spec) -> None:
+    """fill-power spells out the realistic queue; realistic is the bare preset: the same model, so a run of
+    fill-power on the store of the runs above replays nothing."""
+    res, out = small
+    again = run_verdict(spec, variants="fill-power", store=out / "store", **SMALL)
+    assert again.records[0]["tasks"]["executed"] == 0 and again.records[0]["tasks"]["reused"] > 0
+    num = [c for c in again.table.columns if c.startswith(("oos_", "is_"))]
+    assert np.array_equal(again.table.loc[0, num].to_numpy(float), res.table.loc[1, num].to_numpy(float),
+                          equal_nan=True)

@@ -97,7 +97,21 @@ def verdict_row(variant: Variant, res: SearchResult, seconds: float, same_as: st
         "edges": all_edges(res), "grid_extension": res.summary.get("grid_extension"),
         "cleanup_share": shares,
         "verdict_withheld": bool(math.isfinite(oos_share) and oos_share > CLEANUP_DOMINATED),
+        "tasks": {"executed": int(res.stats.get("executed", 0)), "reused": int(res.stats.get("reused", 0))},
     }
+
+
+def canonical_market(model, fallback: str) -> dict:
+    """The market spec a variant's replays run under: the model itself (``dataclasses.asdict``), named after the
+    preset it equals (names ignored) or else ``fallback`` — so the task store's keys depend on the model, not
+    on how a variant spells it (``{"preset": "realistic"}`` and the realistic queue spelled out share replays)."""
+    from dataclasses import asdict
+
+    from ..sim.model import MARKET_PRESETS, MarketModel
+
+    name = next((p for p in MARKET_PRESETS if replace(MarketModel.preset(p), name="-") == replace(model, name="-")),
+                fallback)
+    return asdict(replace(model, name=name))
 
 
 def _flat(rec: dict) -> dict:
@@ -198,9 +212,9 @@ def run_verdict(data: Any = None, *, mode: str = "ck", variants: str | list[str]
     records: list[dict] = []
     t0 = time.perf_counter()
     with ex if owned else contextlib.nullcontext(ex):
-        for _, members in groups:
+        for model, members in groups:
             first = members[0]
-            cfg = replace(base, market=first.market)
+            cfg = replace(base, market=canonical_market(model, first.name))
             t = time.perf_counter()
             res = run_search(data, grid=grid, config=cfg, folds=folds, window=window, fold_by=fold_by,
                              scheduler=ex, store=store_dir, chunk_orders=chunk_orders, progress=progress,
