@@ -23,7 +23,7 @@ class Recorder(Strategy):
 
     def __init__(self, inner: Strategy) -> None:
         self.inner, self.name = inner, inner.name
-        self.interval_ns, self.settles_resting = inner.interval_ns, inner.settles_resting
+        self.interval_ns, self.overbooks = inner.interval_ns, inner.overbooks
         self.children: list[tuple[int, int, int, int]] = []
 
     def begin(self, view):
@@ -37,9 +37,6 @@ class Recorder(Strategy):
                 for i in np.flatnonzero(np.asarray(arr) > 0):
                     self.children.append((view.order.order_id, view.t_ns, int(i), int(arr[i])))
         return d
-
-    def resting_fill(self, qty, queue_ahead, outflow):
-        return self.inner.resting_fill(qty, queue_ahead, outflow)
 
     def params(self):
         return self.inner.params()

@@ -43,6 +43,11 @@ last quote. Averages are share-weighted.
 (marketable, resting), and for marketable orders filled ÷ displayed, the displayed shares the child aimed at,
 Σ min(sent, displayed at the decision) — below 1 when the book faded or moved before the order arrived.
 
+**Trade-through share** of passive fills: shares our resting orders got from a print *below* their price on
+their venue (``Execution.fill_through``; under price priority such a print fills everything left at once) ÷
+all resting (passive) shares, per venue and over all venues. A high share means the passive fills rest on
+trade-throughs rather than on the queue at our price (:func:`trade_through_share`).
+
 **Participation** per bucket of time since arrival: our child-order fills ÷ the market's printed shares in the
 same window, % (our fills are not in the tape; the clean-up is listed apart).
 """
@@ -69,7 +74,7 @@ PARTS = ("delay", "trading", "opportunity", "fees")
 
 __all__ = ["COMPONENTS", "HORIZONS_S", "PARTS", "ac_inputs", "compare", "cost_summary", "fill_rates", "fill_table",
            "frames", "markouts", "nbbo_mids", "order_costs", "participation", "participation_profile",
-           "summary_table", "tca_results", "venue_markouts", "venue_table"]
+           "summary_table", "tca_results", "trade_through_share", "venue_markouts", "venue_table"]
 
 
 # ----------------------------------------------------------------------------------------------- mids
@@ -305,6 +310,25 @@ def fill_rates(ex: Execution) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+# ------------------------------------------------------------------------------------ trade-throughs
+def trade_through_share(ex: Execution) -> pd.DataFrame:
+    """Per venue and over all (``venue`` = -1): ``passive_shares`` (resting fills), ``through_shares`` (those
+    from a print below our price, ``Execution.fill_through``) and ``through_share`` = through ÷ passive (NaN
+    without passive fills). Without the record (older executions) every passive fill counts as at our price."""
+    cols = ["venue", "passive_shares", "through_shares", "through_share"]
+    f = ex.fills
+    rest = f.kind == KIND_REST
+    thr = np.zeros(len(f.qty), bool) if ex.fill_through is None or ex.fill_through.shape[0] != len(f.qty) \
+        else np.asarray(ex.fill_through, bool)
+    rows = []
+    for v in [*np.unique(f.venue[rest]).tolist(), -1]:
+        m = rest & ((f.venue == v) if v >= 0 else True)
+        p, t = int(f.qty[m].sum()), int(f.qty[m & thr].sum())
+        rows.append({"venue": int(v), "passive_shares": p, "through_shares": t,
+                     "through_share": t / p if p else math.nan})
+    return pd.DataFrame(rows, columns=cols)
+
+
 # -------------------------------------------------------------------------------------- participation
 def participation(ex: Execution, book: Book, bucket_seconds: float = 60.0) -> pd.DataFrame:
     """Per parent order and bucket of ``bucket_seconds`` since its arrival (up to its deadline): ``our_shares``
@@ -383,21 +407,25 @@ def tca_results(executions: dict[str, Execution], book: Book, seed: int = 0, buc
                 horizons_s=HORIZONS_S) -> dict:
     """The ``tca`` entry of a backtest's results: for every strategy (name → execution), as lists of records
     with a ``strategy`` field — ``orders`` (:func:`order_costs`), ``summary`` (:func:`cost_summary`),
-    ``venues`` (:func:`venue_table`), ``markouts`` (:func:`venue_markouts` per venue and kind) and
-    ``participation`` (:func:`participation_profile`) — plus ``units``."""
+    ``venues`` (:func:`venue_table`), ``markouts`` (:func:`venue_markouts` per venue and kind),
+    ``participation`` (:func:`participation_profile`) and ``trade_through`` (:func:`trade_through_share`, venue
+    -1 = all venues) — plus ``units``."""
     mids = nbbo_mids(book)
-    out: dict = {"orders": [], "summary": [], "venues": [], "markouts": [], "participation": []}
+    out: dict = {"orders": [], "summary": [], "venues": [], "markouts": [], "participation": [],
+                 "trade_through": []}
     for name, ex in executions.items():
         costs = order_costs(ex, book, mids)
         for key, df in (("orders", costs), ("summary", cost_summary(costs, seed)),
                         ("venues", venue_table(ex, book, horizons_s, mids)),
                         ("markouts", venue_markouts(ex, book, horizons_s, mids=mids)),
-                        ("participation", participation_profile(participation(ex, book, bucket_seconds)))):
+                        ("participation", participation_profile(participation(ex, book, bucket_seconds))),
+                        ("trade_through", trade_through_share(ex))):
             out[key] += df.assign(strategy=name).to_dict(orient="records")
     out["units"] = {"usd": "$ per parent order", "bps": "bps of the arrival notional (arrival mid x order size)",
                     "markouts": "bps of the fill price before our own impact, buyer's side (+ = price rose)",
                     "fill_rate": "filled / sent shares (child orders; clean-up excluded)",
                     "participation_pct": "our child-order fills / market prints in the bucket, %",
+                    "through_share": "passive shares filled by prints below our price / all passive shares",
                     "bucket_seconds": float(bucket_seconds), "horizons_s": [float(h) for h in horizons_s]}
     return out
 

@@ -29,8 +29,8 @@ def algoseek(write_csv):
         _q(MS_0930 + 12, 0, 0, 1817700, 100, "Q"),    # Q ask 181.77: nothing expires
         _q(MS_0930 + 15, 0, 0, 1818100, 100, "P"),    # national best ask 181.81: N and Q asks expire
     ]
-    trades = [[MS_0930 + 1, 1817500, 100, "N", 2000, 0], [MS_0930 + 2, 1817600, 300, "D", 2000, 0],
-              [MS_0930 + 3, 1817600, 300, "D", 2000, 0], [MS_0930 + 4, 1817500, 5, "N", 2000, 1]]
+    trades = [[MS_0930 + 1, 1817500, 100, "N", 1, 0], [MS_0930 + 2, 1817600, 300, "D", 1, 0],
+              [MS_0930 + 3, 1817600, 300, "D", 1, 0], [MS_0930 + 4, 1817500, 5, "N", 1, 1]]
     write_csv("ibm/20131007_trade.zip", None, trades)
     return write_csv("ibm/20131007_quote.zip", None, quotes)
 
@@ -52,7 +52,7 @@ def test_algoseek_quotes_and_sibling_trades(algoseek):
     assert md.venue_names[ord("N")] == "NYSE (N)"
     # trades: suspicious dropped, identical D prints both kept, D has no quotes
     assert t.venue.tolist() == [ord("N"), ord("D"), ord("D")] and t.price.tolist() == [181.75, 181.76, 181.76]
-    assert (t.side == 0).all()
+    assert (t.side == 0).all() and t.eligible.tolist() == [True, True, True]  # condition 1: regular
     assert any("venue D has trades but no quotes" in s for s in r.notes)
 
 
@@ -101,3 +101,38 @@ def test_exchange_must_be_a_letter(write_csv):
     p = write_csv("x/20131007_quote.zip", None, [_q(MS_0930, 1817500, 300, 0, 0, "NY")])
     with pytest.raises(DataError, match=r"line 1, column 'f5': exchange code 'NY' is not a single letter"):
         load(p)
+
+
+def test_algoseek_trade_conditions_mark_book_eligible_prints(write_csv):
+    """Lean's condition word is hexadecimal (TradeConditionFlags bits). Hand-decoded:
+    ``1`` regular (bit 0) → eligible; ``20`` intermarket sweep (bit 5) → eligible; ``20000020`` sweep + trade-
+    through exempt (bits 5, 29) → eligible (a sweep executes on its venue's book); ``20000001`` exempt without
+    the sweep flag → not; ``20100200`` average price (bit 20) + derivatively priced (bit 9) → not; ``2000``
+    extended hours (bit 13) → not; ``4000`` out of sequence (bit 14) → not; ``800`` sold last (bit 11) → not;
+    ``2000000`` prior reference price (bit 25) → not; ``40000`` stock-option (contingent, bit 18) → not;
+    ``40`` / ``80`` opening / closing prints → not; ``200000`` cross (bit 21) → not; empty → eligible.
+    Every print is kept; 10 are counted ``trade_not_book_eligible``."""
+    conds = ["1", "20", "20000020", "20000001", "20100200", "2000", "4000", "800", "2000000", "40000", "40",
+             "80", "200000", ""]
+    want = [True, True, True] + [False] * 10 + [True]
+    trades = [[MS_0930 + i, 1817500, 100, "N", c, 0] for i, c in enumerate(conds)]
+    write_csv("ibm/20131007_trade.zip", None, trades)
+    md = load(write_csv("ibm/20131007_quote.zip", None, [_q(MS_0930, 1817500, 300, 1817600, 300, "N")]))
+    assert md.trades.eligible.tolist() == want
+    assert md.report.repairs["trade_not_book_eligible"] == 10
+
+
+def test_algoseek_trade_condition_must_be_hexadecimal(write_csv):
+    write_csv("ibm/20131007_trade.zip", None, [[MS_0930, 1817500, 100, "N", "1", 0],
+                                              [MS_0930 + 1, 1817500, 100, "N", "@F", 0]])
+    with pytest.raises(DataError, match="not a hexadecimal"):
+        load(write_csv("ibm/20131007_quote.zip", None, [_q(MS_0930, 1817500, 300, 1817600, 300, "N")]))
+
+
+def test_book_eligible_without_the_sweep_exception():
+    """``sweep_exempt_eligible=False``: every trade-through-exempt print is ineligible, sweeps included."""
+    from sorlib.data.taq import book_eligible
+
+    f = np.array([0x1, 0x20, 0x20000020, 0x20000001], np.uint64)
+    assert book_eligible(f).tolist() == [True, True, True, False]
+    assert book_eligible(f, sweep_exempt_eligible=False).tolist() == [True, True, False, False]

@@ -4,6 +4,8 @@ Expected values are derived by hand in the docstrings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -21,6 +23,7 @@ from sorlib.sim.queue import (
     QueueState,
     SimpleQueue,
     fill_from_prints,
+    fill_parts,
     make_queue_model,
 )
 from sorlib.strategies.base import Decision, ParentOrder, Strategy
@@ -194,3 +197,70 @@ def test_positive_control_a_further_print_reaches_us():
     md = make_md(DOUBLE_COUNT["rows"], [*DOUBLE_COUNT["trades"], (5, 1, 10.00, 40, -1)])
     for name in ("conservative", "power", "log", "power2", "log2", "power3"):
         assert _rested(md, QueueFill(model=name)) == 15, name
+
+
+def test_paper_and_haircut_are_named_and_validated():
+    """``paper`` is one of the queue models; ``haircut`` must be a fraction in (0, 1]; floor(h × fill)."""
+    assert "paper" in QUEUE_MODELS and QueueFill(model="paper").model == "paper"
+    for bad in (0.0, -0.5, 1.5, float("nan"), True, "half"):
+        with pytest.raises(ConfigError, match="haircut"):
+            QueueFill(haircut=bad)
+    h = QueueFill(haircut=0.5)
+    assert (h.credit(15), h.credit(7), h.credit(1), QueueFill().credit(7)) == (7, 3, 0, 7)
+    assert QueueFill(haircut=0.3).credit(10) == 3  # 0.3 · 10 = 2.9999999999999996 in floats, still 3
+
+
+# Venue 1 bids 10.00×100 from t=0; we rest 15 behind it. t=1: a 115-share sell print at 10.00 (100 to the queue
+# ahead, 15 reach us); t=2: the level re-sent.
+AT_PRICE = dict(rows=[(0, 1, 10.00, 100, 10.01, 100), (2, 1, 10.00, 100, 10.01, 100)],
+                trades=[(1, 1, 10.00, 115, -1)])
+
+
+def test_haircut_half_credits_half_of_each_fill_floored():
+    """Conservative model: the 115-share print fills all 15 (115 − 100 ahead). haircut 0.5 credits
+    floor(7.5) = 7; the other 8 leave the resting order (the clean-up buys them at the deadline)."""
+    md = make_md(AT_PRICE["rows"], AT_PRICE["trades"])
+    assert _rested(md, QueueFill()) == 15
+    assert _rested(md, QueueFill(haircut=0.5)) == 7
+    assert _rested(md, QueueFill(model="power", haircut=0.5)) == 7
+
+
+def test_ineligible_prints_fill_nothing():
+    """The same tape with the print marked not book-eligible (e.g. an AlgoSeek average-price report): it
+    cannot reach our order, so 0 fill; marked eligible it fills the 15 of the test above."""
+    md = make_md(AT_PRICE["rows"], AT_PRICE["trades"])
+    off = replace(md, trades=replace(md.trades, eligible=np.array([False])))
+    on = replace(md, trades=replace(md.trades, eligible=np.array([True])))
+    assert _rested(off, QueueFill()) == 0
+    assert _rested(on, QueueFill()) == 15
+    # the same print through our price (9.99) is ignored too when ineligible
+    thr = make_md(AT_PRICE["rows"], [(1, 1, 9.99, 5, -1)])
+    assert _rested(thr, QueueFill()) == 15
+    assert _rested(replace(thr, trades=replace(thr.trades, eligible=np.array([False]))), QueueFill()) == 0
+
+
+def test_print_below_our_price_fills_only_when_the_venue_bid_was_at_or_above_it():
+    """We rest 15 at 10.00 behind 100. t=1 venue 1's quote row shows its bid at 9.98 (its level is below ours:
+    on NBBO-only rows the venue's own 10.00 queue is not known); t=2 a 5-share sell print at 9.98 there: it
+    cannot be placed against our level, so it is ignored → 0 (before this rule: a trade-through, all 15).
+    Control: the t=1 row keeps the bid at 10.00×100 and the print is at 9.99 — the venue's bid just before it
+    was at our price, so the print traded through us: all 15 fill, recorded as a trade-through."""
+    low = make_md([(0, 1, 10.00, 100, 10.01, 100), (1, 1, 9.98, 50, 10.01, 100), (3, 1, 9.98, 50, 10.01, 100)],
+                  [(2, 1, 9.98, 5, -1)])
+    assert _rested(low, QueueFill()) == 0
+    ok = make_md([(0, 1, 10.00, 100, 10.01, 100), (1, 1, 10.00, 100, 10.01, 100), (3, 1, 9.99, 50, 10.01, 100)],
+                 [(2, 1, 9.99, 5, -1)])
+    ex = replay(Book.from_market(ok), RestAtBid(15), [ParentOrder(0, 0, 100 * S, 15)], fill_model=QueueFill())
+    rest = ex.fills.kind == KIND_REST
+    assert ex.fills.qty[rest].tolist() == [15] and ex.fill_through[rest].tolist() == [1]
+
+
+def test_fill_parts_splits_at_price_and_through_fills():
+    """Front 100: a 130 print at 10.00 gives 30 at our price; then a print at 9.99 fills the 20 left through
+    it — unless ``through_ok`` says the venue's bid was below us (then ignored: 30, 0); an ineligible print
+    is skipped entirely (0, 0)."""
+    m = ConservativeQueue()
+    px, sz = np.array([10.00, 9.99]), np.array([130, 1])
+    assert fill_parts(m, QueueState.join(100), 50, 10.00, px, sz) == (30, 20)
+    assert fill_parts(m, QueueState.join(100), 50, 10.00, px, sz, through_ok=np.array([True, False])) == (30, 0)
+    assert fill_parts(m, QueueState.join(100), 50, 10.00, px, sz, eligible=np.array([False, False])) == (0, 0)

@@ -205,13 +205,10 @@ def test_no_child_order_breaks_the_rules(seed, rules):
     class Check(Strategy):
         def __init__(self, inner):
             self.inner, self.name = inner, inner.name
-            self.interval_ns, self.settles_resting = inner.interval_ns, inner.settles_resting
+            self.interval_ns, self.overbooks = inner.interval_ns, inner.overbooks
 
         def begin(self, view):
             self.inner.begin(view)
-
-        def resting_fill(self, qty, queue_ahead, outflow):
-            return self.inner.resting_fill(qty, queue_ahead, outflow)
 
         def decide(self, view):
             d = self.inner.decide(view)

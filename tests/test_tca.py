@@ -9,6 +9,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_engine import S, make_md
 
@@ -275,3 +276,34 @@ def test_tca_figures_build(small_runs) -> None:
         assert len(f.data) > 0 and f.layout.title.text and "$" not in f.to_json()
     table = tca.summary_table(summaries)
     assert list(table.index) == list(execs) and table.columns[-1] == "total (bps)"
+
+
+def test_trade_through_share_of_passive_fills_by_hand() -> None:
+    """A hand-built execution: fills (venue, qty, kind, through) = (1, 100, take, 0), (1, 60, rest, 0),
+    (1, 40, rest, 1), (2, 30, rest, 1), (2, 200, clean-up, 0). Passive shares: venue 1 100 (40 through →
+    0.4), venue 2 30 (30 through → 1.0), all 130 (70 through → 70/130). The marketable and clean-up shares do
+    not count. An execution without the record counts every passive fill at our price (share 0)."""
+    from sorlib.engine.replay import Execution
+    from sorlib.strategies.view import Fills
+
+    f = Fills(np.zeros(5, np.int64), np.arange(5, dtype=np.int64), np.array([1, 1, 1, 2, 2], np.int32),
+              np.array([100, 60, 40, 30, 200], np.int64), np.full(5, 10.0), np.zeros(5), np.array([0, 1, 1, 1, 2], np.int8))
+    ex = Execution("x", {}, (ParentOrder(0, 0, 10, 430),), f, np.array([10.0]),
+                   fill_through=np.array([0, 0, 1, 1, 0], np.int8))
+    t = tca.trade_through_share(ex).set_index("venue")
+    assert t.loc[1, "passive_shares"] == 100 and t.loc[1, "through_shares"] == 40
+    assert t.loc[1, "through_share"] == pytest.approx(0.4)
+    assert t.loc[2, "through_share"] == pytest.approx(1.0)
+    assert t.loc[-1, "passive_shares"] == 130 and t.loc[-1, "through_share"] == pytest.approx(70 / 130)
+    assert (tca.trade_through_share(replace(ex, fill_through=None))["through_shares"] == 0).all()
+
+
+def test_tca_results_carry_the_trade_through_table(small_runs) -> None:
+    """Every strategy gets the all-venue row (venue -1) of its trade-through share in the results entry; the
+    share is a fraction in [0, 1] where it has passive fills."""
+    book, runs = small_runs
+    execs = {n: e for (m, n), e in runs.items() if m == "realistic"}
+    tt = pd.DataFrame(tca.tca_results(execs, book)["trade_through"])
+    assert set(tt.loc[tt["venue"] == -1, "strategy"]) == set(execs)
+    ok = tt["passive_shares"] > 0
+    assert ((tt.loc[ok, "through_share"] >= 0) & (tt.loc[ok, "through_share"] <= 1)).all()

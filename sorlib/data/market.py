@@ -63,7 +63,9 @@ class Trades:
     """Prints: time (ns), venue, price ($), size (shares) and aggressor side.
 
     ``side`` is ``+1`` when the buyer was the aggressor (the trade hit the ask), ``-1`` when the seller
-    was (it hit the bid), ``0`` when unknown.
+    was (it hit the bid), ``0`` when unknown. ``eligible`` (bool, optional): the print could have reached a
+    resting order on that venue's displayed book at that moment (False e.g. for an average-price or late
+    report, :mod:`sorlib.data.taq`); None means every print is (readers without sale conditions).
     """
 
     ts: np.ndarray
@@ -71,13 +73,19 @@ class Trades:
     price: np.ndarray
     size: np.ndarray
     side: np.ndarray
+    eligible: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
 
     def take(self, index: np.ndarray) -> Trades:
         return Trades(self.ts[index], self.venue[index], self.price[index], self.size[index],
-                      self.side[index])
+                      self.side[index], None if self.eligible is None else self.eligible[index])
+
+    @property
+    def book_eligible(self) -> np.ndarray:
+        """``(n,)`` bool: :attr:`eligible`, all True when the reader gave none."""
+        return np.ones(len(self), bool) if self.eligible is None else np.asarray(self.eligible, bool)
 
     @staticmethod
     def empty() -> Trades:

@@ -6,7 +6,7 @@ replay; building it is the cost that the notebooks' sliders cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -37,7 +37,9 @@ class Book:
         row: ``(m, K)`` int64 — index into the ask/bid arrays of venue k's book in force at
             ``times[j]`` (``-1`` before its first quote). A change of ``row[j, k]`` is a quote update.
         ask_px, ask_sz, bid_px, bid_sz: ``(n, L)`` quote arrays ($, shares; NaN/0 = empty level).
-        trades_*: the prints, sorted by time, for queue-based fills and VWAP weights.
+        trades_*: the prints, sorted by time, for queue-based fills and VWAP weights;
+            ``trades_eligible`` marks those that could fill a resting order on their venue's book
+            (:attr:`~sorlib.data.market.Trades.eligible`; None: every print).
     """
 
     times: np.ndarray
@@ -54,6 +56,7 @@ class Book:
     trades_sz: np.ndarray
     trades_side: np.ndarray
     market: MarketData | None = None  # the source data, for strategies that estimate from history
+    trades_eligible: np.ndarray | None = None  # (n,) bool per print (sorted like trades_*); None: all
 
     @property
     def taker_fee(self) -> np.ndarray:
@@ -118,15 +121,34 @@ class Book:
 
     def bid_queue_flow(self, venue: int):
         """``venue``'s best-bid queue depletion events (:func:`sorlib.ck.outflow.bid_queue_flow` on the
-        source data, defaults ``combine="max"``), built once per venue and kept."""
+        source data without its book-ineligible prints, defaults ``combine="max"``), built once per venue
+        and kept."""
         venue = int(venue)
         if venue not in self._flows:
             from ..ck.outflow import bid_queue_flow
 
             if self.market is None:
                 raise ConfigError("queue outflows need a Book built with Book.from_market (the source data)")
-            self._flows[venue] = bid_queue_flow(self.market, venue)
+            md = self.market
+            if md.trades.eligible is not None and not md.trades.book_eligible.all():
+                md = replace(md, trades=md.trades.take(md.trades.book_eligible))
+            self._flows[venue] = bid_queue_flow(md, venue)
         return self._flows[venue]
+
+    def level_outflow(self, venue: int, price: float, after_ns: int, until_ns: int) -> float:
+        """Outflow ξ (shares) of ``venue``'s bid queue at ``price`` ($): the summed depletion events of
+        that level (:meth:`bid_queue_flow`) stamped in ``(after_ns, until_ns]``. A limit order that read
+        its price and queue Q from the venue's quote row at ``after_ns`` (its placement) sits in exactly
+        this level; the events of that row itself (and prints stamped with it) happened before it joined."""
+        from ..ck.outflow import _level_outflow
+
+        flow = self.bid_queue_flow(venue)
+        if flow.ts.size == 0 or until_ns <= after_ns:
+            return 0.0
+        k_s, t_s, cs = flow._by_level
+        one = np.ones(1, np.int64)
+        return float(_level_outflow(k_s, t_s, cs, price_key(np.array([price])), one * (int(after_ns) + 1),
+                                    one * (int(until_ns) + 1))[0])
 
     @cached_property
     def tape(self) -> Tape:
@@ -180,7 +202,8 @@ class Book:
                    ask_px=q.ask_px, ask_sz=q.ask_sz.astype(np.int64),
                    bid_px=q.bid_px, bid_sz=q.bid_sz.astype(np.int64),
                    trades_ts=t.ts[torder], trades_venue=t.venue[torder], trades_px=t.price[torder],
-                   trades_sz=t.size[torder].astype(np.int64), trades_side=side, market=md)
+                   trades_sz=t.size[torder].astype(np.int64), trades_side=side, market=md,
+                   trades_eligible=None if t.eligible is None else t.book_eligible[torder])
 
 
 def _infer_sides(q, ts: np.ndarray, venue: np.ndarray, price: np.ndarray, side: np.ndarray) -> np.ndarray:

@@ -10,10 +10,18 @@ Per parent order (orders are replayed independently of each other):
 2. Marketable child orders fill at once, walking the venue's ladder level by level, never more than is
    available. Cash per fill = price × qty + taker fee × qty.
 3. Resting limit orders join the venue's best bid and fill by the queue model (:mod:`sorlib.sim.queue`)
-   from the venue's prints until the next decision, when the unfilled part is cancelled. Their cash is
-   price × qty − maker rebate × qty. A strategy with ``settles_resting`` (Cont–Kukanov) settles them at
-   cancellation by its own rule from the outflow ξ of the venue's best-bid queue realised while they rested
-   (:meth:`sorlib.engine.Book.bid_queue_flow`), which the engine measures and passes to it.
+   from the venue's prints until the next decision, when the unfilled part is cancelled; each fill is
+   stamped when it happens. Their cash is price × qty − maker rebate × qty. Every strategy's resting
+   orders go through the same queue model (``fill_model``, else the market model's ``queue``). Only prints
+   marked book-eligible fill (``Book.trades_eligible``), and a print *below* our price (a trade-through)
+   fills what is left only when the venue's displayed bid just before it was known and at or above our
+   price (:func:`sorlib.sim.queue.fill_parts`); ``Execution.fill_through`` records which resting fills
+   came from such a print. The queue model ``paper`` instead settles each order once at its cancellation
+   (next decision or deadline, stamped then) by Cont–Kukanov's min(L, (ξ − Q)⁺), ξ = the outflow of the
+   bid level it joined, measured from the quote row at placement that gave its price and Q
+   (:meth:`sorlib.engine.Book.level_outflow`). A model's ``haircut`` credits floor(haircut × fill) shares
+   of each fill. A strategy with ``overbooks`` (Cont–Kukanov) may rest more than its remainder in total;
+   fills beyond the remainder are not taken (its other orders count as cancelled when it completes).
 4. At the deadline, whatever is left is bought by a clean-up market order that sweeps all venues'
    *visible* ladders (same consumption rule) cheapest first (all-in price). What is visible and how the
    shares beyond the visible depth are priced is the market model's clean-up rule
@@ -67,7 +75,7 @@ import numpy as np
 
 from ..sim.cleanup import CleanupModel, depth_fills, flat_fills, ladder_fills, venue_profile, visible
 from ..sim.model import MarketModel, market_model
-from ..sim.queue import QueueFill, QueueState, SimpleQueue, fill_from_prints, make_queue_model, rng_for
+from ..sim.queue import QueueFill, QueueState, SimpleQueue, fill_parts, make_queue_model, paper_fill, rng_for
 from ..strategies.base import Decision, ParentOrder, Strategy, sweep_cheapest
 from ..strategies.view import Fills, MarketView, Past
 from .book import Book, price_key
@@ -108,8 +116,9 @@ class Execution:
     order never bought (no ask visible at any time up to the deadline); ``impact_cost``: $ per order paid
     for our own price impact (Σ extra price × qty over its fills; zeros without an impact model).
     ``children``: the child orders sent (:class:`Children`); ``fill_impact``: $/share of each fill's price
-    that is our own simulated impact (aligned with ``fills``; zeros without an impact model). Both are records
-    only: nothing in the replay reads them."""
+    that is our own simulated impact (aligned with ``fills``; zeros without an impact model); ``fill_through``:
+    int8 per fill, 1 when a resting fill came from a print below our price (a trade-through), else 0. All
+    three are records only: nothing in the replay reads them."""
 
     strategy: str
     params: dict
@@ -121,19 +130,21 @@ class Execution:
     impact_cost: np.ndarray | None = None
     children: Children | None = None
     fill_impact: np.ndarray | None = None
+    fill_through: np.ndarray | None = None
 
 
 class _Recorder:
     def __init__(self) -> None:
         self.cols: list[list] = [[], [], [], [], [], [], []]
         self.extra: list[float] = []  # $/share of each fill's price that is impact (record only)
+        self.through: list[int] = []  # 1: a resting fill by a print through our price (record only)
         self.kids: list[tuple] = []  # child orders sent (record only)
         self.rest_shift = 0.0  # impact ($/share) resting fills pay: the shift in force when they were placed
         self.impact_cash = 0.0  # $ paid for impact so far (all orders)
         self._own: tuple | None = None  # ((start, fills recorded), read-only Fills) last handed to a view
 
     def add(self, oid: int, ts: int, venue: int, qty: int, px: float, fee: float, kind: int,
-            extra: float = 0.0) -> None:
+            extra: float = 0.0, through: bool = False) -> None:
         if qty <= 0:
             return
         if kind == KIND_REST and self.rest_shift:
@@ -143,6 +154,7 @@ class _Recorder:
         for col, v in zip(self.cols, (oid, ts, venue, qty, px, fee, kind), strict=True):
             col.append(v)
         self.extra.append(extra)
+        self.through.append(int(through))
 
     def child(self, oid: int, decided: int, ts: int, venue: int, qty: int, displayed: int, kind: int) -> None:
         self.kids.append((oid, decided, ts, venue, qty, displayed, kind))
@@ -363,7 +375,8 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
     beyond = np.zeros(n, np.int64)
     unfilled = np.zeros(n, np.int64)
     impact = np.zeros(n)
-    settles = bool(getattr(strategy, "settles_resting", False))
+    overbook = bool(getattr(strategy, "overbooks", False))
+    paper = fill_model.model == "paper"
     for oi, order in enumerate(orders):
         j_arr = book.index_at(order.arrival_ns)  # -1: the order arrives before any quote
         j_end = int(np.searchsorted(book.times, order.deadline_ns, side="left"))  # exclusive
@@ -390,28 +403,29 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
                 resting.extend(r for r in pending if r.placed_ns <= t)
                 pending = [r for r in pending if r.placed_ns > t]
             # resting orders: prints since the last step, then the quote update
-            if resting and not settles:
+            if resting and not paper:
                 remaining = _advance_resting(book, resting, rows, t, order, rec, rebate, remaining,
                                              fill_model)
             if t >= next_decision and remaining > 0:
-                if settles:
-                    remaining = _settle(book, strategy, resting, t, order, rec, rebate, remaining)
+                if paper:
+                    remaining = _settle(book, resting, t, order, rec, rebate, remaining, fill_model)
                 resting.clear()  # cancel what is left before deciding again
                 view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk)
                 dec = strategy.decide(view)
-                remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, settles,
+                remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, overbook,
                                               mk)
                 next_decision = t + strategy.interval_ns if strategy.interval_ns > 0 else t + 1
                 if dec.wake_ns is not None:
                     next_decision = max(next_decision, int(dec.wake_ns))
                 next_decision = max(next_decision, arrived)  # decide again once every child order has arrived
-            if (settles or not (resting or pending)) and next_decision > t + 1:  # nothing happens before then
+            if (paper or not (resting or pending)) and next_decision > t + 1:  # nothing happens before then
                 j = max(j + 1, int(np.searchsorted(book.times, next_decision, side="left")))
             else:
                 j += 1
         resting.extend(pending)
-        if resting and settles and remaining > 0:
-            remaining = _settle(book, strategy, resting, int(order.deadline_ns), order, rec, rebate, remaining)
+        if resting and paper and remaining > 0:  # cancelled at the deadline: events stamped before it
+            remaining = _settle(book, resting, int(order.deadline_ns) - 1, order, rec, rebate, remaining,
+                                fill_model)
         if remaining > 0:
             beyond[oi], unfilled[oi] = _cleanup(book, j_end - 1, taken, order, remaining, rec, fee, mk,
                                                 strategy.cleanup_take, mm.cleanup)
@@ -419,7 +433,7 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
         if progress is not None:
             progress(1)
     return Execution(strategy.name, strategy.params(), tuple(orders), rec.fills(), mids, beyond, unfilled, impact,
-                     rec.children(), np.asarray(rec.extra, np.float64))
+                     rec.children(), np.asarray(rec.extra, np.float64), np.asarray(rec.through, np.int8))
 
 
 def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken: _Taken, fee, rebate,
@@ -521,16 +535,19 @@ def _venue_ladder(book: Book, k: int, row: int, taken: _Taken, mk: _Market | Non
     return px, sz
 
 
-def _settle(book, strategy, resting, t, order, rec, rebate, remaining) -> int:
-    """Fill resting orders at their cancellation by the strategy's own rule (e.g. Cont–Kukanov:
-    min(L, (ξ − Q)⁺)), given ξ, the venue's best-bid queue outflow realised in [placement, t)."""
+def _settle(book, resting, t, order, rec, rebate, remaining, cfg: QueueFill) -> int:
+    """The ``paper`` queue model: settle resting orders at their cancellation, stamped ``t``, by
+    min(L, (ξ − Q)⁺) (:func:`sorlib.sim.queue.paper_fill`; ``cfg.haircut`` credited), ξ = the outflow of the
+    bid level at the order's price stamped in (placement, t] (:meth:`Book.level_outflow`; the price and Q
+    were read from the venue's quote row in force at placement)."""
     for r in resting:
         if r.qty <= 0 or remaining <= 0:
             continue
-        xi = float(book.bid_queue_flow(int(book.venues[r.k])).outflow(r.placed_ns, t)[0])
-        filled = min(int(strategy.resting_fill(r.qty, r.ahead, xi)), remaining)
+        v = int(book.venues[r.k])
+        xi = book.level_outflow(v, r.price, r.placed_ns, t)
+        filled = min(cfg.credit(paper_fill(r.qty, r.ahead, xi)), remaining)
         if filled > 0:
-            rec.add(order.order_id, int(t), int(book.venues[r.k]), filled, r.price, -float(rebate[r.k]), KIND_REST)
+            rec.add(order.order_id, int(t), v, filled, r.price, -float(rebate[r.k]), KIND_REST)
             remaining -= filled
     resting.clear()
     return remaining
@@ -542,7 +559,10 @@ def _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, cfg:
     shares ahead fills us), a changed size at our price through ``on_level`` (prints since the last change are
     subtracted there, never counted as cancels). With ``cfg.venue_power`` the power n is the venue profile's
     ``queue_cancel_bias`` when set. ``simple``: each step with a print at or through our price fills
-    Binomial(left, 0.9·(1 − position)) shares, drawn from a generator seeded by (seed, order, venue, time)."""
+    Binomial(left, 0.9·(1 − position)) shares, drawn from a generator seeded by (seed, order, venue, time).
+    Book-ineligible prints are skipped; a print below our price counts only when the venue's bid just before
+    it was at or above our price (:func:`_through_ok`). ``cfg.haircut``: floor(haircut × fill) shares are
+    credited; the whole model fill leaves the resting order."""
     end = int(np.searchsorted(book.trades_ts, t, side="right"))
     for r in resting:
         if r.qty <= 0 or remaining <= 0:
@@ -556,20 +576,27 @@ def _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, cfg:
         if end > r.trade_pos:
             sl = slice(r.trade_pos, end)
             sel = (book.trades_venue[sl] == v) & (book.trades_side[sl] < 0)
+            if book.trades_eligible is not None:
+                sel &= book.trades_eligible[sl]
             if sel.any():
                 px, sz = book.trades_px[sl][sel], book.trades_sz[sl][sel]
+                ok = _through_ok(book, r.k, book.trades_ts[sl][sel], px, r.price)
                 left = min(r.qty, remaining)
                 if cfg.model == "simple":
                     pos = st.position
-                    fill_from_prints(model, st, left, r.price, px, sz)  # advances the queue only
-                    hit = bool((px <= r.price + 1e-9).any())
+                    fill_parts(model, st, left, r.price, px, sz, through_ok=ok)  # advances the queue only
+                    below = (px < r.price - 1e-9) & ok
+                    hit = bool(((np.abs(px - r.price) <= 1e-9) | below).any())
                     filled = SimpleQueue(rng_for(cfg.seed, order.order_id, int(v), t)).fill(left, pos) if hit else 0
+                    at, thr = (0, filled) if below.any() else (filled, 0)
                 else:
-                    filled = fill_from_prints(model, st, left, r.price, px, sz)
-                if filled > 0:
-                    rec.add(order.order_id, int(t), int(v), filled, r.price, -float(rebate[r.k]), KIND_REST)
-                    r.qty -= filled
-                    remaining -= filled
+                    at, thr = fill_parts(model, st, left, r.price, px, sz, through_ok=ok)
+                for q, through in ((at, False), (thr, True)):
+                    got = min(cfg.credit(q), remaining)
+                    rec.add(order.order_id, int(t), int(v), got, r.price, -float(rebate[r.k]), KIND_REST,
+                            through=through)
+                    r.qty -= q
+                    remaining -= got
             r.trade_pos = end
         row = rows[r.k]
         if row >= 0:
@@ -580,6 +607,21 @@ def _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, cfg:
                 model.on_level(st, bsz)
         r.ahead, r.level_sz = st.front, st.level
     return remaining
+
+
+def _through_ok(book: Book, k: int, ts: np.ndarray, px: np.ndarray, price: float) -> np.ndarray:
+    """Per print of venue ``k`` (times ``ts`` ns, prices ``px`` $): True unless it is below ``price`` while
+    the venue's displayed bid just before it (its quote row in force at ``ts − 1``) was unknown (no row, or
+    an empty level) or below ``price`` — then the print cannot be placed against our level and the
+    trade-through rule does not apply to it."""
+    ok = np.ones(px.shape[0], bool)
+    below = np.flatnonzero(px < price - 1e-9)
+    for i in below:
+        j = book.index_at(int(ts[i]) - 1)
+        row = int(book.row[j, k]) if j >= 0 else -1
+        bid = float(book.bid_px[row, 0]) if row >= 0 else float("nan")
+        ok[i] = bool(np.isfinite(bid) and bid >= price - 1e-9)
+    return ok
 
 
 def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: int, rec: _Recorder,

@@ -91,7 +91,7 @@ class RiskGuard(Strategy):
         self.controls = RiskControls.from_dict(controls) or RiskControls()
         self.name = strategy.name
         self.interval_ns = strategy.interval_ns
-        self.settles_resting = strategy.settles_resting
+        self.overbooks = strategy.overbooks
         self.sizing = strategy.sizing
         lat = {int(p.key): float(p.latency_us) for p in (profiles or ())}
         lat.update({int(k): float(v) for k, v in (latency_us or {}).items()})
@@ -113,9 +113,6 @@ class RiskGuard(Strategy):
             self.inner.set_sizing(rules)
             self.sizing = self.inner.sizing
         return self
-
-    def resting_fill(self, qty: int, queue_ahead: float, outflow: float) -> int:
-        return self.inner.resting_fill(qty, queue_ahead, outflow)
 
     def params(self) -> dict:
         return self.inner.params()

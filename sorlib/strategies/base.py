@@ -42,9 +42,9 @@ class Strategy:
 
     name: str = "strategy"
     interval_ns: int = 0  # 0: decide at every snapshot
-    #: False: resting orders fill by the engine's queue model from prints; True: the strategy's own
-    #: :meth:`resting_fill` settles them when they are cancelled (at the next decision or the deadline).
-    settles_resting: bool = False
+    #: True: the strategy may rest more than its remainder in total (Cont–Kukanov's over-booking); fills
+    #: beyond the remainder are not taken. Resting orders always fill by the engine's queue model.
+    overbooks: bool = False
 
     #: child-order sizing rules (:mod:`sorlib.allocation.sizing`); None = none (the behaviour without rules)
     sizing: SizingRules | None = None
@@ -121,11 +121,6 @@ class Strategy:
 
     def decide(self, view: MarketView) -> Decision:
         raise NotImplementedError
-
-    def resting_fill(self, qty: int, queue_ahead: float, outflow: float) -> int:
-        """Shares of a resting buy of ``qty`` behind ``queue_ahead`` shares filled while it rested, given the
-        queue ``outflow`` ξ (shares) the engine measured in the data between placement and cancel."""
-        raise NotImplementedError("strategies with settles_resting=True define resting_fill")
 
     def params(self) -> dict:
         """The parameters that identify this strategy in results tables."""

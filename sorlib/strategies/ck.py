@@ -7,12 +7,14 @@ the decision (``view.past.outflow``, :func:`sorlib.ck.outflow.bid_queue_flow`; n
 ``min_X E[v(X, ξ)]`` (:func:`sorlib.ck.optimal_placement`, DESIGN §5) with the half-spread h of the NBBO,
 the taker fee f of the cheapest venue (ask + fee), the venues' maker rebates r_k, and
 λ_u = ``lambda_under``, λ_o = ``lambda_over``, θ = ``theta_queue`` ($/share). M (rounded to whole shares)
-is bought at once, cheapest asks first; each L_k joins venue k's bid. At the next decision (or the
-deadline) every limit order is settled by the paper's rule with the outflow *realised* in the data while it
-rested, fill = min(L_k, (ξ_k − Q_k)⁺) (the engine measures ξ_k and passes it to :meth:`resting_fill`: the
-strategy never holds the future), the rest is cancelled and the remainder re-decided. Over-booking
-(Σ L_k > S − M) is allowed; fills beyond the remainder are not taken (the other orders are assumed
-cancelled the moment the parent order completes). The clean-up buys what is left at the deadline.
+is bought at once, cheapest asks first; each L_k joins venue k's bid and rests there like any resting order:
+it fills by the market model's queue model (``MarketModel.queue``; conservative unless the preset says
+otherwise) from the venue's prints, stamped when it fills. At the next decision (or the deadline) the rest is
+cancelled and the remainder re-decided. The paper's own settlement, fill = min(L_k, (ξ_k − Q_k)⁺) with the
+outflow ξ_k *realised* while the order rested, is the queue model ``paper`` (``QueueFill(model="paper")``,
+:mod:`sorlib.sim.queue.paper`), for this or any strategy; it is never applied silently. Over-booking
+(Σ L_k > S − M, ``overbooks``) is allowed; fills beyond the remainder are not taken (the other orders are
+assumed cancelled the moment the parent order completes). The clean-up buys what is left at the deadline.
 
 Child-order sizing rules (``sizing``, :mod:`sorlib.allocation.sizing`): the continuous placement (M, L) is
 moved onto the feasible lattice by rounding *down*: M is capped by the participation budget and bought by
@@ -35,7 +37,7 @@ from .view import MarketView
 
 class ContKukanov(Strategy):
     name = "ck"
-    settles_resting = True
+    overbooks = True
 
     def __init__(self, lambda_over: float = 0.05, lambda_under: float = 0.05, theta_queue: float = 0.0005,
                  horizon_seconds: float = 30.0, lookback_minutes: float = 30.0, method: str = "fast",
@@ -104,10 +106,6 @@ class ContKukanov(Strategy):
             limit[i] = q
             left -= q
         return Decision(market, limit)
-
-    def resting_fill(self, qty: int, queue_ahead: float, outflow: float) -> int:
-        """The paper's fill: min(L, (ξ − Q)⁺) shares, ξ = ``outflow`` realised while the order rested."""
-        return int(min(qty, max(outflow - queue_ahead, 0.0)))
 
     def params(self) -> dict:
         return {"lambda_over": self.lambda_over, "lambda_under": self.lambda_under,

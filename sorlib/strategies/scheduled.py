@@ -68,7 +68,7 @@ class Scheduled(Strategy):
         if not callable(getattr(self.allocator, "route", None)):
             raise ConfigError(f"allocator {self.allocator!r} has no route(view, qty) method")
         self.interval_ns = self.allocator.interval_ns
-        self.settles_resting = self.allocator.settles_resting
+        self.overbooks = self.allocator.overbooks
         self.set_sizing(sizing)
 
     def set_sizing(self, rules: SizingRules | None) -> Strategy:
@@ -86,9 +86,6 @@ class Scheduled(Strategy):
         if due <= 0:
             return Decision.nothing(view.ask_px.shape[0], self.schedule.next_change_ns(view))
         return self.allocator.route(view, int(due))
-
-    def resting_fill(self, qty: int, queue_ahead: float, outflow: float) -> int:
-        return self.allocator.resting_fill(qty, queue_ahead, outflow)
 
     def decision_key(self) -> tuple:
         """Schedule parameters plus the allocator's decision key (or its type and parameters)."""

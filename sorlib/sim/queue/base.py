@@ -37,6 +37,7 @@ class QueueModelName(StrEnum):
     LOG2 = "log2"                   # the same with f = ln(1 + x)
     POWER3 = "power3"               # p = 1 − (front/(front + back))^n
     SIMPLE = "simple"               # the seed's model: fill probability 0.9·(1 − position), seeded draws
+    PAPER = "paper"                 # Cont–Kukanov's rule min(L, (ξ − Q)⁺), settled at cancellation
 
 
 QUEUE_MODELS: tuple[str, ...] = tuple(m.value for m in QueueModelName)
@@ -51,12 +52,19 @@ class QueueFill:
     ``model``: one of :data:`QUEUE_MODELS`; ``power``: n of the power models (> 0, finite; unused by
     ``conservative``, ``log``, ``log2``, ``simple``); ``venue_power``: take n from each venue profile's
     ``queue_cancel_bias`` (fitted by ``sorlib calibrate``; power3's n is the cancel-position exponent) when
-    the profile sets it, else ``power``; ``seed``: seed of the ``simple`` model's draws."""
+    the profile sets it, else ``power``; ``seed``: seed of the ``simple`` model's draws; ``haircut``: the
+    fraction in (0, 1] of each fill the model gives that is credited, floor(haircut · fill) shares (1: all;
+    0.5: the robustness variant "half the passive fill"; the shares not credited leave the resting order
+    and return to the parent order's remainder, re-decided at the next decision).
+
+    ``paper`` (:mod:`.paper`) is not a print model: the order is settled once, at its cancellation, by
+    min(L, (ξ − Q)⁺) from the outflow ξ of its venue's best-bid queue realised while it rested."""
 
     model: str = "conservative"
     power: float = 2.0
     venue_power: bool = False
     seed: int = 0
+    haircut: float = 1.0
 
     def __post_init__(self) -> None:
         name = self.model.value if isinstance(self.model, QueueModelName) else self.model
@@ -71,6 +79,14 @@ class QueueFill:
             raise ConfigError(f"queue model venue_power must be true or false, got {self.venue_power!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or not 0 <= self.seed < 2**32:
             raise ConfigError(f"queue model seed must be a whole number in [0, 2**32), got {self.seed!r}")
+        if isinstance(self.haircut, bool) or not isinstance(self.haircut, int | float) or not (
+                math.isfinite(self.haircut) and 0 < self.haircut <= 1):
+            raise ConfigError(f"queue model haircut must be a fraction in (0, 1] of each fill, got {self.haircut!r}")
+
+    def credit(self, filled: int) -> int:
+        """Shares credited of a model fill of ``filled`` shares: floor(haircut · filled) (1e-9 guards the
+        floor against binary rounding, e.g. 0.5 · 7 = 3)."""
+        return int(math.floor(self.haircut * int(filled) + 1e-9)) if self.haircut < 1 else int(filled)
 
 
 @dataclass
@@ -120,23 +136,41 @@ class QueueModel(ABC):
 
 
 def fill_from_prints(model: QueueModel, st: QueueState, qty: int, price: float, trade_px: np.ndarray,
-                     trade_sz: np.ndarray) -> int:
+                     trade_sz: np.ndarray, eligible: np.ndarray | None = None,
+                     through_ok: np.ndarray | None = None) -> int:
     """Shares of a resting buy of ``qty`` at ``price`` filled by seller-initiated prints ``trade_px`` ($),
-    ``trade_sz`` (shares) on its venue, in time order; ``st`` is advanced in place.
+    ``trade_sz`` (shares) on its venue, in time order; ``st`` is advanced in place (:func:`fill_parts`)."""
+    return sum(fill_parts(model, st, qty, price, trade_px, trade_sz, eligible, through_ok))
 
-    A print below ``price`` traded through us: everything left fills (and ``front`` becomes 0). A print above
-    ``price`` does not touch us. A print at ``price`` goes through :meth:`QueueModel.on_print`."""
-    filled, left = 0, int(qty)
+
+def fill_parts(model: QueueModel, st: QueueState, qty: int, price: float, trade_px: np.ndarray,
+               trade_sz: np.ndarray, eligible: np.ndarray | None = None,
+               through_ok: np.ndarray | None = None) -> tuple[int, int]:
+    """``(shares filled by prints at our price, shares filled by a print through it)`` of a resting buy of
+    ``qty`` at ``price``; ``st`` is advanced in place.
+
+    Only prints with ``eligible`` True (default all: the print could have reached a resting order on that
+    venue's book at that moment, :mod:`sorlib.data.taq`) are looked at. A print above ``price`` does not
+    touch us. A print at ``price`` goes through :meth:`QueueModel.on_print`. A print below ``price`` traded
+    through us — price priority: we were first, everything left fills (and ``front`` becomes 0) — but only
+    where ``through_ok`` is True (default all): the venue's displayed bid just before the print was known
+    and at or above our price. Otherwise the print cannot be placed against our level (the venue's bid was
+    below us, or unknown) and it is ignored."""
+    at, left = 0, int(qty)
     for i in range(trade_px.shape[0]):
         if left <= 0:
             break
+        if eligible is not None and not eligible[i]:
+            continue
         px = float(trade_px[i])
         if px < price - 1e-9:
+            if through_ok is not None and not through_ok[i]:
+                continue
             st.front = 0.0
-            return filled + left
+            return at, left
         if px > price + 1e-9:
             continue
         q = min(left, int(model.on_print(st, float(trade_sz[i]))))
-        filled += q
+        at += q
         left -= q
-    return filled
+    return at, 0
