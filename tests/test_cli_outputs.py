@@ -84,10 +84,31 @@ def test_sigkill_of_search_leaves_no_worker_process(tmp_path):
         p.wait(10)
 
 
+def _ignores_sigint(pid: int) -> bool:
+    """True when process ``pid`` has SIGINT ignored (``SigIgn`` in /proc/PID/status: bit 1 = signal 2)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            line = next(ln for ln in f if ln.startswith("SigIgn:"))
+    except (OSError, StopIteration):
+        return True  # gone: nothing left to interrupt
+    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+
+
+def _ready_for_ctrl_c(p: subprocess.Popen, store: Path) -> bool:
+    """The search is mid-run and every helper process is past its start-up: a task is stored, and each
+    descendant (pool workers, forkserver, resource tracker) has set SIGINT to ignored, so the terminal's
+    Ctrl-C reaches only the parent. A worker still importing would print its own KeyboardInterrupt."""
+    kids = _descendants(p.pid)
+    return (p.poll() is None and any((store / "parts").glob("*/*.json")) and len(kids) >= 2
+            and all(_ignores_sigint(k) for k in kids))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_during_search_is_one_line_and_exit_130(tmp_path):
     p = _start_search(tmp_path)
-    try:
-        assert _wait_for(lambda: any((tmp_path / "o" / "store" / "parts").glob("*/*.json")), 60)
+    try:  # a readiness signal (state read from /proc), not a sleep: robust on a busy machine
+        assert _wait_for(lambda: _ready_for_ctrl_c(p, tmp_path / "o" / "store"), 120), \
+            p.stderr.read() if p.poll() is not None else "the search's workers were not ready within 120 s"
         os.killpg(p.pid, signal.SIGINT)  # what a terminal does: the whole process group
         out, err = p.communicate(timeout=30)
     finally:

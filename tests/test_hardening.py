@@ -209,3 +209,30 @@ def test_backtest_progress_counts_every_grid_point_even_when_shared():
     finally:
         tqdm.auto.tqdm = orig
     assert seen == {"total": 5 * n, "n": 5 * n}
+
+
+# ----------------------------------------------------------------------------------------- Dask ports
+def test_local_dask_takes_a_free_dashboard_port_when_8787_is_taken(recwarn):
+    """Two runs on one machine: with 8787 held, the local cluster's dashboard goes to another free port
+    without distributed's "Port 8787 is already in use" warning."""
+    import socket
+
+    from sorlib.search.executors import DaskExecutor
+    from sorlib.search.run import data_spec
+
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        holder.bind(("", 8787))
+        holder.listen()
+    except OSError:
+        pass  # already taken by someone else: the situation under test all the same
+    ex = DaskExecutor("local-dask", workers=1)
+    try:
+        ex.start(data_spec(None, seed=0))
+        link = ex._cluster.dashboard_link
+        assert ":8787/" not in link, link
+    finally:
+        ex.close()
+        holder.close()
+    assert not [w for w in recwarn if "8787" in str(w.message)]

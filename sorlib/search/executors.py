@@ -370,8 +370,10 @@ class DaskExecutor(Executor):
             raise ConfigError("the Dask scheduler needs 'dask[distributed]': pip install 'dask[distributed]'") from None
         if self._client is None:
             if self.address == "local-dask":
+                # ":0": the dashboard on a free port (None falls back to the fixed 8787, which a second run
+                # on the same machine finds taken: a warning)
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None)
+                                             dashboard_address=":0")
                 self._client = Client(self._cluster)
             else:
                 try:
