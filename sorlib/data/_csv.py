@@ -4,8 +4,9 @@ Files may be plain, compressed (``.zst``, ``.gz``, ``.bz2``, detected by suffix)
 Every failure a user can cause becomes one :class:`~sorlib.errors.DataError` naming the file and, when it
 is about one field, the line (header = line 1) and column. Before parsing, the whole text is checked for
 NUL bytes and invalid UTF-8 (both are errors naming the line). Header names are parsed as CSV (quotes
-allowed), with surrounding spaces and a UTF-8 byte-order mark removed. Only empty fields are missing
-values: ``NaN``, ``inf`` or ``NA`` in a numeric column are reported, never read as empty.
+allowed), with surrounding spaces and a UTF-8 byte-order mark removed. Fields follow RFC 4180 (quotes
+around any field, a comma or doubled quote inside one). Only empty fields — ``,,`` or a quoted ``""`` — are
+missing values: ``NaN``, ``inf`` or ``NA`` in a numeric column are reported, never read as empty.
 """
 
 from __future__ import annotations
