@@ -186,3 +186,14 @@ def test_venue_file_naming_an_absent_venue_is_an_error_naming_those_present(tmp_
     VenueTable.load(tmp_path / "v.toml")  # loading alone is fine (one file may serve many days)
     f.write_text("[venue.2]\ntaker_fee = 0.002\n")
     VenueTable.load(f).require_present([2, 39])  # every listed venue present: no error
+
+
+def test_search_with_a_venue_absent_from_every_day_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    """The synthetic day has venues 2, 5, 6, 8, 9; a venue file listing 4 stops ``search`` with one line."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v.toml").write_text("[venue.4]\ntaker_fee = 0.001\n")
+    rc = main(["search", "--venues", "v.toml", "--horizon", "2", "--out", "o", "--no-progress"])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert rc == 2 and len(err) == 1, err
+    assert re.search(r"^sorlib search: error: v\.toml lists venue\(s\) 4 that the data do not contain "
+                     r"\(venues present: 2, 5, 6, 8, 9\)", err[0]), err[0]
