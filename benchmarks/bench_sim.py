@@ -48,9 +48,10 @@ def main() -> None:
     t_resolve = time.perf_counter() - t0
     frozen = MarketModel.preset("frozen")
     replay(book, Router(mode="uncapped"), orders[:1])  # warm up numba kernels
+    sig, vol, src = realistic.impact.inputs_at(orders[-1].arrival_ns)  # per order, from the data before it
     print(f"default day: {len(orders)} parent orders of 5,000 shares, 10-minute windows; realistic inputs "
-          f"estimated in {t_resolve * 1e3:.0f} ms (σ = ${realistic.impact.sigma_daily:.3f}/share/day, "
-          f"V = {realistic.impact.volume_daily:,.0f} shares/day)")
+          f"prepared in {t_resolve * 1e3:.0f} ms (last order: σ = ${sig:.3f}/share/day, "
+          f"V = {vol:,.0f} shares/day, {src})")
     print(f"\n{'strategy':<18}{'frozen (ms)':>13}{'realistic (ms)':>16}{'ratio':>8}{'decisions f / r':>18}")
     strategies = {"router spec": (Router, dict(mode="spec")), "router uncapped": (Router, dict(mode="uncapped")),
                   "best_ask": (BestAsk, {}), "twap": (TWAP, {}), "vwap": (VWAP, {})}
