@@ -198,8 +198,7 @@ def _ex(fills: list[tuple], children: list[tuple], unfilled: int = 0) -> Executi
                   np.zeros(n, np.int8))
     return Execution("hand", {}, (ParentOrder(0, 0, 10 * S, 600),), f, np.array([10.00]),
                      beyond_book=np.zeros(1, np.int64), unfilled=np.array([unfilled], np.int64),
-                     impact_cost=np.zeros(1), children=ch, fill_impact=np.zeros(len(fills)),
-                     fill_through=np.zeros(len(fills), np.int8))
+                     impact_cost=np.zeros(1), children=ch, fill_impact=np.zeros(len(fills)))
 
 
 def test_tca_delay_runs_to_the_first_child_orders_arrival_not_its_decision(book):
