@@ -1,7 +1,7 @@
 """Where numba keeps its on-disk function cache when sorlib's own folder is not writable.
 
 Every ``@njit(cache=True)`` kernel of sorlib (``allocation.solver``, ``ck.*``, ``strategies.view``,
-``data.taq``) is cached by numba next to its source (``<package>/__pycache__``) or, failing that, in
+``data.taq``, ``synth``, ...) is cached by numba next to its source (``<package>/__pycache__``) or, failing that, in
 ``~/.cache/numba``. When neither is writable (sorlib installed by another user or in a read-only site
 packages, and a home without a writable cache folder), numba refuses to decorate the function:
 ``RuntimeError: cannot cache function ...: no locator available``. :func:`ensure_cache_dir`, run by
@@ -17,9 +17,6 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-
-#: sub-packages whose modules hold cached numba kernels (numba caches next to each source file)
-KERNEL_PACKAGES = ("allocation", "ck", "strategies", "data")
 
 
 def _writable(folder: Path) -> bool:
@@ -49,7 +46,8 @@ def ensure_cache_dir(package_dir: Path | None = None) -> str | None:
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
     root = package_dir or Path(__file__).resolve().parent
-    if all(_writable(root / sub / "__pycache__") for sub in KERNEL_PACKAGES if (root / sub).is_dir()):
+    folders = [root, *(p.parent for p in root.rglob("__init__.py") if "__pycache__" not in p.parts)]
+    if all(_writable(f / "__pycache__") for f in folders):  # numba caches next to each kernel's source
         return None
     for folder in _candidates():
         if _writable(folder):

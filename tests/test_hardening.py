@@ -115,6 +115,7 @@ def test_numba_cache_dir_left_alone_when_writable_or_set(tmp_path, monkeypatch):
     pkg = tmp_path / "pkg"
     for sub in ("allocation", "ck"):
         (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
     assert ensure_cache_dir(pkg) is None
     assert "NUMBA_CACHE_DIR" not in os.environ
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
@@ -133,6 +134,7 @@ def test_numba_cache_falls_back_when_the_package_folder_cannot_hold_a_cache(tmp_
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     pkg = tmp_path / "pkg"
     (pkg / "ck").mkdir(parents=True)
+    (pkg / "ck" / "__init__.py").write_text("")
     (pkg / "ck" / "__pycache__").write_text("not a folder")
     got = ensure_cache_dir(pkg)
     assert got == str(tmp_path / "cache" / "sorlib" / "numba")
