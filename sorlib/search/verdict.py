@@ -210,6 +210,7 @@ def run_verdict(data: Any = None, *, mode: str = "ck", variants: str | list[str]
     owned = not isinstance(scheduler, Executor)
     ex = make_executor(scheduler, workers) if owned else scheduler
     records: list[dict] = []
+    described: dict = {}
     t0 = time.perf_counter()
     with ex if owned else contextlib.nullcontext(ex):
         for model, members in groups:
@@ -221,6 +222,7 @@ def run_verdict(data: Any = None, *, mode: str = "ck", variants: str | list[str]
                              seed=seed, fmt=fmt, regular_hours=regular_hours, venues=venues, symbol=symbol,
                              extend_grid=extend_grid)
             secs = time.perf_counter() - t
+            described = described or res.summary.get("data", {})
             for v in members:
                 records.append(verdict_row(v, res, secs, None if v is first else first.name))
             if log is not None:
@@ -232,7 +234,7 @@ def run_verdict(data: Any = None, *, mode: str = "ck", variants: str | list[str]
                 "grid": grid if isinstance(grid, str | dict) else str(grid), "seed": seed,
                 "config": {k: v for k, v in vars(base).items() if k not in ("market", "extra")},
                 "cleanup_threshold": CLEANUP_DOMINATED, "seconds": round(time.perf_counter() - t0, 1),
-                "distinct_models": len(groups),
+                "distinct_models": len(groups), "data": described,
                 "sign": "saving = (baseline cash - router cash) / baseline cash x 1e4 bps; positive = router cheaper"}
     result = VerdictResult(table, summary_lines(table, mode), skipped, settings, records)
     if out is not None:
