@@ -114,7 +114,7 @@ def test_runner_table_files_and_shared_models(small, spec) -> None:
     csv = pd.read_csv(out / "robustness.csv")
     assert list(csv["variant"]) == list(t["variant"]) and np.allclose(csv["oos_bps_twap"], t["oos_bps_twap"])
     assert set(res.lines) == {"best_ask", "twap", "vwap"}
-    assert all(line.startswith("CK is cheaper than ") and "of 2 variants" in line for line in res.lines.values())
+    assert all(line.startswith("CK is cheaper than ") and "of 2 distinct variants" in line for line in res.lines.values())
 
 
 def test_forest_plot(small) -> None:
@@ -154,12 +154,12 @@ def test_summary_line_on_a_hand_built_table() -> None:
                 ("g", None, True, 9.0, 8.0, 10.0)])
     lines = summary_lines(t, "ck")
     assert lines["best_ask"] == (
-        "CK is cheaper than Best Ask out of sample in 2 of 4 variants (dearer in 1, level in 1); the 95% interval "
+        "CK is cheaper than Best Ask out of sample in 2 of 4 distinct variants (dearer in 1, level in 1); the 95% interval "
         "excludes zero in 2 (1 cheaper, 1 dearer). 1 variant gives no verdict (more than 50% of the router's "
         "shares bought by the deadline clean-up: g).")
-    assert lines["twap"].startswith("CK is cheaper than TWAP out of sample in 2 of 4 variants")
+    assert lines["twap"].startswith("CK is cheaper than TWAP out of sample in 2 of 4 distinct variants")
     one = summary_lines(_table([("a", None, False, -1.0, -2.0, 0.5)]), "uncapped")
-    assert one["vwap"] == ("The router (uncapped mode) is cheaper than VWAP out of sample in 0 of 1 variant "
+    assert one["vwap"] == ("The router (uncapped mode) is cheaper than VWAP out of sample in 0 of 1 distinct variant "
                            "(dearer in 1); the 95% interval excludes zero in 0.")
     none = summary_lines(_table([("g", None, True, 1.0, 0.5, 1.5)]), "ck")
     assert none["best_ask"].startswith("No variant gives an out-of-sample saving against Best Ask.")

@@ -145,7 +145,7 @@ def summary_lines(table: pd.DataFrame, mode: str = "ck", baselines: tuple[str, .
     Counted: distinct market models (rows whose ``same_model_as`` is empty) with a finite saving and a verdict
     (``verdict_withheld`` false). *Cheaper* = saving > 0, *dearer* < 0, *level* = 0; the interval *excludes
     zero* when both ends are > 0 or both < 0. E.g. *"CK is cheaper than Best Ask out of sample in 9 of 12
-    variants (dearer in 3); the 95% interval excludes zero in 4 (4 cheaper, 0 dearer)."*"""
+    distinct variants (dearer in 3); the 95% interval excludes zero in 4 (4 cheaper, 0 dearer)."*"""
     t = table[table["same_model_as"].isna()] if "same_model_as" in table else table
     withheld = t[t["verdict_withheld"].astype(bool)]
     t = t[~t["verdict_withheld"].astype(bool)]
@@ -165,7 +165,7 @@ def summary_lines(table: pd.DataFrame, mode: str = "ck", baselines: tuple[str, .
             ex_d = int(((hi < 0) & ok).sum())
             other = [f"dearer in {dearer}"] if dearer else []
             other += [f"level in {level}"] if level else []
-            text = (f"{_who(mode)} is cheaper than {label} out of sample in {cheaper} of {n} "
+            text = (f"{_who(mode)} is cheaper than {label} out of sample in {cheaper} of {n} distinct "
                     f"variant{'' if n == 1 else 's'}" + (f" ({', '.join(other)})" if other else "")
                     + f"; the 95% interval excludes zero in {ex_c + ex_d}"
                     + (f" ({ex_c} cheaper, {ex_d} dearer)" if ex_c + ex_d else "") + ".")
@@ -256,7 +256,7 @@ def load_verdict(path: str | Path) -> VerdictResult:
     """A :class:`VerdictResult` from a ``robustness*.json`` written by :func:`write_verdict`."""
     doc = json.loads(Path(path).read_text())
     table = pd.DataFrame([_flat(r) for r in doc["variants"]])
-    return VerdictResult(table, doc.get("lines") or summary_lines(table, doc["settings"]["mode"]),
+    return VerdictResult(table, summary_lines(table, doc["settings"]["mode"]),  # always from the numbers
                          doc.get("skipped", []), doc["settings"], doc["variants"])
 
 
