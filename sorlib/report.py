@@ -254,7 +254,8 @@ def verdict_html(results: dict, session: str = "", sample: str | None = None, ti
     if beyond:
         from .metrics import strategy_label
 
-        warns.append("Clean-up shares bought beyond the visible book (priced at the deepest visible level): "
+        rule = ((results.get("market") or {}).get("parameters") or {}).get("cleanup", {}).get("rule", "flat")  # older results: flat
+        warns.append(f"Clean-up shares bought beyond the visible book (priced by the '{rule}' clean-up rule): "
                      + ", ".join(f"{strategy_label(k)} {int(v):,}" for k, v in beyond.items()) + ".")
     from .metrics import cleanup_check, strategy_label
 
