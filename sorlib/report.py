@@ -782,14 +782,15 @@ def robustness_html(titles: dict | None = None) -> str:
     base = ("best_ask", "twap", "vwap")
     head = "".join(f"<th>vs {html.escape(strategy_label(b))} (bps, 95% interval)</th>" for b in base)
     rows = []
-    for _, r in rob.table.iterrows():
+    for (_, r), rec in zip(rob.table.iterrows(), rob.records, strict=True):
         cells = "".join(
             f"<td>{html.escape(format_bps(r[f'oos_bps_{b}']))} "
             f"({html.escape(format_interval([r[f'oos_lo_{b}'], r[f'oos_hi_{b}']], int(r[f'oos_n_{b}'])))})</td>"
             for b in base)
         name = str(r["variant"]) + (f" (= {r['same_model_as']})" if isinstance(r["same_model_as"], str) else "")
         flag = " — no verdict (clean-up dominated)" if bool(r["verdict_withheld"]) else ""
-        edges = f"{int(r['n_edges'])}" if int(r["n_edges"]) else "—"
+        sides = sorted({f"{e['parameter']} {e['side']}" for e in rec["edges"]})
+        edges = f"{int(r['choices_on_edge'])} of {int(r['choices'])}" + (f" ({', '.join(sides)})" if sides else "")
         rows.append(f"<tr><td>{html.escape(name + flag)}</td>{cells}<td>{100 * float(r['cleanup_share_oos']):.1f}</td>"
                     f"<td>{edges}</td></tr>")
     stem = "04_cont_kukanov"
@@ -800,7 +801,7 @@ def robustness_html(titles: dict | None = None) -> str:
             f"{s['folds']} walk-forward folds by {html.escape(str(s['fold_by']))}, one row per assumption variant "
             f"(sorlib.search.variants); out-of-sample savings, positive = the router paid less.{link}</p>"
             + "".join(f'<p class="sentence">{html.escape(t)}</p>' for t in rob.lines.values())
-            + f"<table><thead><tr><th>variant</th>{head}<th>clean-up (% of shares)</th><th>choices on a grid edge</th>"
+            + f"<table><thead><tr><th>variant</th>{head}<th>clean-up (% of shares)</th><th>choices on a grid edge (in-sample + folds)</th>"
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 

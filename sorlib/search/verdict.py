@@ -127,7 +127,9 @@ def _flat(rec: dict) -> dict:
     row.update({p: rec["best_parameters"].get(p, math.nan) for p in PARAMS})
     row["fold_parameters"] = json.dumps(rec["fold_parameters"])
     row["edges"] = "; ".join(f"{e['choice']}: {e['parameter']} {e['side']} {e['value']:g}" for e in rec["edges"])
-    row["n_edges"] = len(rec["edges"])
+    row["n_edges"] = len(rec["edges"])  # (choice, parameter) pairs on an edge
+    row["choices_on_edge"] = len({e["choice"] for e in rec["edges"]})  # of 1 (in-sample) + one per fold
+    row["choices"] = 1 + len(rec["fold_parameters"])
     row["cleanup_share_is"] = rec["cleanup_share"].get("in_sample", math.nan)
     row["cleanup_share_oos"] = rec["cleanup_share"].get("out_of_sample", math.nan)
     row["verdict_withheld"] = rec["verdict_withheld"]
