@@ -302,7 +302,11 @@ def result_warnings(r: dict, out: str) -> list[str]:
     if isinstance(beyond, dict):
         over = {k: v for k, v in beyond.items() if isinstance(v, int | float) and v > 0}
         if over:
-            lines.append("clean-up bought shares past the visible book (priced at the worst visible ask + 1 tick): "
+            rule = ((r.get("market") or {}).get("parameters") or {}).get("cleanup", {}).get("rule", "flat")
+            how = {"flat": "priced at the worst visible ask + 1 tick",
+                   "ladder": "priced at the worst visible ask + 1 tick per 100 shares",
+                   "depth": "priced along each visible venue's depth profile"}.get(rule, f"priced by the {rule} rule")
+            lines.append(f"clean-up bought shares past the visible book ({how}): "
                          + ", ".join(f"{k} {int(v):,}" for k, v in over.items()) + f" shares; see {out}")
     check = r.get("cleanup_check") or {}
     if check.get("withheld"):  # sorlib.metrics.cleanup_check: the clean-up dominates the router's cost
