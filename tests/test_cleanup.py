@@ -164,3 +164,14 @@ def test_depth_fills_hidden_levels_by_hand():
     beyond take δ = 3 (500 @ 10.02) and 300 of δ = 4 (700 @ 10.03)."""
     out = depth_fills([10.0], [2], [(100.0, 2.0)], [0.003], 800)
     assert [(k, q) for k, q, _ in out] == [(0, 500), (0, 300)] and np.allclose([p for *_, p in out], [10.02, 10.03])
+
+
+def test_depth_walk_guards_bound_the_work_and_keep_every_share():
+    """A profile that thins to 1 share a tick (a = 1, b = 0.1: every increment rounds to 0, floored at 1) and an
+    absurd 10,000,000 shares: the walk stops after MAX_TICKS = 10,000 hidden ticks (δ = 2 … 10,001, 1 share each
+    at 10.00 + (δ − 1)·0.01), the other 9,990,000 go at the last level reached, 10.00 + 100.00, and the 10,001
+    levels (> 200) come back as one fill at the average price:
+    (10,000·10 + 0.01·Σ_{i=1}^{10,000} i + 9,990,000·110) / 10⁷ = (100,000 + 500,050 + 1,098,900,000) / 10⁷."""
+    out = depth_fills([10.0], [1], [(1.0, 0.1)], [0.0], 10_000_000)
+    assert len(out) == 1 and out[0][:2] == (0, 10_000_000)
+    assert out[0][2] == pytest.approx((100_000 + 500_050 + 1_098_900_000) / 1e7, rel=1e-12)
