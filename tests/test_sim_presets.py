@@ -34,7 +34,7 @@ def test_presets_switch_the_models():
           for n, m in ((n, MarketModel.preset(n)) for n in MARKET_PRESETS)}
     assert on == {"frozen": (False, False, False, "conservative"), "latency": (True, False, False, "conservative"),
                   "impact": (False, True, False, "conservative"), "fade": (False, False, True, "conservative"),
-                  "queue": (False, False, False, "power"), "realistic": (True, True, True, "power")}
+                  "queue": (False, False, False, "power3"), "realistic": (True, True, True, "power3")}
     assert MarketModel.preset("frozen").frozen and not MarketModel.preset("realistic").frozen
     with pytest.raises(ConfigError, match="frozen, latency, impact, fade, queue, realistic"):
         MarketModel.preset("wild")
@@ -146,10 +146,12 @@ def test_invariants_under_every_preset(rows, size, which, preset):
 
 def test_queue_preset_moves_resting_orders_up_on_cancels_ahead():
     """We rest 100 behind a bid of 200 at 9.99 (front = 200). At 1 s 100 shares join behind us (level 300),
-    at 2 s 100 are cancelled (level 200, no print), at 3 s 150 print at 9.99.
-    Conservative: front = min(200, 200) = 200 after the cancel; the print eats 150 of it: 0 filled.
-    Power n = 2 (the ``queue`` preset): back = 300 − 0 − 200 = 100, p = 100²/(100² + 200²) = 0.2, so
-    front = min(200 − 0.8·100 + min(100 − 0.2·100, 0), 200) = 120; the print eats those 120 and fills 30."""
+    at 2 s 100 are cancelled (level 200, no print), at 3 s 180 print at 9.99.
+    Conservative: front = min(200, 200) = 200 after the cancel; the print eats 180 of it: 0 filled.
+    Power n = 2: back = 300 − 0 − 200 = 100, p = 100²/(100² + 200²) = 0.2, so
+    front = min(200 − 0.8·100 + min(100 − 0.2·100, 0), 200) = 120; the print eats those 120 and fills 60.
+    Power3 n = 2 (the ``queue`` preset): p = 1 − (200/300)² = 5/9, front = 200 − (4/9)·100 = 155.6; the print
+    eats those and fills 180 − 155.6 = 24.4, floored to 24 whole shares."""
     from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
     from sorlib.engine import Book, replay
     from sorlib.engine.replay import KIND_REST
@@ -160,7 +162,7 @@ def test_queue_preset_moves_resting_orders_up_on_cancels_ahead():
     q = Quotes(np.array([t * s for t, _ in rows], np.int64), np.ones(len(rows), np.int32),
                np.full((len(rows), 1), 9.99), np.array([[b] for _, b in rows], np.int64),
                np.full((len(rows), 1), 10.01), np.full((len(rows), 1), 100, np.int64))
-    t = Trades(np.array([3 * s], np.int64), np.ones(1, np.int32), np.array([9.99]), np.array([150], np.int64),
+    t = Trades(np.array([3 * s], np.int64), np.ones(1, np.int32), np.array([9.99]), np.array([180], np.int64),
                np.array([-1], np.int8))
     book = Book.from_market(MarketData(q, t, LoadReport("hand-built", "test")))
 
@@ -174,4 +176,5 @@ def test_queue_preset_moves_resting_orders_up_on_cancels_ahead():
         return int(ex.fills.qty[ex.fills.kind == KIND_REST].sum())
 
     assert rested("frozen") == 0
-    assert rested("queue") == 30
+    assert rested({"preset": "queue", "queue": {"model": "power"}}) == 60
+    assert rested("queue") == 24
