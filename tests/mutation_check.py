@@ -39,12 +39,12 @@ MUTANTS = [
          "    def decide(self, view: MarketView) -> Decision:\n",
          "    def decide(self, view: MarketView) -> Decision:\n"
          "        if self.mode == 'spec':\n            return Decision.nothing(view.ask_px.shape[0])\n"),),
-        ("tests/test_engine.py", "tests/test_backtest.py")),
+        ("tests/test_end_to_end.py",)),
     Mutant("clean-up sweeps venues in index order", (
         ("sorlib/strategies/base.py",
          "            return sweep_cheapest(ask_px, ask_avail, fee, remaining)\n",
          "            return sweep_cheapest(ask_px, ask_avail, np.arange(len(fee)) * 1e6, remaining)\n"),),
-        ("tests/test_engine.py",)),
+        ("tests/test_end_to_end.py", "tests/test_cleanup.py")),
     Mutant("the paper queue model's fill ignores the queue: min(L, xi)", (
         ("sorlib/sim/queue/paper.py",
          "return int(min(int(qty), max(float(outflow) - float(ahead), 0.0)))",
