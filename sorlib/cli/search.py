@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from .._io import check_output_dir
 from ..errors import ConfigError
-from ..search.space import MAX_EXTENSIONS
 from ._common import (
+    HelpFormatter,
     add_config_args,
     add_data_args,
     add_risk_args,
+    choice_text,
     config_from_args,
+    regular_hours_flag,
     result_warnings,
     show_progress,
     whole,
 )
 
+#: ``sorlib.search.space.MAX_EXTENSIONS`` (not imported here: ``sorlib --help`` must stay cheap;
+#: tests/test_cold_start.py checks the two agree)
+MAX_EXTENSIONS = 6
+
 
 def register(sub) -> None:
     p = sub.add_parser("search", help="search router parameters (grid, random, walk-forward, adaptive; "
                                       "local processes or Dask)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_data_args(p, nargs="*")
+                       formatter_class=HelpFormatter)
+    add_data_args(p, nargs="*", hours_auto=True)
     p.add_argument("--grid", default="penalty", help="'penalty', 'bps' or a TOML/JSON space file "
                                                      "(lists, {log=[lo,hi,n]}, {linspace=[lo,hi,n]}, [random])")
     p.add_argument("--random", type=whole(1, 100_000, "draws"), default=None, metavar="N",
@@ -99,16 +104,20 @@ def run(args) -> int:
                 raise ConfigError(f"DATA day {i} of {len(args.data)}: {path}: no such file; fix the path or drop it")
     args.interrupt_hint = (f"finished tasks are kept in {args.store or Path(args.out) / 'store'}; "
                            "run the same command again to resume")
-    progress = show_progress(args) or ("lines" if not args.no_progress else False)
+    progress = show_progress(args)
+    hours = regular_hours_flag(args.regular_hours)
+    if hours == "auto" and args.data:
+        print("search: regular hours kept automatically: only 09:30-16:00 New York time of each DATA day is "
+              "searched (--regular-hours off keeps everything)", file=sys.stderr, flush=True)
     res = run_search(args.data or None, grid=args.grid if args.grid in ("penalty", "bps") else Path(args.grid),
                      random=args.random, config=cfg, folds=args.folds, window=args.window,
                      fold_by=args.fold_by or "order", adaptive=args.adaptive or False, scheduler=args.scheduler,
                      workers=args.workers, out=args.out, store=args.store, chunk_orders=args.chunk,
-                     progress=progress, seed=args.seed, fmt=args.format, regular_hours=args.regular_hours,
+                     progress=progress, seed=args.seed, fmt=args.format, regular_hours=hours is not False,
                      venues=args.venues, symbol=args.symbol, extend_grid=args.extend_grid)
     s, st = res.summary, res.stats
     line = (f"search {s['space']['name']}: {st['points']} points ({st['distinct_routers']} distinct routers) x "
-            f"{st['parent_orders']} orders on {st['days']} day(s); best {_fmt(s['best_parameters'])} "
+            f"{st['parent_orders']} orders on {st['days']} day(s); best {choice_text(cfg, s['best_parameters'])} "
             f"(ties {s['grid_ties']}); savings bps "
             + ", ".join(f"{k} {v:+.2f}" for k, v in s["savings_vs_baselines_bps"].items()))
     if res.walkforward is not None:
@@ -152,5 +161,3 @@ def edge_lines(res) -> list[str]:
     return lines
 
 
-def _fmt(p: dict) -> str:
-    return "{" + ", ".join(f"{k}={v:g}" for k, v in p.items()) + "}"

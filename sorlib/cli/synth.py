@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import pandas as pd
-
 from .._io import check_output_file
 from ..errors import ConfigError
 from ._common import real, seed_type, whole
@@ -36,6 +34,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import pandas as pd
+
     from ..synth import generate_market, write_databento_mbp1_csv
     from ..synth.model import check_options
 
