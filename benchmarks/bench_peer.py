@@ -1,0 +1,198 @@
+"""Benchmark: sorlib's replay against a peer, hftbacktest, on the same day.
+
+Install the peer with ``pip install -e '.[bench]'`` (hftbacktest 2.4.4 declares ``numpy<2.3`` and pip downgrades
+numpy; it runs on numpy 2.4, so ``pip install -U 'numpy>=2.4'`` afterwards restores the project's numpy).
+
+Run: ``python benchmarks/bench_peer.py [--data LOBSTER.zip] [--repeats N]``. Both tools replay the LOBSTER AAPL
+level-1 sample (2012-06-21, one venue), read once by :func:`sorlib.load`; hftbacktest gets the same quotes and
+prints converted to its event array (``hftbacktest.types.event_dtype``): per quote row one depth event per side
+whose touch changed (plus a size-0 event clearing the old price when the price moved), one trade event per
+print. ``events`` below is that array's length; events/s = events / wall seconds of one replay, so the two
+tools' rates share a denominator. Two jobs, measured side by side (the tools take turns, median of
+``--repeats``):
+
+* **take**: a 5,000-share buy every 5 minutes. hftbacktest: an IOC limit buy at the best ask every 5 minutes
+  (``HashMapMarketDepthBacktest``, no latency, partial fills). sorlib: :class:`~sorlib.strategies.BestAsk`
+  on parent orders of 5,000 shares every 5 minutes with a 5-minute window (it takes the touch at every
+  quote update until done; the clean-up buys the rest at the deadline) — a heavier job, not a lighter one.
+* **replay**: the day walked event by event with no order. hftbacktest: ``elapse`` to the end. sorlib: one
+  parent order spanning the day and a strategy that looks at every snapshot's view and sends nothing.
+
+Also printed: each tool's load + book build (sorlib: ``sorlib.load`` and ``Book.from_market``; hftbacktest:
+the conversion and backtester build) against its replay. Numba kernels of both are compiled before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+import sorlib
+from sorlib.backtest import parent_orders
+from sorlib.engine import Book, replay
+from sorlib.strategies import BestAsk
+from sorlib.strategies.base import Decision, ParentOrder, Strategy
+
+DATA = Path(os.environ.get("SORLIB_REAL_DATA", "/work/shared/data/real")) / \
+    "lobster_samples/LOBSTER_SampleFile_AAPL_2012-06-21_1.zip"
+EVERY_NS = 300 * 10**9  # 5 minutes
+SIZE = 5000
+
+
+class Watch(Strategy):
+    """Looks at every snapshot's view (touch ask and size) and sends nothing: the replay alone."""
+
+    name = "watch"
+
+    def decide(self, view):
+        _ = float(view.ask_px[0, 0]), int(view.ask_avail[0, 0])
+        return Decision.nothing(view.ask_px.shape[0])
+
+
+def hft_events(md) -> np.ndarray:
+    """The quotes (touch) and prints of ``md`` as an hftbacktest event array, time order (module docstring)."""
+    from hftbacktest.types import (
+        BUY_EVENT,
+        DEPTH_EVENT,
+        EXCH_EVENT,
+        LOCAL_EVENT,
+        SELL_EVENT,
+        TRADE_EVENT,
+        event_dtype,
+    )
+
+    q, t = md.quotes, md.trades
+    ts = np.asarray(q.ts, np.int64)
+    parts = []
+    for px, sz, flag in ((q.bid_px[:, 0], q.bid_sz[:, 0], BUY_EVENT), (q.ask_px[:, 0], q.ask_sz[:, 0], SELL_EVENT)):
+        px = np.where(np.isfinite(px), px, 0.0)
+        sz = np.where(px > 0, sz, 0).astype(float)
+        prev_px, prev_sz = np.r_[0.0, px[:-1]], np.r_[0.0, sz[:-1]]
+        moved = px != prev_px
+        clear = moved & (prev_px > 0)  # the old touch price empties
+        show = (moved | (sz != prev_sz)) & (px > 0)
+        ev = EXCH_EVENT | LOCAL_EVENT | DEPTH_EVENT | flag
+        parts.append((ts[clear], np.full(clear.sum(), ev, np.uint64), prev_px[clear], np.zeros(clear.sum()), 0))
+        parts.append((ts[show], np.full(show.sum(), ev, np.uint64), px[show], sz[show], 1))
+    side = np.where(t.side > 0, BUY_EVENT, SELL_EVENT).astype(np.uint64)
+    parts.append((np.asarray(t.ts, np.int64), EXCH_EVENT | LOCAL_EVENT | TRADE_EVENT | side,
+                  np.asarray(t.price, float), np.asarray(t.size, float), 2))
+    n = sum(p[0].shape[0] for p in parts)
+    out = np.zeros(n, event_dtype)
+    tsa = np.concatenate([p[0] for p in parts])
+    rank = np.concatenate([np.full(p[0].shape[0], p[4]) for p in parts])  # clears before shows at one time
+    order = np.lexsort((rank, tsa))
+    out["exch_ts"] = tsa[order]
+    out["local_ts"] = tsa[order]
+    out["ev"] = np.concatenate([p[1] for p in parts])[order]
+    out["px"] = np.concatenate([p[2] for p in parts])[order]
+    out["qty"] = np.concatenate([p[3] for p in parts])[order]
+    return out
+
+
+def hft_backtester(events: np.ndarray):
+    from hftbacktest import BacktestAsset, HashMapMarketDepthBacktest
+
+    asset = (BacktestAsset().data([events]).linear_asset(1.0).constant_order_latency(0, 0).risk_adverse_queue_model()
+             .partial_fill_exchange().trading_value_fee_model(0.0, 0.0).tick_size(0.01).lot_size(1.0)
+             .last_trades_capacity(0))
+    return HashMapMarketDepthBacktest([asset])
+
+
+def hft_kernels():
+    """The two hftbacktest jobs as numba functions (hftbacktest strategies are njit functions)."""
+    from hftbacktest.order import IOC, LIMIT
+    from numba import njit
+
+    @njit
+    def take(hbt, every_ns, size, steps):
+        oid = 0
+        bought = 0.0
+        for _ in range(steps):
+            if hbt.elapse(every_ns) != 0:
+                break
+            ask = hbt.depth(0).best_ask
+            if np.isfinite(ask) and ask > 0:
+                oid += 1
+                hbt.submit_buy_order(0, oid, ask, size, IOC, LIMIT, False)
+            hbt.clear_inactive_orders(0)
+        bought = hbt.position(0)
+        hbt.close()
+        return bought
+
+    @njit
+    def walk(hbt, span_ns):
+        hbt.elapse(span_ns)
+        hbt.close()
+        return hbt.current_timestamp
+
+    return take, walk
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(DATA))
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    md = sorlib.load(args.data)
+    t_load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    book = Book.from_market(md)
+    t_book = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    events = hft_events(md)
+    t_conv = time.perf_counter() - t0
+    n_ev = events.shape[0]
+    start, end = int(book.times[0]), int(book.times[-1])
+    span = end - start + 1
+    steps = span // EVERY_NS + 1
+    take_orders = parent_orders(book, SIZE, EVERY_NS / 60e9, EVERY_NS / 60e9)
+    day = [ParentOrder(0, start, end + 1, 1)]
+
+    take_k, walk_k = hft_kernels()
+    take_k(hft_backtester(events[:2000]), EVERY_NS, float(SIZE), 2)  # compile
+    walk_k(hft_backtester(events[:2000]), 10**9)
+    replay(book, BestAsk(), take_orders[:1])  # warm up sorlib's kernels
+    hb_build = []
+
+    def hft(job):
+        def run():
+            t = time.perf_counter()
+            hbt = hft_backtester(events)
+            hb_build.append(time.perf_counter() - t)
+            return take_k(hbt, EVERY_NS, float(SIZE), steps) if job == "take" else walk_k(hbt, span + EVERY_NS)
+        return run
+
+    jobs = {"take": (hft("take"), lambda: replay(book, BestAsk(), take_orders)),
+            "replay": (hft("replay"), lambda: replay(book, Watch(), day))}
+    res = {}
+    for job, (fh, fs) in jobs.items():
+        th, tsl = [], []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            fh()
+            th.append(time.perf_counter() - t - hb_build[-1])
+            t = time.perf_counter()
+            fs()
+            tsl.append(time.perf_counter() - t)
+        res[job] = statistics.median(th), statistics.median(tsl)
+
+    print(f"{Path(args.data).name}: {len(md.quotes):,} quote rows, {len(md.trades):,} prints, "
+          f"{n_ev:,} events, {len(take_orders)} orders of {SIZE:,} shares every 5 min")
+    print(f"\n{'job':<8}{'hftbacktest ev/s':>18}{'sorlib ev/s':>14}{'sorlib slower':>15}")
+    for job, (th, tsl) in res.items():
+        print(f"{job:<8}{n_ev / th:>18,.0f}{n_ev / tsl:>14,.0f}{tsl / th:>14.1f}x")
+    hb = statistics.median(hb_build)
+    print(f"\nload + book build: sorlib {t_load:.2f} + {t_book:.2f} s (replay {res['replay'][1]:.2f} s, "
+          f"take {res['take'][1]:.2f} s); hftbacktest conversion {t_conv:.2f} s + build {hb:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
