@@ -249,10 +249,10 @@ class BacktestResult:
 
 
 def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
-                 venue_table: VenueTable | None = None, progress: bool = False) -> BacktestResult:
+                 venue_table: VenueTable | None = None, progress: bool | str = False) -> BacktestResult:
     """Run the router over the grid and the baselines on the same parent orders; see :mod:`sorlib.metrics`.
 
-    ``progress``: one tqdm bar over (grid points + baselines) × parent orders. Grid points whose routers
+    ``progress``: one tqdm bar (``"lines"``: plain lines, :class:`_LineProgress`) over (grid points + baselines) × parent orders. Grid points whose routers
     have equal ``decision_key()`` route identically (spec mode: all of them) and are replayed once. Besides the task's keys the
     results hold ``unplaced_orders`` (``[{"arrival": ISO UTC, "reason": ...}]``, see :func:`order_schedule`),
     ``market`` (``{"name", "parameters"}`` of the market model, :mod:`sorlib.sim`), ``impact_cost`` (strategy →
@@ -267,12 +267,16 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
                                       max_gap_seconds=cfg.max_gap_seconds)
     if not orders:
         reasons = sorted({u.reason for u in unplaced})
-        raise ConfigError(f"no parent order could be placed ({len(unplaced)} scheduled): " + "; ".join(reasons[:3]))
+        raise ConfigError(f"no parent order could be placed ({len(unplaced)} scheduled): " + "; ".join(reasons[:3])
+                          + " (times UTC); keep regular hours (--regular-hours on), raise --max-gap SECONDS, or "
+                            "shorten --horizon")
     points = grid_points(cfg.grid)
     base = baselines(cfg, book.profiles)
     mm = market_model(cfg.market).resolve(book.market)  # estimated inputs (impact σ, V) once for every replay
     bar = None
-    if progress:
+    if progress == "lines":  # logs and pipes: a plain line at the start and at most every 30 s
+        bar = _LineProgress((len(points) + len(base)) * len(orders), "backtest", "order replays")
+    elif progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=(len(points) + len(base)) * len(orders), desc="backtest", unit="order")
@@ -331,6 +335,31 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         results["savings_intervals"][n] = s
     results["cleanup_check"] = cleanup_check(results)  # clean-up share per strategy; verdict withheld above 50%
     return BacktestResult(results=results, grid=grid, router=router_ex, baselines=base_ex)
+
+
+class _LineProgress:
+    """Progress as plain stdout lines (no carriage returns): one at the start, then at most one per
+    ``every`` seconds (logs, pipes)."""
+
+    def __init__(self, total: int, desc: str, unit: str, every: float = 30.0) -> None:
+        import time
+
+        self.total, self.done, self.desc, self.every = total, 0, desc, every
+        self.t0 = self.last = time.monotonic()
+        print(f"{desc}: {total:,} {unit} to run", flush=True)
+
+    def update(self, n: int = 1) -> None:
+        import time
+
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            print(f"{self.desc}: {self.done:,}/{self.total:,} ({100 * self.done / max(self.total, 1):.0f}%), "
+                  f"{now - self.t0:.0f} s", flush=True)
+
+    def close(self) -> None:
+        pass
 
 
 def _decision_key(strategy: Strategy) -> tuple | None:

@@ -10,19 +10,37 @@ from collections import Counter
 from ..errors import ConfigError
 
 
-def add_data_args(p: argparse.ArgumentParser, nargs: str = "?") -> None:
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's defaults formatter that adds "(default: X)" only when the help text does not already state
+    a default (no "(default 0) (default: 0)"), and never for None/False defaults."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" in text.lower() or any(action.default is x for x in (None, False, argparse.SUPPRESS))
+                or not action.option_strings):
+            return text
+        return super()._get_help_string(action)
+
+
+def add_data_args(p: argparse.ArgumentParser, nargs: str = "?", hours_auto: bool = False) -> None:
+    """DATA and its selection options; ``hours_auto``: ``--regular-hours auto|on|off`` (default auto, as
+    ``sorlib report``) instead of a plain on/off flag."""
     p.add_argument("data", nargs=nargs, metavar="DATA",
                    help="market data file (Databento CSV/DBN, AlgoSeek zip, TAQ CSV); "
                         "default: the embedded synthetic day")
     p.add_argument("--format", default="auto", choices=["auto", "databento", "algoseek", "taq"],
                    help="input format (default: detected)")
-    p.add_argument("--regular-hours", action="store_true",
-                   help="keep only 09:30-16:00 New York time")
+    if hours_auto:
+        p.add_argument("--regular-hours", nargs="?", const="on", default="auto", choices=["auto", "on", "off"],
+                       help="keep only 09:30-16:00 New York time: on (also the bare flag), off, or auto = whenever "
+                            "the data extend beyond it, as 'sorlib report' (default auto; a line says what was done)")
+    else:
+        p.add_argument("--regular-hours", action="store_true", help="keep only 09:30-16:00 New York time")
     p.add_argument("--symbol", default=None, metavar="SYMBOL",
                    help="the instrument to keep (symbol or instrument_id) when a file holds several")
     p.add_argument("--date", default=None, metavar="YYYY-MM-DD",
                    help="the trading date to keep (New York time) when a file spans several")
-    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic day and bootstraps (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic day and bootstraps")
 
 
 #: Validation ranges of the numeric options (units in the help texts and the README's CLI section).
@@ -253,15 +271,54 @@ def _sizing_schedule(args: argparse.Namespace) -> dict:
     return out
 
 
-def show_progress(args: argparse.Namespace) -> bool:
-    """A tqdm bar on stderr when it is a terminal and ``--no-progress`` is not given."""
-    return not getattr(args, "no_progress", False) and sys.stderr.isatty()
+def show_progress(args: argparse.Namespace) -> bool | str:
+    """A tqdm bar on stderr when it is a terminal, ``"lines"`` (a plain progress line now and then, for logs
+    and pipes) when it is not, False with ``--no-progress``."""
+    if getattr(args, "no_progress", False):
+        return False
+    return True if sys.stderr.isatty() else "lines"
 
 
-def load_data(path: str | None, fmt: str = "auto", regular_hours: bool = False, seed: int = 0, *,
-              symbol: str | None = None, date: str | None = None):
+def matters(cfg, params: dict[str, float]) -> dict[str, bool]:
+    """Per router parameter of ``params`` ($/share): can it change a child order in ``cfg.mode``? Decided by
+    the router's own :meth:`~sorlib.strategies.Router.decision_key`: the parameter matters when moving it
+    alone (x2 + 0.001 $/share) changes the key (routers without a key: every parameter matters)."""
+    from ..backtest import router_for
+
+    base = router_for(cfg, dict(params))
+    if not hasattr(base, "decision_key"):
+        return {k: True for k in params}
+    key = tuple(base.decision_key())
+    return {k: tuple(router_for(cfg, {**params, k: float(v) * 2 + 0.001}).decision_key()) != key
+            for k, v in params.items()}
+
+
+def choice_text(cfg, params: dict[str, float]) -> str:
+    """The chosen router parameters as a sentence part, naming only those that can matter in the mode:
+    ``lambda_under 0.01, theta_queue 0.005 $/share (lambda_over cannot change a route in uncapped mode)``."""
+    m = matters(cfg, params)
+    shown = ", ".join(f"{k} {v:g}" for k, v in params.items() if m[k])
+    idle = [k for k in params if not m[k]]
+    text = f"{shown} $/share" if shown else "no parameter choice"
+    if idle:
+        text += f" ({', '.join(idle)} cannot change a route in {cfg.mode} mode)"
+    return text
+
+
+def regular_hours_flag(value) -> bool | str:
+    """``--regular-hours`` (auto/on/off; True/False from older callers) as True, False or ``"auto"``."""
+    if isinstance(value, bool):
+        return value
+    return {"on": True, "off": False}.get(str(value), "auto")
+
+
+def load_data(path: str | None, fmt: str = "auto", regular_hours: bool | str = "auto", seed: int = 0, *,
+              symbol: str | None = None, date: str | None = None, prog: str = "sorlib"):
     """The market data at ``path``, or the embedded synthetic default day when ``path`` is None.
 
+    ``regular_hours``: on/True keeps 09:30-16:00 New York time, off/False everything, ``"auto"`` (the
+    default, as ``sorlib report``) keeps 09:30-16:00 whenever the data extend beyond it; one line on stdout
+    says what was done when the data extend beyond it.
     ``symbol`` / ``date`` (YYYY-MM-DD, New York) pick one instrument / trading date of a file holding
     several (see :func:`sorlib.data.load`); they need a DATA file.
     """
@@ -276,7 +333,21 @@ def load_data(path: str | None, fmt: str = "auto", regular_hours: bool = False, 
         from ..data import load
 
         md = load(path, format=fmt, symbol=symbol, date=date)
-    return md.regular_hours() if regular_hours else md
+    setting = regular_hours_flag(regular_hours)
+    if setting is False:
+        return md
+    from ..report import session_span
+
+    span = session_span(md)
+    if setting == "auto" and not span["outside"]:
+        return md
+    if span["outside"]:
+        how = ("automatically (--regular-hours auto; --regular-hours off keeps them)" if setting == "auto"
+               else "(--regular-hours on)")
+        print(f"{prog}: the data run {span['first']}-{span['last']} New York time; "
+              f"{100.0 * span['outside'] / span['rows']:.0f}% of the rows fall outside 09:30-16:00 New York time "
+              f"and were dropped {how}", flush=True)
+    return md.regular_hours()
 
 
 def read_grid(spec: str) -> str | dict:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from .._io import atomic_write_json, check_output_dir, check_output_file
 from ._common import (
+    HelpFormatter,
     add_config_args,
     add_data_args,
     add_risk_args,
+    choice_text,
     config_from_args,
     load_data,
     read_grid,
@@ -21,8 +22,8 @@ from ._common import (
 
 def register(sub) -> None:
     p = sub.add_parser("backtest", help="route a parent order (or many) and compare with the baselines",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_data_args(p)
+                       formatter_class=HelpFormatter)
+    add_data_args(p, hours_auto=True)
     add_config_args(p, None, "one parent order every N minutes (default: a single order at the data start)")
     p.add_argument("--grid", default="penalty",
                    help="'penalty', 'bps' or a TOML/JSON grid file (lists, {log=[lo,hi,n]}, {linspace=[lo,hi,n]})")
@@ -44,7 +45,7 @@ def run(args) -> int:
     if args.plots:
         check_output_dir(args.plots, "--plots")
     table = VenueTable.load(args.venues)
-    md = load_data(args.data, args.format, args.regular_hours, args.seed,
+    md = load_data(args.data, args.format, args.regular_hours, args.seed, prog="sorlib backtest",
                    **{k: getattr(args, k) for k in ("symbol", "date") if getattr(args, k, None) is not None})
     table.require_present(md.venues, {int(v): md.venue_name(v) for v in md.venues})
     book = Book.from_market(md, table)
@@ -57,7 +58,7 @@ def run(args) -> int:
                            "venues": [md.venue_name(v) for v in md.venues]}
     atomic_write_json(args.out, res.results)
     r = res.results
-    print(f"router {r['best_parameters']} over {r['parent_orders']} parent order(s): "
+    print(f"router {choice_text(cfg, r['best_parameters'])} over {r['parent_orders']} parent order(s): "
           f"avg {r['optimized']['avg_fill_px']:.4f} $/sh; savings bps "
           + ", ".join(f"{k} {v:+.2f}" for k, v in r["savings_vs_baselines_bps"].items())
           + f"; grid ties {r['grid_ties']}/{len(r['grid'])} -> {args.out}")

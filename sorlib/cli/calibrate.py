@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-
 from .._io import atomic_write_text, check_output_file
 from ..errors import ConfigError
-from ._common import add_data_args, check_common, load_data, real
+from ._common import HelpFormatter, add_data_args, check_common, load_data, real
 
 
 def register(sub) -> None:
     p = sub.add_parser("calibrate", help="fit per-venue latency, fade, queue and fill parameters into venues.toml",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_data_args(p)
+                       formatter_class=HelpFormatter)
+    add_data_args(p, hours_auto=True)
     p.add_argument("--out", default="venues.toml", metavar="FILE.toml",
                    help="venue profiles to write (read back with --venues)")
     p.add_argument("--mbo", default=None, metavar="MBO.csv",
@@ -42,7 +40,7 @@ def run(args) -> int:
         raise ConfigError(f"--orders: file not found: {args.orders} (give a LOBSTER zip or message CSV)")
     if args.mbo is not None and not Path(args.mbo).is_file():
         raise ConfigError(f"--mbo: file not found: {args.mbo} (give a Databento MBO CSV)")
-    md = load_data(args.data, args.format, args.regular_hours, args.seed,
+    md = load_data(args.data, args.format, args.regular_hours, args.seed, prog="sorlib calibrate",
                    **{k: getattr(args, k) for k in ("symbol", "date") if getattr(args, k, None) is not None})
     bias = {}
     if args.mbo is not None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import sys
 from pathlib import Path
 
+from ._common import HelpFormatter
+
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="run the notebooks headless into HTML reports (papermill + nbconvert)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("data", nargs="?", metavar="DATA",
                    help="market data file passed to the notebooks as DATA; default: the embedded synthetic day")
     p.add_argument("--out", default="reports", help="output directory")

@@ -108,7 +108,7 @@ def run(args) -> int:
     hours = regular_hours_flag(args.regular_hours)
     if hours == "auto" and args.data:
         print("search: regular hours kept automatically: only 09:30-16:00 New York time of each DATA day is "
-              "searched (--regular-hours off keeps everything)", file=sys.stderr, flush=True)
+              "searched (--regular-hours off keeps everything)", flush=True)
     res = run_search(args.data or None, grid=args.grid if args.grid in ("penalty", "bps") else Path(args.grid),
                      random=args.random, config=cfg, folds=args.folds, window=args.window,
                      fold_by=args.fold_by or "order", adaptive=args.adaptive or False, scheduler=args.scheduler,
