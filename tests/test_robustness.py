@@ -47,12 +47,16 @@ def test_variants_change_what_they_say() -> None:
 
 
 def test_same_models_are_grouped() -> None:
-    """fill-power (the realistic queue), cleanup-depth (the default rule), realistic and latency-x1 (scale 1,
-    the default) are the realistic preset: one replay for the four; the other 11 are each their own."""
+    """cleanup-depth (the default rule), realistic and latency-x1 (scale 1, the default) are the realistic
+    preset: one replay for the three; fill-power joins them only if the preset's queue is that power model
+    (it was until the preset moved to power3); every other variant is its own model."""
     groups = distinct_models(list(VARIANTS))
     sizes = {tuple(v.name for v in vs) for _, vs in groups}
-    assert ("fill-power", "cleanup-depth", "realistic", "latency-x1") in sizes
-    assert len(groups) == len(VARIANTS) - 3
+    power_is_default = {v.name: v for v in VARIANTS}["fill-power"].model().queue == MarketModel.preset("realistic").queue
+    same = ("fill-power", "cleanup-depth", "realistic", "latency-x1") if power_is_default else \
+        ("cleanup-depth", "realistic", "latency-x1")
+    assert same in sizes
+    assert len(groups) == len(VARIANTS) - (len(same) - 1)
 
 
 def test_select_variants() -> None:
@@ -183,10 +187,10 @@ def test_report_index_shows_the_committed_robustness_verdict(small, monkeypatch)
 
 
 def test_replays_are_shared_by_model_not_by_spelling(small, spec) -> None:
-    """fill-power spells out the realistic queue; realistic is the bare preset: the same model, so a run of
-    fill-power on the store of the runs above replays nothing."""
+    """cleanup-depth spells out the default clean-up rule; realistic is the bare preset: the same model, so a
+    run of cleanup-depth on the store of the runs above replays nothing."""
     res, out = small
-    again = run_verdict(spec, variants="fill-power", store=out / "store", **SMALL)
+    again = run_verdict(spec, variants="cleanup-depth", store=out / "store", **SMALL)
     assert again.records[0]["tasks"]["executed"] == 0 and again.records[0]["tasks"]["reused"] > 0
     num = [c for c in again.table.columns if c.startswith(("oos_", "is_"))]
     assert np.array_equal(again.table.loc[0, num].to_numpy(float), res.table.loc[1, num].to_numpy(float),

@@ -186,3 +186,16 @@ def test_run_search_extend_grid_reuses_stored_replays_and_reports(tmp_path, caps
     assert rc == 0 and "--extend-grid: " in text
     s = json.loads((out / "summary.json").read_text())
     assert "edges" in s and "grid_extension" in s and all("edges" in f for f in s["walk_forward"]["folds"])
+
+
+def test_a_tie_along_an_axis_is_not_an_edge() -> None:
+    """ck grid, cost $ = 10·λu + 0·λo + θ: flat along λo, so the first point in grid order (λo = 2, the low
+    end) wins a tie with λo = 5 — an interior point does as well, no edge. λu = θ = 0.01 are strict minima
+    (their inward neighbours cost 0.4 and 0.04 $ more): edges."""
+    ck = _points(PENALTY)
+    cost = 10 * ck["lambda_under"].to_numpy() + ck["theta_queue"].to_numpy()
+    i = int(np.argmin(cost))
+    assert (ck.loc[i, "lambda_over"], ck.loc[i, "lambda_under"], ck.loc[i, "theta_queue"]) == (2.0, 0.01, 0.01)
+    assert point_edges(ck, i, cost) == [{"parameter": "lambda_under", "side": "low", "value": 0.01},
+                                        {"parameter": "theta_queue", "side": "low", "value": 0.01}]
+    assert [e["parameter"] for e in point_edges(ck, i)] == list(PARAMS)  # without costs: every axis

@@ -585,7 +585,7 @@ def _summarise(table: pd.DataFrame, base_cols: dict, group_cols: dict, points: l
         "grid": rows,
     }
     summary["cleanup_check"] = cleanup_check(summary)  # the best point's clean-up share; no verdict above 50%
-    summary["edges"] = point_edges(cm.points, best)  # grid edges of the best point along axes that can matter
+    summary["edges"] = point_edges(cm.points, best, cash)  # grid edges of the best point along axes that can matter
     return SearchResult(table=table, grid=grid, summary=summary, space=space, stats=stats, costs=cm)
 
 

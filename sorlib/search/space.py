@@ -286,7 +286,7 @@ def grid_axes(points) -> dict[str, list[float]] | None:
     return axes if len(distinct) == math.prod(len(v) for v in axes.values()) else None
 
 
-def point_edges(points, i: int) -> list[dict]:
+def point_edges(points, i: int, cost=None) -> list[dict]:
     """The edges of the product grid on which point ``i`` (a row position of ``points``: a DataFrame with
     ``group`` and the :data:`PARAMS` columns, as :class:`~.walkforward.CostMatrix.points`) lies, along the
     axes that can matter: ``[{"parameter", "side": "low"|"high", "value"}]`` ($/share).
@@ -295,7 +295,9 @@ def point_edges(points, i: int) -> list[dict]:
     router (``group``: equal :meth:`~sorlib.strategies.Router.decision_key`) — so none in spec mode,
     ``lambda_under`` and ``theta_queue`` in uncapped mode (``lambda_over`` never acts there), all three in
     ck mode. Axes with a single value are settings, not searched, and have no edge. Empty for a
-    non-product space."""
+    non-product space. With ``cost`` (total $ per point, the values the choice minimised) an edge counts only
+    when the neighbour one step inward costs more (by > 1e-6 $): on a flat stretch the first point in grid
+    order wins the tie, which says nothing about an optimum beyond the grid."""
     axes = grid_axes(points)
     if axes is None:
         return []
@@ -308,8 +310,14 @@ def point_edges(points, i: int) -> list[dict]:
         if len(vals) < 2 or side is None:
             continue
         line = np.logical_and.reduce([points[q].to_numpy(float) == float(row[q]) for q in PARAMS if q != p])
-        if points["group"].to_numpy()[line].size and np.unique(points["group"].to_numpy()[line]).size > 1:
-            out.append({"parameter": p, "side": side, "value": v})
+        if not (points["group"].to_numpy()[line].size and np.unique(points["group"].to_numpy()[line]).size > 1):
+            continue
+        if cost is not None:
+            inward = vals[1] if side == "low" else vals[-2]
+            j = np.flatnonzero(line & (points[p].to_numpy(float) == inward))
+            if j.size and float(np.asarray(cost, float)[j[0]]) <= float(np.asarray(cost, float)[i]) + 1e-6:
+                continue  # tied with the inward neighbour: an interior point does as well
+        out.append({"parameter": p, "side": side, "value": v})
     return out
 
 

@@ -10,15 +10,15 @@ preset with one thing changed, so each row of the verdict table answers "what if
 =================  ===============================================================================
 group              variants
 =================  ===============================================================================
-fill rule          ``fill-conservative``, ``fill-power`` (the realistic default), ``fill-paper``,
-                   ``fill-haircut-50``
+fill rule          ``fill-conservative``, ``fill-power``, ``fill-paper``, ``fill-haircut-50`` (the
+                   realistic preset's own queue model is the ``realistic`` row)
 clean-up rule      ``cleanup-depth`` (the default), ``cleanup-flat``, ``cleanup-ladder``
 market layers      ``frozen``, ``+latency``, ``+impact``, ``+fade``, ``realistic``
 latency scale      ``latency-x0``, ``latency-x1``, ``latency-x3``
 =================  ===============================================================================
 
-Several names are the same model (``fill-power``, ``cleanup-depth``, ``realistic`` and ``latency-x1`` are
-all the realistic preset): :func:`distinct_models` groups them so a runner replays each model once.
+Several names are the same model (``cleanup-depth``, ``realistic`` and ``latency-x1`` are all the realistic
+preset; ``fill-power`` too when the preset's queue is that power model): :func:`distinct_models` groups them so a runner replays each model once.
 """
 
 from __future__ import annotations
@@ -63,8 +63,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("fill-conservative", "fill rule", "realistic, resting orders fill only once the whole queue ahead "
             "has traded (conservative queue model)", _realistic(queue={"model": "conservative"})),
     Variant("fill-power", "fill rule", "realistic, probabilistic power queue (n = 2, or each venue's fitted "
-            "exponent): the realistic default", _realistic(queue={"model": "power", "power": 2.0,
-                                                                  "venue_power": True})),
+            "exponent)", _realistic(queue={"model": "power", "power": 2.0, "venue_power": True})),
     Variant("fill-paper", "fill rule", "realistic, the Cont-Kukanov paper's rule: a limit order fills "
             "min(L, (outflow - queue)+)", _realistic(queue={"model": "paper"})),
     Variant("fill-haircut-50", "fill rule", "realistic, only half of every resting fill the default queue "

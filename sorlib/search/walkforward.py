@@ -82,6 +82,11 @@ class CostMatrix:
         return {p: float(self.points[p].iloc[i]) for p in PARAMS}
 
 
+def _totals(cash: np.ndarray) -> np.ndarray:
+    """Exact total $ per row (``math.fsum``)."""
+    return np.array([math.fsum(row) for row in np.asarray(cash, float)])
+
+
 def choose_point(train_cash: np.ndarray) -> int:
     """Index of the row with the least total cash over the given (train) columns; first on ties."""
     train_cash = np.asarray(train_cash, float)
@@ -193,7 +198,7 @@ def walk_forward(cm: CostMatrix, folds: int = 4, window: int | None = None, by: 
             point=int(cm.points["point"].iloc[i]), params=cm.params(i),
             in_sample={b: savings(cm.router[i, train], c[train], seed) for b, c in cm.baselines.items()},
             out_of_sample={b: savings(cm.router[i, test], c[test], seed) for b, c in cm.baselines.items()},
-            edges=point_edges(cm.points, i) if "group" in cm.points else []))
+            edges=point_edges(cm.points, i, _totals(cm.router[:, train])) if "group" in cm.points else []))
         oos_cash.append(cm.router[i, test])
         oos_idx.append(test)
         is_cash.append(cm.router[i, train])
