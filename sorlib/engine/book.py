@@ -116,6 +116,23 @@ class Book:
         return np.where(self.ask_sz > 0, price_key(self.ask_px), np.iinfo(np.int64).min)
 
     @cached_property
+    def ask_shown(self) -> np.ndarray:
+        """``(n, L)`` int64: the ask sizes where a price is shown (0 where the level's price is NaN), the sizes
+        the replay's ladders start from; computed once."""
+        if self.ask_px.shape[0] == 0:
+            return np.zeros(self.ask_px.shape, np.int64)
+        return np.where(np.isfinite(self.ask_px), self.ask_sz, 0).astype(np.int64)
+
+    @cached_property
+    def bid_touch(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(px, sz)`` ``(n,)``: the level-0 bid price ($, NaN = empty) and size (0 where the price is NaN) of
+        every quote record; computed once."""
+        if self.bid_px.shape[0] == 0:
+            return np.empty(0), np.empty(0, np.int64)
+        px = np.ascontiguousarray(self.bid_px[:, 0])
+        return px, np.where(np.isfinite(px), self.bid_sz[:, 0], 0).astype(np.int64)
+
+    @cached_property
     def _flows(self) -> dict:
         return {}
 

@@ -68,9 +68,11 @@ Everything is deterministic: no randomness is drawn here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from ..sim.cleanup import CleanupModel, depth_fills, flat_fills, ladder_fills, venue_profile, visible
@@ -151,8 +153,14 @@ class _Recorder:
             px = px + self.rest_shift
             self.impact_cash += self.rest_shift * qty
             extra = self.rest_shift
-        for col, v in zip(self.cols, (oid, ts, venue, qty, px, fee, kind), strict=True):
-            col.append(v)
+        c = self.cols
+        c[0].append(oid)
+        c[1].append(ts)
+        c[2].append(venue)
+        c[3].append(qty)
+        c[4].append(px)
+        c[5].append(fee)
+        c[6].append(kind)
         self.extra.append(extra)
         self.through.append(int(through))
 
@@ -193,6 +201,8 @@ def carry_taken(taken: dict[int, int], ask_key: np.ndarray, ask_sz: np.ndarray) 
     otherwise taken(p) = min(taken(p), displayed(p) at each record)."""
     if not taken:
         return {}
+    if np.ndim(ask_key) == 1 or ask_key.shape[0] == 1:  # one record (the common step): plain Python, same rule
+        return _carry_one(taken, np.ravel(ask_key).tolist(), np.ravel(ask_sz).tolist())
     keys = np.atleast_2d(ask_key)
     sz = np.atleast_2d(ask_sz)
     out: dict[int, int] = {}
@@ -200,6 +210,19 @@ def carry_taken(taken: dict[int, int], ask_key: np.ndarray, ask_sz: np.ndarray) 
         at = np.where(keys == p, sz, 0).sum(axis=1)  # shares displayed at p, per record
         if (at > 0).all():
             out[p] = int(min(q, int(at.min())))
+    return out
+
+
+def _carry_one(taken: dict[int, int], keys: list, sz: list) -> dict[int, int]:
+    """:func:`carry_taken` over one record (``keys``/``sz`` its levels as lists)."""
+    out: dict[int, int] = {}
+    for p, q in taken.items():
+        at = 0
+        for kk, a in zip(keys, sz, strict=True):
+            if kk == p:
+                at += a
+        if at > 0:
+            out[p] = int(min(q, at))
     return out
 
 
@@ -224,16 +247,17 @@ class _Taken:
 
     def __init__(self, k: int) -> None:
         self.by_venue: dict[int, dict[int, int]] = {}  # venue position → {price key: shares}; non-empty only
-        self.row = np.full(k, -1, np.int64)  # last record of each venue applied
+        self.row = [-1] * k  # last record of each venue applied
         self.j = -1  # last snapshot applied
-        self.jv = np.full(k, -1, np.int64)  # last snapshot applied per venue (≥ j after a late arrival)
+        self.jv = [-1] * k  # last snapshot applied per venue (≥ j after a late arrival)
 
     def advance(self, book: Book, j: int) -> None:
         """Apply every venue record of snapshots ``(self.j, j]`` to the taken shares."""
         if j <= self.j:
             return
         for k in list(self.by_venue):
-            self._apply(book, k, max(self.j, int(self.jv[k])), j)
+            jv = self.jv[k]
+            self._apply(book, k, self.j if self.j > jv else jv, j)
         self.j = j
 
     def advance_venue(self, book: Book, k: int, j: int) -> None:
@@ -249,28 +273,62 @@ class _Taken:
         """Venue ``k``'s records of snapshots ``(start, j]``."""
         if j <= start:
             return
-        last = int(self.row[k])
-        if int(book.row[j, k]) == last:  # a venue's record index only grows with time: nothing new
+        last = self.row[k]
+        cur = int(book.row[j, k])
+        if cur == last:  # a venue's record index only grows with time: nothing new
             return
-        if j == start + 1:
-            new = book.row[j, k: k + 1]
-        else:
-            seq = book.row[start + 1: j + 1, k]
-            new = seq[seq > last]
-            new = new[np.concatenate(([True], new[1:] != new[:-1]))]
-        d = carry_taken(self.by_venue[k], book.ask_key[new], book.ask_sz[new])
+        if j == start + 1 or cur == int(book.row[start + 1, k]):  # one new record
+            d = carry_taken(self.by_venue[k], book.ask_key[cur], book.ask_sz[cur])
+            if d:
+                self.by_venue[k] = d
+            else:
+                del self.by_venue[k]
+            self.row[k] = cur
+            return
+        d = self.by_venue[k]  # several records: carry_taken over each new one, compiled (_carry_rows)
+        ps = np.fromiter(d.keys(), np.int64, len(d))
+        qs, lastrow = _carry_rows(book.row, k, start, j, last, book.ask_key, book.ask_sz,
+                                  ps, np.fromiter(d.values(), np.int64, len(d)))
+        d = {p: q for p, q in zip(ps.tolist(), qs.tolist(), strict=True) if q >= 0}
         if d:
             self.by_venue[k] = d
         else:
             del self.by_venue[k]
-        self.row[k] = new[-1]
+        self.row[k] = int(lastrow)
 
     def take(self, k: int, row: int, key: int, qty: int, j: int = -1) -> None:
         d = self.by_venue.setdefault(k, {})
         d[key] = d.get(key, 0) + int(qty)
-        self.row[k] = max(int(self.row[k]), int(row))
+        if row > self.row[k]:
+            self.row[k] = int(row)
         if j > self.jv[k]:
             self.jv[k] = j
+
+
+@nb.njit(cache=True)
+def _carry_rows(row, k, start, j, last, ask_key, ask_sz, ps, qs):  # pragma: no cover - numba
+    """:func:`carry_taken` of the taken shares ``qs`` at price keys ``ps`` over venue ``k``'s records first
+    shown by snapshots ``(start, j]`` and later than record ``last`` (each distinct record once, time order).
+    Returns ``(shares, last record)``; a forgotten price gets −1."""
+    out = qs.copy()
+    prev = last
+    for i in range(start + 1, j + 1):
+        r = row[i, k]
+        if r <= last or r == prev:
+            continue
+        prev = r
+        for n in range(ps.shape[0]):
+            if out[n] < 0:
+                continue
+            at = 0
+            for lv in range(ask_key.shape[1]):
+                if ask_key[r, lv] == ps[n]:
+                    at += ask_sz[r, lv]
+            if at <= 0:
+                out[n] = -1
+            elif at < out[n]:
+                out[n] = at
+    return out, prev
 
 
 class _Market:
@@ -309,19 +367,27 @@ def _rows(book: Book, j: int) -> np.ndarray:
 def _ladders(book: Book, rows: np.ndarray, taken: _Taken, mk: _Market | None = None, t_ns=None):
     """Ask ladders ``(K, L)`` in force (NaN = empty) and the shares available after ``taken`` (and, with a
     market model, after the fades in force at ``t_ns``: a scalar or one time per venue)."""
-    ok = rows >= 0
-    r = np.maximum(rows, 0)
     L = book.ask_px.shape[1]
     if book.ask_px.shape[0] == 0:
         return np.full((rows.shape[0], L), np.nan), np.zeros((rows.shape[0], L), np.int64)
-    px = np.where(ok[:, None], book.ask_px[r], np.nan)
-    sz = np.where(ok[:, None] & np.isfinite(px), book.ask_sz[r], 0).astype(np.int64)
+    if rows.shape[0] and rows.min() >= 0:  # every venue has quoted: plain gathers (copies)
+        ok = None
+        r = rows
+        px = book.ask_px[r]
+        sz = book.ask_shown[r]
+    else:
+        ok = rows >= 0
+        r = np.maximum(rows, 0)
+        px = book.ask_px[r]
+        px[~ok] = np.nan
+        sz = book.ask_shown[r]
+        sz[~ok] = 0
     for k, d in taken.by_venue.items():
-        if ok[k]:
+        if ok is None or ok[k]:
             sz[k] = available(book.ask_key[r[k]], sz[k], d)
     if mk is not None and mk.fade is not None and mk.fade.by_venue:
         for k in list(mk.fade.by_venue):
-            if ok[k]:
+            if ok is None or ok[k]:
                 tk = int(t_ns) if np.ndim(t_ns) == 0 else int(t_ns[k])
                 gone = mk.fade.removed(k, int(r[k]), tk, book.ask_key[r[k]])
                 if gone is not None:
@@ -333,11 +399,13 @@ def _ladders(book: Book, rows: np.ndarray, taken: _Taken, mk: _Market | None = N
 def _take_ladder(px: np.ndarray, avail: np.ndarray, qty: int):
     """Walk one venue's ask ladder; yields (level, shares)."""
     left = int(qty)
-    for lv in range(px.shape[0]):
+    if left <= 0:
+        return
+    for lv, (p, a) in enumerate(zip(px.tolist(), avail.tolist(), strict=True)):
         if left <= 0:
             break
-        a = int(avail[lv])
-        if a <= 0 or not np.isfinite(px[lv]):
+        a = int(a)
+        if a <= 0 or not math.isfinite(p):
             continue
         q = min(a, left)
         left -= q
@@ -442,11 +510,16 @@ def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken:
     in force at ``t`` taken off, prices shifted by the impact ``R(t)``)."""
     rows = _rows(book, j)
     px, avail = _ladders(book, rows, taken, mk, t)
-    ok = rows >= 0
-    r = np.maximum(rows, 0)
     if book.bid_px.shape[0]:
-        bid_px = np.where(ok, book.bid_px[r, 0], np.nan)
-        bid_sz = np.where(ok & np.isfinite(bid_px), book.bid_sz[r, 0], 0)
+        b_px, b_sz = book.bid_touch
+        if rows.shape[0] and rows.min() >= 0:
+            bid_px, bid_sz = b_px[rows], b_sz[rows]
+        else:
+            ok = rows >= 0
+            r = np.maximum(rows, 0)
+            bid_px, bid_sz = b_px[r], b_sz[r]
+            bid_px[~ok] = np.nan
+            bid_sz[~ok] = 0
     else:
         bid_px, bid_sz = np.full(rows.shape[0], np.nan), np.zeros(rows.shape[0], np.int64)
     shift = mk.shift(t) if mk is not None else 0.0
@@ -465,11 +538,11 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
     if market.shape != (book.venues.shape[0],):
         raise ValueError(f"strategy returned {market.shape} market quantities for {book.venues.shape[0]} venues")
     last = t
-    send = np.flatnonzero(market > 0)
+    send = [k for k, q in enumerate(market.tolist()) if q > 0]
     if mk is not None and mk.lat:
-        send = send[np.argsort(mk.delay[send], kind="stable")]
+        delay = mk.delay.tolist()
+        send.sort(key=lambda k: delay[k])  # stable: ties keep venue order
     for k in send:
-        k = int(k)
         ta, jk = (t, j) if mk is None else mk.arrival(book, j, t, k)
         row = int(book.row[jk, k]) if jk >= 0 else -1
         last = max(last, ta)
@@ -524,7 +597,7 @@ def _venue_ladder(book: Book, k: int, row: int, taken: _Taken, mk: _Market | Non
     """Venue ``k``'s ask ladder at its record ``row`` ($, NaN = empty) and the shares available to an order
     reaching it at ``t_ns``: displayed − taken (− faded), as :func:`_ladders` computes them."""
     px = book.ask_px[row]
-    sz = np.where(np.isfinite(px), book.ask_sz[row], 0).astype(np.int64)
+    sz = book.ask_shown[row]  # read only here: the lines below make new arrays
     d = taken.by_venue.get(k)
     if d:
         sz = available(book.ask_key[row], sz, d)
