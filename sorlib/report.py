@@ -72,7 +72,8 @@ class NotebookError(SorlibError):
 def setup_notebook(renderer: str = "plotly_mimetype+sorlib_offline") -> None:
     """Plotly output that renders live in JupyterLab (the plotly mimetype) *and* in exported offline HTML:
     the ``sorlib_offline`` renderer is plotly's ``notebook`` renderer (plotly.js embedded once per
-    notebook) without its MathJax ``<script src>`` from a CDN. Also widens pandas tables."""
+    notebook) without its MathJax ``<script src>`` from a CDN. Also shows every pandas table in the one table
+    style of :mod:`sorlib.plots.tables` (units, no NaN, New York time, a scroll box)."""
     import pandas as pd
     import plotly.io as pio
 
@@ -83,6 +84,9 @@ def setup_notebook(renderer: str = "plotly_mimetype+sorlib_offline") -> None:
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.precision", 4)
     pd.set_option("display.float_format", float_format)
+    from .plots.tables import install
+
+    install()  # every DataFrame shown on a page in the one table style (sorlib.plots.tables)
 
 
 def float_format(x: float) -> str:
@@ -338,7 +342,7 @@ def slider_sample_note(data, order_size: int, every_minutes: float, horizon_minu
     n = len(parent_orders(book, int(order_size), float(every_minutes), float(horizon_minutes)))
     if n == headline_orders:
         return (f"The panel below uses the headline's {n:,} parent orders (one every {every_minutes:g} minutes); "
-                "at the same parameters its figures equal the headline's.")
+                "it opens at the headline's mode and parameters, where its figures equal the headline's.")
     return (f"The panel below uses a different, smaller sample: {n:,} parent order{'' if n == 1 else 's'} (one every "
             f"{every_minutes:g} minutes, so that a slider move redraws fast), not the {headline_orders:,} orders of "
             f"the headline table. Its savings differ from the headline for that reason: read them as a "

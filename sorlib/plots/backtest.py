@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..engine.replay import KIND_CLEANUP, Execution
-from .colors import CLEANUP_COLOR, STRATEGY_COLORS, venue_colors
+from .colors import CLEANUP_COLOR, STRATEGY_COLORS, strategy_line, venue_colors
 from .style import SHORT, finish, label, log_axis
 
 #: Strategy colours (kept under this name for callers; the map lives in :mod:`sorlib.plots.colors`).
@@ -33,12 +33,12 @@ def cumulative_figure(result, order_id: int | None = None) -> go.Figure:
         t = (f.ts[m] - order.arrival_ns) / 1e9
         o = np.argsort(t, kind="stable")
         x = np.concatenate([[0.0], t[o]])
-        color = COLORS.get(name)
+        line = strategy_line(name)  # dash + width: coinciding lines (router and Best Ask) both stay visible
         fig.add_trace(go.Scatter(x=x, y=np.concatenate([[0], np.cumsum(f.qty[m][o])]), name=name,
-                                 mode="lines", line_shape="hv", line_color=color, legendgroup=name,
+                                 mode="lines", line_shape="hv", line=line, legendgroup=name,
                                  hovertemplate="%{x:.1f} s: %{y:,.0f} shares<extra>" + name + "</extra>"), 1, 1)
         fig.add_trace(go.Scatter(x=x, y=np.concatenate([[0.0], np.cumsum(f.cash[m][o])]), name=name,
-                                 mode="lines", line_shape="hv", line_color=color, legendgroup=name,
+                                 mode="lines", line_shape="hv", line=line, legendgroup=name,
                                  showlegend=False,
                                  hovertemplate="%{x:.1f} s: %{y:,.2f} USD<extra>" + name + "</extra>"), 2, 1)
     fig.update_xaxes(title_text="time since arrival (seconds)", row=2, col=1)

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 
 __all__ = ["FILL_KIND_COLORS", "PALETTE", "REGIME_COLORS", "STRATEGY_COLORS", "VENUES", "series_color",
-           "strategy_color", "venue_color", "venue_colors", "venue_id", "venue_label"]
+           "strategy_color", "strategy_line", "venue_color", "venue_colors", "venue_id", "venue_label"]
 
 #: Distinct colours for venues (index = slot); the first nine are D3's category10 without its grey.
 PALETTE: tuple[str, ...] = (
@@ -61,8 +61,15 @@ _TAQ_SUFFIX = re.compile(r"^(.*?)\s*\(([A-Z])\)\s*$")
 _FREE = tuple(range(len(VENUES), len(PALETTE)))  # slots no known venue uses
 
 #: Strategies of the backtests (router, baselines, the Cont–Kukanov router).
-STRATEGY_COLORS: dict[str, str] = {"router": "#d62728", "best_ask": "#1f77b4", "twap": "#2ca02c",
-                                   "vwap": "#9467bd", "ck": "#ff7f0e"}
+#: Hues kept apart from every venue colour (CIE76 ΔE >= 20 from each :data:`PALETTE` entry, >= 40 from each
+#: other), so a strategy line is never mistaken for a venue's.
+STRATEGY_COLORS: dict[str, str] = {"router": "#ff22ff", "best_ask": "#0066ff", "twap": "#00cc99",
+                                   "vwap": "#ff5500", "ck": "#7700aa"}
+#: Line dash and width per strategy: lines that coincide (Best Ask and the router filling alike, TWAP and
+#: VWAP on the same buckets) stay visible — the wider solid router line under the dashed ones.
+STRATEGY_LINES: dict[str, dict] = {"router": {"dash": "solid", "width": 4}, "best_ask": {"dash": "dash", "width": 2},
+                                   "twap": {"dash": "dot", "width": 3}, "vwap": {"dash": "dashdot", "width": 2},
+                                   "ck": {"dash": "longdash", "width": 2}}
 #: Regimes of the single-venue Cont–Kukanov optimum.
 REGIME_COLORS: dict[str, str] = {"limit": "#2ca02c", "split": "#ff7f0e", "market": "#d62728"}
 #: Fill kinds of a replay (by label); clean-up is grey everywhere.
@@ -148,7 +155,18 @@ def venue_colors(venues, names: Mapping[int, str] | None = None) -> dict:
 
 def strategy_color(name: str) -> str | None:
     """Colour of a strategy by name (``None`` for an unknown one: Plotly picks)."""
-    return STRATEGY_COLORS.get(name)
+    return STRATEGY_COLORS.get(_strategy_key(name))
+
+
+def _strategy_key(name: str) -> str:
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    return {"best_ask": "best_ask", "bestask": "best_ask"}.get(key, key)
+
+
+def strategy_line(name: str) -> dict:
+    """Plotly ``line`` of a strategy: its colour, dash and width (:data:`STRATEGY_LINES`)."""
+    key = _strategy_key(name)
+    return {"color": STRATEGY_COLORS.get(key), **STRATEGY_LINES.get(key, {"dash": "solid", "width": 2})}
 
 
 #: Colours of series that are not venues (e.g. one curve per parameter value), in order.

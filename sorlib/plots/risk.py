@@ -13,7 +13,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..risk import RiskGuard
-from .style import finish, no_tex
+from .colors import venue_colors
+from .style import finish, no_tex, time_label
+
+#: US equities: every figure's clock
+_TZ = "America/New_York"
 
 __all__ = ["event_counts_frame", "risk_events_figure", "risk_events_frame", "venue_score_figure",
            "venue_scores_frame"]
@@ -59,23 +63,30 @@ def risk_events_figure(source: RiskGuard | dict, title: str = "Risk controls tha
     df = risk_events_frame(source)
     fig = go.Figure()
     for rule, g in df.groupby("rule", sort=True):
-        fig.add_trace(go.Scatter(x=g["time"], y=[rule] * len(g), mode="markers", name=f"{rule} ({len(g)})",
+        fig.add_trace(go.Scatter(x=g["time"].dt.tz_convert(_TZ).dt.tz_localize(None), y=[rule] * len(g),
+                                 mode="markers", name=f"{rule} ({len(g)})",
                                  customdata=[[no_tex(str(x)) for x in row] for row in g[["order", "venue", "detail"]].values.tolist()],
                                  hovertemplate="%{x}<br>order %{customdata[0]}, venue %{customdata[1]}"
                                                "<br>%{customdata[2]}<extra></extra>"))
-    fig.update_layout(title=title if len(df) else title + " (none)", xaxis_title="time (UTC)", yaxis_title="rule")
+    fig.update_layout(title=title if len(df) else title + " (none)", xaxis_title=time_label(_TZ),
+                      yaxis_title="rule")
     return finish(fig)
 
 
 def venue_score_figure(source: RiskGuard | dict, component: str = "cost",
-                       title: str | None = None) -> go.Figure:
-    """``component`` of each venue's score over time (a step line per venue, as logged at decisions)."""
+                       title: str | None = None, venue_names: dict[int, str] | None = None) -> go.Figure:
+    """``component`` of each venue's score over time, New York time (a step line per venue, as logged at
+    decisions), each venue in its colour of :mod:`~sorlib.plots.colors` and named by ``venue_names``."""
     df = venue_scores_frame(source)
     fig = go.Figure()
     if len(df) and component not in df.columns:
         raise ValueError(f"no score component {component!r}; have {sorted(set(df.columns) - {'time', 'order', 'venue'})}")
+    colors = venue_colors(sorted({int(v) for v in df["venue"]}), venue_names) if len(df) else {}
     for venue, g in (df.groupby("venue", sort=True) if len(df) else []):
-        fig.add_trace(go.Scatter(x=g["time"], y=g[component], mode="lines", line_shape="hv", name=str(venue)))
+        name = (venue_names or {}).get(int(venue), str(venue))
+        fig.add_trace(go.Scatter(x=g["time"].dt.tz_convert(_TZ).dt.tz_localize(None), y=g[component], mode="lines",
+                                 line_shape="hv", name=name,
+                                 line_color=colors[int(venue)]))
     label = _UNITS.get(component, component)
-    fig.update_layout(title=title or f"Venue scores: {label}", xaxis_title="time (UTC)", yaxis_title=label)
+    fig.update_layout(title=title or f"Venue scores: {label}", xaxis_title=time_label(_TZ), yaxis_title=label)
     return finish(fig)

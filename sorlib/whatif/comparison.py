@@ -36,7 +36,8 @@ from ..engine.book import Book
 from ..engine.replay import KIND_CLEANUP, Execution, replay
 from ..errors import ConfigError
 from ..metrics import order_table, savings_from_cash, summary
-from ..plots.backtest import COLORS, fill_size_figure, savings_figure, venue_split_figure
+from ..plots.backtest import fill_size_figure, savings_figure, venue_split_figure
+from ..plots.colors import strategy_line
 from ..plots.style import finish
 from ..strategies import ParentOrder
 from ..venues import VenueTable
@@ -56,7 +57,9 @@ INERT = {
 }
 #: Per mode: notes on parameters that act, but not on their own.
 NOTES = {"uncapped": dict.fromkeys(("lambda_under", "theta_queue"),
-                                   "uncapped mode: acts only via lambda_under + theta_queue")}
+                                   "uncapped mode: acts only via lambda_under + theta_queue"),
+         "ck": {"lambda_over": "ck mode: acts only where over-booking pays (lambda_over below a venue's "
+                               "h + r); at many points moving it changes nothing"}}
 FIGURES = ("progress", "venue_split", "fill_sizes", "savings")
 #: Parent order sizes the panel's order-size slider offers (shares); the view's own size is added. The
 #: baselines of every offered size are replayed when the panel is built, so a size move replays the router only.
@@ -76,10 +79,10 @@ def progress_figure(executions: dict[str, Execution], points: int = 121) -> go.F
                         subplot_titles=("share of the order filled (mean over orders)",
                                         "cost so far vs arrival mid, bps of notional (mean over orders)"))
     for name, (x, filled, cost) in progress_curves(executions, points).items():
-        color = COLORS.get(name)
-        fig.add_trace(go.Scatter(x=x, y=filled, name=name, mode="lines", line_shape="hv", line_color=color,
+        line = strategy_line(name)  # dash + width: coinciding lines (router and Best Ask, TWAP and VWAP) stay visible
+        fig.add_trace(go.Scatter(x=x, y=filled, name=name, mode="lines", line_shape="hv", line=line,
                                  legendgroup=name), 1, 1)
-        fig.add_trace(go.Scatter(x=x, y=cost, name=name, mode="lines", line_shape="hv", line_color=color,
+        fig.add_trace(go.Scatter(x=x, y=cost, name=name, mode="lines", line_shape="hv", line=line,
                                  legendgroup=name, showlegend=False), 2, 1)
     fig.update_yaxes(tickformat=".0%", title_text="filled (share of order)", row=1, col=1)
     fig.update_yaxes(title_text="cost vs arrival mid (bps)", row=2, col=1)
