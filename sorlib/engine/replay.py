@@ -237,6 +237,15 @@ def available(ask_key: np.ndarray, ask_sz: np.ndarray, taken: dict[int, int]) ->
     return out
 
 
+def _take_off(sz: np.ndarray, keys: list, taken: dict[int, int]) -> None:
+    """:func:`available` in place on ``sz`` (one venue's ladder, int64) with its price keys as a list."""
+    for lv, k in enumerate(keys):
+        q = taken.get(k)
+        if q:
+            a = int(sz[lv]) - q
+            sz[lv] = a if a > 0 else 0
+
+
 class _Taken:
     """This parent order's taken shares per venue per price, advanced record by record (``carry_taken``).
 
@@ -384,7 +393,7 @@ def _ladders(book: Book, rows: np.ndarray, taken: _Taken, mk: _Market | None = N
         sz[~ok] = 0
     for k, d in taken.by_venue.items():
         if ok is None or ok[k]:
-            sz[k] = available(book.ask_key[r[k]], sz[k], d)
+            _take_off(sz[k], book.ask_key[r[k]].tolist(), d)
     if mk is not None and mk.fade is not None and mk.fade.by_venue:
         for k in list(mk.fade.by_venue):
             if ok is None or ok[k]:
