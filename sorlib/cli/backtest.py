@@ -49,6 +49,8 @@ def run(args) -> int:
                    **{k: getattr(args, k) for k in ("symbol", "date") if getattr(args, k, None) is not None})
     table.require_present(md.venues, {int(v): md.venue_name(v) for v in md.venues})
     book = Book.from_market(md, table)
+    if md.report.cache:  # the day cache (sorlib.data.cache), once the data are known to be usable
+        print(md.report.cache, flush=True)
     n_orders = len(parent_orders(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes))
     n_points = len(grid_points(cfg.grid))
     print(f"backtest: {n_orders:,} parent order(s) x {n_points} grid point(s) + 3 baselines, mode {cfg.mode}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(subparsers) -> None:
@@ -29,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from ..data.load import load
 
     md = load(args.path, format=args.format, symbol=args.symbol, date=args.date)
+    if md.report.cache:  # stderr: --json output stays one JSON object
+        print(md.report.cache, file=sys.stderr)
     if args.regular_hours:
         md = md.regular_hours()
     facts = venue_facts(md)

@@ -79,7 +79,7 @@ def detect_format(path: str | Path) -> str:
 
 
 def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, date: str | None = None,
-         **kw) -> MarketData:
+         cache: bool = True, **kw) -> MarketData:
     """Read one market-data file (one instrument, one trading date) into :class:`MarketData`.
 
     ``format``: ``auto`` (detect), ``databento`` (MBP-1/MBP-10/TBBO/BBO CSV or DBN), ``algoseek``
@@ -88,12 +88,29 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
     book rebuilt from orders: :mod:`sorlib.data.mbo`). ``symbol`` picks one
     instrument (symbol or instrument id) of a file holding several; ``date`` (``YYYY-MM-DD``, New York
     time) one trading date of a file spanning several. Extra keywords go to the reader.
-    """
-    from .validate import check_usable
 
+    ``cache``: the first load stores the parsed, validated and repaired day in the columnar day cache
+    (:mod:`sorlib.data.cache`; location ``$SORLIB_CACHE_DIR``, else ``<file dir>/.sorlib-cache``, else
+    ``~/.cache/sorlib/days``); later loads of the unchanged file with the same options memory-map it.
+    ``md.report.cache`` says which happened.
+    """
     if format not in FORMATS:
         raise DataError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}", path=str(path))
     fmt = detect_format(path) if format == "auto" else format
+    if not cache:
+        return _parse(path, fmt, symbol, date, kw)
+    from .cache import cached
+
+    options = {"format": fmt, "symbol": symbol, "date": date, **kw}
+    md, status = cached(path, options, lambda: _parse(path, fmt, symbol, date, kw))
+    md.report.cache = status.line(str(path))
+    return md
+
+
+def _parse(path: str | Path, fmt: str, symbol: str | None, date: str | None, kw: dict) -> MarketData:
+    """The reader of format ``fmt`` (no cache), then :func:`~.validate.check_usable`."""
+    from .validate import check_usable
+
     if fmt == "databento":
         from .databento import read_databento
 

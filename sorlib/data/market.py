@@ -109,6 +109,9 @@ class LoadReport:
     trade_rows: int = 0
     repairs: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: how :func:`sorlib.data.load` used the day cache (one line, e.g. ``cache: read DATA from FILE``; "" when
+    #: the reader was called directly). Not part of :meth:`to_dict` nor of equality.
+    cache: str = field(default="", compare=False)
 
     def count(self, kind: str, n: int = 1) -> None:
         """Add ``n`` to the repair counter ``kind`` (zero counts are not stored)."""

@@ -136,6 +136,40 @@ def _fmt_ts(ns: np.ndarray, pretty: bool) -> pa.Array:
 
 def build_mbp1_table(md: MarketData, *, pretty: bool = True, instrument_id: int = 1) -> pa.Table:
     """The MBP-1 records of ``md`` as an Arrow table with the Databento columns (see module docstring)."""
+    r = mbp1_records(md)
+    ts, venue, action, side, price, size, flags, seq = (r[k] for k in ("ts", "venue", "action", "side", "price",
+                                                                        "size", "flags", "sequence"))
+    bp, ap, bs, as_, delta = r["bid_px"], r["ask_px"], r["bid_sz"], r["ask_sz"], r["ts_in_delta"]
+    n = len(ts)
+    cols = {
+        "ts_recv": _fmt_ts(ts + RECV_DELAY_NS, pretty),
+        "ts_event": _fmt_ts(ts, pretty),
+        "rtype": pa.array(np.ones(n, np.int64)),
+        "publisher_id": pa.array(venue),
+        "instrument_id": pa.array(np.full(n, instrument_id, np.int64)),
+        "action": pa.array(_CHARS[action], pa.string()),
+        "side": pa.array(_CHARS[side], pa.string()),
+        "depth": pa.array(np.zeros(n, np.int64)),
+        "price": _fmt_prices(price, pretty),
+        "size": pa.array(size),
+        "flags": pa.array(flags),
+        "ts_in_delta": pa.array(delta),
+        "sequence": pa.array(seq),
+        "bid_px_00": _fmt_prices(bp, pretty),
+        "ask_px_00": _fmt_prices(ap, pretty),
+        "bid_sz_00": pa.array(bs),
+        "ask_sz_00": pa.array(as_),
+        "bid_ct_00": pa.array((bs + 199) // 200),
+        "ask_ct_00": pa.array((as_ + 199) // 200),
+        "symbol": pa.array(np.full(n, md.symbol or "", object), pa.string()),
+    }
+    return pa.table(cols)
+
+
+def mbp1_records(md: MarketData) -> dict[str, np.ndarray]:
+    """The MBP-1 records of ``md`` as numpy arrays (see the module docstring): ``ts`` (ns), ``venue``,
+    ``action``/``side`` (uint8 character codes), ``price`` ($, NaN = none), ``size``, ``flags``,
+    ``sequence``, ``ts_in_delta`` (ns), ``bid_px``/``ask_px`` ($) and ``bid_sz``/``ask_sz`` (level 0)."""
     q, t = md.quotes, md.trades
     bp, ap = q.bid_px[:, 0].astype(float), q.ask_px[:, 0].astype(float)
     bs, as_ = q.bid_sz[:, 0].astype(np.int64), q.ask_sz[:, 0].astype(np.int64)
@@ -188,29 +222,9 @@ def build_mbp1_table(md: MarketData, *, pretty: bool = True, instrument_id: int 
     seq = np.empty(n, np.int64)
     seq[vo] = np.arange(n) - np.repeat(starts, counts) + 1
     delta = np.array([TS_IN_DELTA.get(int(v), 15_000) for v in range(int(venue.max(initial=0)) + 1)])
-    cols = {
-        "ts_recv": _fmt_ts(ts + RECV_DELAY_NS, pretty),
-        "ts_event": _fmt_ts(ts, pretty),
-        "rtype": pa.array(np.ones(n, np.int64)),
-        "publisher_id": pa.array(venue),
-        "instrument_id": pa.array(np.full(n, instrument_id, np.int64)),
-        "action": pa.array(_CHARS[action], pa.string()),
-        "side": pa.array(_CHARS[side], pa.string()),
-        "depth": pa.array(np.zeros(n, np.int64)),
-        "price": _fmt_prices(price, pretty),
-        "size": pa.array(size),
-        "flags": pa.array(flags),
-        "ts_in_delta": pa.array(delta[venue] if n else np.zeros(0, np.int64)),
-        "sequence": pa.array(seq),
-        "bid_px_00": _fmt_prices(bp, pretty),
-        "ask_px_00": _fmt_prices(ap, pretty),
-        "bid_sz_00": pa.array(bs),
-        "ask_sz_00": pa.array(as_),
-        "bid_ct_00": pa.array((bs + 199) // 200),
-        "ask_ct_00": pa.array((as_ + 199) // 200),
-        "symbol": pa.array(np.full(n, md.symbol or "", object), pa.string()),
-    }
-    return pa.table(cols)
+    return {"ts": ts, "venue": venue, "action": action, "side": side, "price": price, "size": size,
+            "flags": flags, "sequence": seq, "ts_in_delta": delta[venue] if n else np.zeros(0, np.int64),
+            "bid_px": bp, "ask_px": ap, "bid_sz": bs, "ask_sz": as_}
 
 
 def write_databento_mbp1_csv(md: MarketData, path: str | Path, *, pretty: bool = True) -> Path:

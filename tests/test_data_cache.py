@@ -1,0 +1,198 @@
+"""The columnar day cache (:mod:`sorlib.data.cache`): a cached load equals a fresh parse array by array;
+a damaged entry is rebuilt; a changed file or changed reader options invalidate.
+
+The reference in every comparison is ``load(..., cache=False)`` — the readers without the cache — so the
+cache is checked against an independent path, field by field (``Quotes``/``Trades`` arrays with dtypes and
+NaN positions, the ``LoadReport`` counts, repairs and notes, venue names, symbol, tz, feed latencies).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sorlib.data import load
+from sorlib.data.cache import CacheInvalid, read_entry
+from sorlib.synth import generate_market, write_databento_mbp1_csv
+
+REAL = Path(os.environ["SORLIB_REAL_DATA"]) if os.environ.get("SORLIB_REAL_DATA") else None
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "cache"
+    monkeypatch.setenv("SORLIB_CACHE_DIR", str(d))
+    return d
+
+
+@pytest.fixture(scope="module")
+def synth_csv(tmp_path_factory) -> Path:
+    md = generate_market(venues=3, seed=7, minutes=20)
+    return write_databento_mbp1_csv(md, tmp_path_factory.mktemp("synth") / "day.csv")
+
+
+def assert_same(a, b) -> None:
+    """Every field of two MarketData: arrays equal in dtype, shape and value (NaN == NaN)."""
+    for part in ("quotes", "trades"):
+        pa_, pb = getattr(a, part), getattr(b, part)
+        for name in pa_.__dataclass_fields__:
+            x, y = getattr(pa_, name), getattr(pb, name)
+            if x is None or y is None:
+                assert x is None and y is None, f"{part}.{name}"
+                continue
+            assert x.dtype == y.dtype and x.shape == y.shape, f"{part}.{name}"
+            np.testing.assert_array_equal(x, y, err_msg=f"{part}.{name}")
+    assert a.report.to_dict() == b.report.to_dict()
+    assert (a.venue_names, a.symbol, a.tz, a.feed_latency_us) == (b.venue_names, b.symbol, b.tz, b.feed_latency_us)
+
+
+def _roundtrip(path: Path, **kw):
+    fresh = load(path, cache=False, **kw)
+    built = load(path, **kw)
+    assert built.report.cache.startswith("cache: built"), built.report.cache
+    again = load(path, **kw)
+    assert again.report.cache.startswith(f"cache: read {path} from "), again.report.cache
+    assert_same(fresh, built)
+    assert_same(fresh, again)
+    return fresh, again
+
+
+def test_synthetic_csv_roundtrip(synth_csv, cache_dir):
+    fresh, again = _roundtrip(synth_csv)
+    assert len(fresh.quotes) > 1000 and len(fresh.trades) > 10  # a real day, not an empty one
+    entries = list(cache_dir.glob("*.sdc"))
+    assert len(entries) == 1
+    assert isinstance(again.quotes.bid_px.base, object) and again.quotes.bid_px.flags.writeable
+    again.quotes.bid_px[0, 0] = -1.0  # copy-on-write mapping: the file is not changed
+    assert_same(fresh, load(synth_csv))
+
+
+def test_default_location_beside_the_file_or_user_cache(synth_csv, tmp_path, monkeypatch):
+    """Without SORLIB_CACHE_DIR: ``<file dir>/.sorlib-cache``; a read-only folder falls back to
+    ``$XDG_CACHE_HOME/sorlib/days``."""
+    monkeypatch.delenv("SORLIB_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    f = folder / "day.csv"
+    f.write_bytes(synth_csv.read_bytes())
+    folder.chmod(0o555)
+    try:
+        md = load(f)
+        assert str(tmp_path / "xdg" / "sorlib" / "days") in md.report.cache
+    finally:
+        folder.chmod(0o755)
+    g = tmp_path / "rw" / "day.csv"
+    g.parent.mkdir()
+    g.write_bytes(synth_csv.read_bytes())
+    md = load(g)
+    assert str(g.parent / ".sorlib-cache") in md.report.cache
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip_array_byte", "flip_header_byte", "garbage"])
+def test_damaged_entry_is_rebuilt(synth_csv, cache_dir, damage):
+    fresh = load(synth_csv, cache=False)
+    load(synth_csv)
+    (entry,) = cache_dir.glob("*.sdc")
+    data = bytearray(entry.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip_array_byte":
+        data[200] ^= 0xFF  # inside the first array (q_ts): only the array checksum can see it
+    elif damage == "flip_header_byte":
+        data[-60] ^= 0x01  # inside the JSON header, before the 32-byte footer
+    else:
+        data = bytearray(b"not a cache file at all" * 10)
+    entry.write_bytes(bytes(data))
+    with pytest.raises(CacheInvalid):
+        read_entry(entry)
+    md = load(synth_csv)
+    assert md.report.cache.startswith("cache: built") and "invalid" in md.report.cache, md.report.cache
+    assert_same(fresh, md)
+    assert load(synth_csv).report.cache.startswith("cache: read")
+
+
+def test_changed_file_invalidates(synth_csv, tmp_path, cache_dir):
+    """Same size, same mtime, a different price in the last MiB (the tail hash) → a new parse."""
+    f = tmp_path / "day.csv"
+    text = synth_csv.read_bytes()
+    f.write_bytes(text)
+    load(f)
+    st = f.stat()
+    lines = text.split(b"\n")
+    i = len(lines) - 3
+    fields = lines[i].split(b",")
+    j = 13  # bid_px_00 of the last rows
+    old = fields[j]
+    new = old[:-1] + (b"1" if old[-1:] != b"1" else b"2")
+    assert len(new) == len(old)
+    fields[j] = new
+    lines[i] = b",".join(fields)
+    f.write_bytes(b"\n".join(lines))
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert f.stat().st_size == st.st_size and f.stat().st_mtime_ns == st.st_mtime_ns
+    md = load(f)
+    assert md.report.cache.startswith("cache: built"), md.report.cache
+    assert_same(load(f, cache=False), md)
+    assert len(list(cache_dir.glob("*.sdc"))) == 2
+
+
+def test_reader_options_are_part_of_the_key(synth_csv, cache_dir):
+    a = load(synth_csv)
+    b = load(synth_csv, date="2024-03-15")  # the same rows, other options: its own entry
+    assert b.report.cache.startswith("cache: built")
+    c = load(synth_csv, price_scale=0.5)  # prices halved by the reader option, never served from a's entry
+    assert c.report.cache.startswith("cache: built")
+    np.testing.assert_allclose(c.trades.price, a.trades.price * 0.5)
+    assert len(list(cache_dir.glob("*.sdc"))) == 3
+
+
+def test_cache_off_and_errors_untouched(synth_csv, tmp_path, monkeypatch):
+    monkeypatch.setenv("SORLIB_CACHE_DIR", "off")
+    md = load(synth_csv)
+    assert md.report.cache.startswith("cache: not used")
+    monkeypatch.setenv("SORLIB_CACHE_DIR", str(tmp_path / "c"))
+    from sorlib.errors import DataError
+
+    with pytest.raises(DataError, match="file not found"):
+        load(tmp_path / "missing.csv", format="databento")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(synth_csv.read_text().replace("\n", "\nnot,a,row\n", 1).rsplit("\n", 3)[0])
+    with pytest.raises(DataError):
+        load(bad)
+    assert not list((tmp_path / "c").glob("*.sdc"))  # a failed parse caches nothing
+
+
+# ------------------------------------------------------------------------------------------------- real
+REAL_FILES = [
+    ("databento_fixtures/XNAS.ITCH/test_data.mbp-10.dbn.zst", {}),
+    ("lean_algoseek_tick/aig/20131007_quote.zip", {}),
+    ("lobster_samples/LOBSTER_SampleFile_AAPL_2012-06-21_1.zip", {}),
+]
+
+
+@pytest.mark.parametrize(("rel", "kw"), REAL_FILES)
+def test_real_roundtrip(rel, kw, cache_dir):
+    if REAL is None:
+        pytest.skip("SORLIB_REAL_DATA is not set")
+    fresh, again = _roundtrip(REAL / rel, **kw)
+    assert len(fresh.quotes) > 0
+
+
+def test_algoseek_sibling_is_part_of_the_key(cache_dir, tmp_path):
+    """The quote zip's load reads the sibling trade zip: replacing the trade zip alone invalidates."""
+    if REAL is None:
+        pytest.skip("SORLIB_REAL_DATA is not set")
+    src = REAL / "lean_algoseek_tick" / "aig"
+    for name in ("20131007_quote.zip", "20131007_trade.zip"):
+        (tmp_path / name).write_bytes((src / name).read_bytes())
+    q = tmp_path / "20131007_quote.zip"
+    assert load(q).report.cache.startswith("cache: built")
+    assert load(q).report.cache.startswith("cache: read")
+    (tmp_path / "20131007_trade.zip").unlink()
+    md = load(q)
+    assert md.report.cache.startswith("cache: built")
+    assert len(md.trades) == 0
