@@ -206,3 +206,78 @@ def test_index_page_loads(browser, report_dir: Path, tmp_path: Path) -> None:  #
     assert not errors, errors
     assert state["verdict_tables"] >= 1 and state["sentences"], "the index opens with the verdict"
     assert state["mathjax"] == 0 and state["dollar_maths"] == 0
+
+
+# ------------------------------------------------------------------ issue 22: a page a desk can read at 1,000 px
+_LAYOUT_JS = r"""JSON.stringify((() => {
+  const doc = document.documentElement;
+  const scrolls = el => { for (let a = el.parentElement; a; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+  const wide = Array.from(document.querySelectorAll('table')).filter(t => {
+      const box = t.parentElement; return t.scrollWidth > box.clientWidth + 1 && !scrolls(t); })
+      .map(t => (t.innerText || '').slice(0, 80));
+  const nan = Array.from(document.querySelectorAll('td, th')).map(c => c.innerText.trim())
+      .filter(x => /^(nan|NaN|NaT|None|<NA>)$/.test(x));
+  const outs = Array.from(document.querySelectorAll('pre, .jp-OutputArea-output, .output_text, table'))
+      .map(e => e.innerText || '');
+  const dicts = outs.filter(x => x.includes("{'")).map(x => x.slice(0, 120));
+  const traces = [];
+  document.querySelectorAll('.js-plotly-plot').forEach(el => (el.data || []).forEach(t => {
+      const c = (t.line && typeof t.line.color === 'string' && t.line.color) ||
+                (t.marker && typeof t.marker.color === 'string' && t.marker.color) || null;
+      if (t.name && c) traces.push([String(t.name), c]); }));
+  return {page_scroll: doc.scrollWidth - doc.clientWidth, wide: wide, nan: nan, dicts: dicts, traces: traces,
+          raw_frames: document.querySelectorAll('table.dataframe').length,
+          styled: document.querySelectorAll('table.sorlib-table').length};
+})())"""
+
+
+def _venue_mismatches(traces: list[list[str]]) -> list[str]:
+    """Traces named after a known venue (sorlib.plots.colors.venue_id; names of 3+ characters, so fill
+    kinds and single letters are not taken for TAQ codes) whose colour is not the venue's colour."""
+    from sorlib.plots.colors import venue_color, venue_id
+
+    bad = []
+    for name, color in traces:
+        if len(name) > 2 and venue_id(name) is not None and color.lower() != venue_color(name).lower():
+            bad.append(f"{name}: {color} (map {venue_color(name)})")
+    return bad
+
+
+def test_layout_check_catches_broken_pages(browser, tmp_path: Path) -> None:
+    """The 1,000 px checks below fail on a NaN cell, a wide table without a scroll box, a printed dict and a
+    venue drawn in another colour (NYSE is slot 0, #1f77b4, in sorlib.plots.colors)."""
+    if browser is None:
+        pytest.skip("websocket-client missing: the layout checks need the DevTools protocol")
+    bad = tmp_path / "bad.html"
+    cells = "".join(f"<td>column-{i}-with-long-text</td>" for i in range(60))
+    bad.write_text("<html><body><table><tr><td>NaN</td>" + cells + "</tr></table><pre>{'a': 1}</pre>"
+                   "<div class='js-plotly-plot' id='p'></div><script>document.getElementById('p').data="
+                   "[{name:'NYSE', line:{color:'#ff0000'}}];</script></body></html>")
+    state = _layout(browser, bad)
+    assert state["nan"] == ["NaN"] and state["wide"] and state["page_scroll"] > 0 and state["dicts"]
+    assert _venue_mismatches(state["traces"]) == ["NYSE: #ff0000 (map #1f77b4)"]
+
+
+def _layout(browser, path: Path) -> dict:
+    browser.call("Emulation.setDeviceMetricsOverride", width=1000, height=900, deviceScaleFactor=1, mobile=False)
+    browser.render(path.as_uri(), 60)
+    res = browser.call("Runtime.evaluate", expression=_LAYOUT_JS, returnByValue=True)
+    return json.loads(res["result"]["value"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [p.stem for p in NOTEBOOKS] + ["index"])
+def test_report_page_reads_at_1000px(browser, report_dir: Path, name: str) -> None:  # noqa: F811
+    """At 1,000 px: nothing cut at the right edge (page scroll width = client width; every table wider
+    than its box sits in a scroll box), no NaN cell, no printed dict, every pandas table in the one style
+    (no raw ``table.dataframe``), and every venue-named trace in its colour of sorlib.plots.colors."""
+    if browser is None:
+        pytest.skip("websocket-client missing: the layout checks need the DevTools protocol")
+    state = _layout(browser, report_dir / f"{name}.html")
+    assert state["page_scroll"] <= 1, f"{name}: the page is {state['page_scroll']} px wider than 1,000 px"
+    assert not state["wide"], f"{name}: tables cut at the edge: {state['wide'][:3]}"
+    assert not state["nan"], f"{name}: {len(state['nan'])} NaN cells"
+    assert not state["dicts"], f"{name}: printed dicts: {state['dicts'][:3]}"
+    assert state["raw_frames"] == 0, f"{name}: {state['raw_frames']} tables not in the house style"
+    assert not _venue_mismatches(state["traces"]), f"{name}: {_venue_mismatches(state['traces'])[:5]}"

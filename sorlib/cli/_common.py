@@ -368,7 +368,7 @@ def result_warnings(r: dict, out: str) -> list[str]:
         total = r.get("parent_orders", "?")
         lines.append(f"{len(unplaced)} of {total + len(unplaced) if isinstance(total, int) else total} parent "
                      "orders not placed: " + ", ".join(f"{k} x{n}" for k, n in reasons.most_common())
-                     + f"; see {out}")
+                     + (" (times UTC)" if any("gap" in k for k in reasons) else "") + f"; see {out}")
     beyond = r.get("cleanup_beyond_book_shares") or {}
     if isinstance(beyond, dict):
         over = {k: v for k, v in beyond.items() if isinstance(v, int | float) and v > 0}

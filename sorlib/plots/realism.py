@@ -16,7 +16,11 @@ __all__ = ["ROUTER_MODE_COLORS", "realism_children_figure", "realism_cost_figure
            "realism_savings_figure"]
 
 #: The router's colour per mode (the baselines keep :data:`~sorlib.plots.colors.STRATEGY_COLORS`).
-ROUTER_MODE_COLORS = {"spec": STRATEGY_COLORS["router"], "ck": STRATEGY_COLORS["ck"], "uncapped": "#8c564b"}
+ROUTER_MODE_COLORS = {"spec": STRATEGY_COLORS["router"], "ck": STRATEGY_COLORS["ck"], "uncapped": "#b30059"}
+#: Dash, width and marker per series of the cost figure: series that coincide (equal costs under a layer)
+#: stay visible, a wide line under narrower dashed ones with other markers.
+_SERIES_STYLE = [("solid", 5, "circle"), ("longdash", 4, "square"), ("dashdot", 3, "diamond"),
+                 ("dash", 2, "triangle-up"), ("dot", 3, "x"), ("longdashdot", 2, "cross"), ("solid", 1, "star")]
 
 
 def _layers(table: pd.DataFrame) -> list[str]:
@@ -75,12 +79,13 @@ def realism_cost_figure(table: pd.DataFrame, title: str | None = None) -> go.Fig
     the lowest marker is the cheapest strategy — and the impact each paid (bps per order)."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("implementation shortfall (mean per order)", "impact paid (mean per order)"))
-    for name, g, color in _series(table):
+    for i, (name, g, color) in enumerate(_series(table)):
         x = [LAYER_LABELS.get(v, v) for v in g["layer"]]
-        dash = "solid" if name.startswith("router") else "dot"
+        dash, width, symbol = _SERIES_STYLE[i % len(_SERIES_STYLE)]
         for col, y in ((1, "shortfall_bps"), (2, "impact_bps")):
             fig.add_trace(go.Scatter(x=x, y=g[y], name=name, legendgroup=name, showlegend=col == 1,
-                                     mode="lines+markers", line=dict(color=color, dash=dash),
+                                     mode="lines+markers", line=dict(color=color, dash=dash, width=width),
+                                     marker=dict(symbol=symbol, size=7 + width),
                                      hovertemplate=f"{name}<br>%{{x}}: %{{y:.3f}} bps<extra></extra>"), 1, col)
     fig.update_xaxes(title_text="market layer", type="category", categoryorder="array", categoryarray=_layers(table))
     fig.update_yaxes(title_text="shortfall vs arrival mid (bps)", row=1, col=1)

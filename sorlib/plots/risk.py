@@ -73,6 +73,14 @@ def risk_events_figure(source: RiskGuard | dict, title: str = "Risk controls tha
     return finish(fig)
 
 
+def _venue_name(v, venue_names: dict[int, str] | None) -> str:
+    """A venue of the score log (an integer key of a RiskGuard, or a name in a results dict) as its name."""
+    try:
+        return (venue_names or {}).get(int(v), str(v))
+    except (TypeError, ValueError):
+        return str(v)
+
+
 def venue_score_figure(source: RiskGuard | dict, component: str = "cost",
                        title: str | None = None, venue_names: dict[int, str] | None = None) -> go.Figure:
     """``component`` of each venue's score over time, New York time (a step line per venue, as logged at
@@ -81,12 +89,13 @@ def venue_score_figure(source: RiskGuard | dict, component: str = "cost",
     fig = go.Figure()
     if len(df) and component not in df.columns:
         raise ValueError(f"no score component {component!r}; have {sorted(set(df.columns) - {'time', 'order', 'venue'})}")
-    colors = venue_colors(sorted({int(v) for v in df["venue"]}), venue_names) if len(df) else {}
+    names = {v: _venue_name(v, venue_names) for v in (df["venue"].unique() if len(df) else [])}
+    colors = venue_colors(sorted(set(names.values())))  # by name: the same colour as every other figure
     for venue, g in (df.groupby("venue", sort=True) if len(df) else []):
-        name = (venue_names or {}).get(int(venue), str(venue))
+        name = names[venue]
         fig.add_trace(go.Scatter(x=g["time"].dt.tz_convert(_TZ).dt.tz_localize(None), y=g[component], mode="lines",
                                  line_shape="hv", name=name,
-                                 line_color=colors[int(venue)]))
+                                 line_color=colors[name]))
     label = _UNITS.get(component, component)
     fig.update_layout(title=title or f"Venue scores: {label}", xaxis_title=time_label(_TZ), yaxis_title=label)
     return finish(fig)

@@ -1,0 +1,57 @@
+"""The one table style (sorlib.plots.tables): every expected text below is written by hand from the rules
+in the module docstring (shares whole with thousands separators, $/share 4 dp, bps 2 dp, yes/no, an em dash
+with a footnote instead of NaN, New York time with its zone, a scroll box, long tables collapsed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sorlib.plots import tables as T
+
+
+def _frame():
+    return pd.DataFrame({"strategy": ["router", "twap"], "cleanup_shares": [2000.0, 1501.6667],
+                         "avg_fill_px": [65.09231, 65.1], "saving_bps": [1.234, np.nan],
+                         "filled": [True, False], "total_cash": [1234567.891, 2.0]})
+
+
+def test_cells_follow_the_unit_rules():
+    """2000.0 shares -> "2,000"; 1501.6667 -> "1,502" (whole shares); 65.09231 $/share -> "65.0923";
+    1.234 bps -> "1.23"; NaN -> "—"; True -> "yes"; 1234567.891 $ -> "1,234,567.89"."""
+    t = T.table(_frame(), na={"saving_bps": "a strategy compared with itself"})
+    f = t.frame
+    assert list(f.columns) == ["Strategy", "Cleanup shares", "Average fill price ($/share)", "Saving (bps)",
+                               "Filled", "Total cash ($)"]
+    assert f.iloc[0].tolist() == ["router", "2,000", "65.0923", "1.23", "yes", "1,234,567.89"]
+    assert f.iloc[1].tolist() == ["twap", "1,502", "65.1000", "—", "no", "2.00"]
+    assert t.notes == ["— a strategy compared with itself (Saving (bps))."]
+    text = str(t)
+    assert "nan" not in text.lower() and "True" not in text and "1,501.6667" not in text
+
+
+def test_times_are_new_york_with_the_zone():
+    """1_700_000_000 s after the epoch is 2023-11-14 22:13:20 UTC = 17:13:20 in New York (EST, UTC-5)."""
+    df = pd.DataFrame({"time": pd.to_datetime([1_700_000_000_000_000_000], utc=True)})
+    t = T.table(df)
+    assert t.frame.columns.tolist() == ["Time (New York)"]
+    assert t.frame.iloc[0, 0] == "17:13:20 New York"
+
+
+def test_html_scrolls_and_collapses_long_tables():
+    """Every table sits in an overflow-x:auto box; 40 rows (> MAX_ROWS = 25) show 12 and a toggle."""
+    short = T.table(_frame()).html()
+    assert "overflow-x:auto" in short and "<details>" not in short and "nan" not in short.lower()
+    long = T.table(pd.DataFrame({"orders": range(40)})).html()
+    assert "<details><summary>show all 40 rows</summary>" in long
+    first = long.split("<details>")[0]
+    assert first.count("<tr>") == 1 + T.HEAD_ROWS  # header row + the head
+
+
+def test_no_printed_dicts():
+    """A parameter dict becomes a key/value table or a sentence part, never "{'lambda_over': ...}"."""
+    p = {"lambda_over": 0.005, "lambda_under": 0.01}
+    kv = T.kv_table(p)
+    assert kv.frame.values.tolist() == [["λ over ($/share)", "0.005"], ["λ under ($/share)", "0.01"]]
+    assert T.params_text(p) == "λ over 0.005, λ under 0.01 $/share"
+    assert "{" not in str(kv) and "{" not in T.table(pd.DataFrame({"d": [{"a": 1}]})).frame.iloc[0, 0]
