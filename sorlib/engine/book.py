@@ -84,6 +84,13 @@ class Book:
         return (ok & np.isfinite(px[np.maximum(self.row, 0), 0])).any(axis=1)
 
     @cached_property
+    def full_from(self) -> int:
+        """First snapshot at which every venue has quoted (``len(times)`` when none has them all): from there on
+        ``row[j]`` has no −1 (a venue's record index only grows)."""
+        ready = self.row.min(axis=1) >= 0 if self.row.shape[1] else np.ones(self.times.shape[0], bool)
+        return int(np.argmax(ready)) if ready.any() else int(self.times.shape[0])
+
+    @cached_property
     def two_sided(self) -> np.ndarray:
         """``(m,)`` bool: the NBBO is two-sided at each snapshot (some venue bids and some venue offers)."""
         return self._touch_any(self.bid_px) & self._touch_any(self.ask_px)
@@ -121,7 +128,10 @@ class Book:
         the replay's ladders start from; computed once."""
         if self.ask_px.shape[0] == 0:
             return np.zeros(self.ask_px.shape, np.int64)
-        return np.where(np.isfinite(self.ask_px), self.ask_sz, 0).astype(np.int64)
+        shown = np.where(np.isfinite(self.ask_px), self.ask_sz, 0).astype(np.int64)
+        if self.ask_sz.dtype == np.int64 and np.array_equal(shown, self.ask_sz):
+            return self.ask_sz  # the usual case (an empty level has size 0): no second copy
+        return shown
 
     @cached_property
     def bid_touch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -129,8 +139,11 @@ class Book:
         every quote record; computed once."""
         if self.bid_px.shape[0] == 0:
             return np.empty(0), np.empty(0, np.int64)
-        px = np.ascontiguousarray(self.bid_px[:, 0])
-        return px, np.where(np.isfinite(px), self.bid_sz[:, 0], 0).astype(np.int64)
+        px = self.bid_px[:, 0]
+        sz = np.where(np.isfinite(px), self.bid_sz[:, 0], 0).astype(np.int64)
+        if self.bid_sz.dtype == np.int64 and np.array_equal(sz, self.bid_sz[:, 0]):
+            sz = self.bid_sz[:, 0]  # views, no copies
+        return px, sz
 
     @cached_property
     def _flows(self) -> dict:

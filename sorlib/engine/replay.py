@@ -287,7 +287,7 @@ class _Taken:
         if cur == last:  # a venue's record index only grows with time: nothing new
             return
         if j == start + 1 or cur == int(book.row[start + 1, k]):  # one new record
-            d = carry_taken(self.by_venue[k], book.ask_key[cur], book.ask_sz[cur])
+            d = _carry_one(self.by_venue[k], book.ask_key[cur].tolist(), book.ask_sz[cur].tolist())
             if d:
                 self.by_venue[k] = d
             else:
@@ -373,13 +373,17 @@ def _rows(book: Book, j: int) -> np.ndarray:
     return book.row[j] if j >= 0 else np.full(book.venues.shape[0], -1, np.int64)
 
 
-def _ladders(book: Book, rows: np.ndarray, taken: _Taken, mk: _Market | None = None, t_ns=None):
+def _ladders(book: Book, rows: np.ndarray, taken: _Taken, mk: _Market | None = None, t_ns=None,
+             full: bool | None = None):
     """Ask ladders ``(K, L)`` in force (NaN = empty) and the shares available after ``taken`` (and, with a
-    market model, after the fades in force at ``t_ns``: a scalar or one time per venue)."""
+    market model, after the fades in force at ``t_ns``: a scalar or one time per venue). ``full``: every
+    venue has a record in ``rows`` (None: checked here)."""
     L = book.ask_px.shape[1]
     if book.ask_px.shape[0] == 0:
         return np.full((rows.shape[0], L), np.nan), np.zeros((rows.shape[0], L), np.int64)
-    if rows.shape[0] and rows.min() >= 0:  # every venue has quoted: plain gathers (copies)
+    if full is None:
+        full = bool(rows.shape[0]) and int(rows.min()) >= 0
+    if full:  # every venue has quoted: plain gathers (copies)
         ok = None
         r = rows
         px = book.ask_px[r]
@@ -518,10 +522,11 @@ def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken:
     """The strategy's view at snapshot ``j`` (-1: before any quote) and time ``t`` (with a market model: fades
     in force at ``t`` taken off, prices shifted by the impact ``R(t)``)."""
     rows = _rows(book, j)
-    px, avail = _ladders(book, rows, taken, mk, t)
+    full = j >= book.full_from and j >= 0
+    px, avail = _ladders(book, rows, taken, mk, t, full)
     if book.bid_px.shape[0]:
         b_px, b_sz = book.bid_touch
-        if rows.shape[0] and rows.min() >= 0:
+        if full:
             bid_px, bid_sz = b_px[rows], b_sz[rows]
         else:
             ok = rows >= 0
@@ -562,7 +567,8 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
         px, avail = _venue_ladder(book, k, row, taken, mk, ta)
         want = min(int(market[k]), remaining)
         if want > 0:
-            rec.child(order.order_id, t, ta, int(book.venues[k]), want, int(view.ask_avail[k].sum()), KIND_TAKE)
+            rec.child(order.order_id, t, ta, int(book.venues[k]), want, int(sum(view.ask_avail[k].tolist())),
+                      KIND_TAKE)
         keys = []
         for lv, q in _take_ladder(px, avail, want):
             price, extra = float(px[lv]), 0.0
