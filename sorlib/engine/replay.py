@@ -479,7 +479,10 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
         while j < j_end and remaining > 0:
             t = max(int(book.times[j]), order.arrival_ns)
             rows = book.row[j]
-            taken.advance(book, j)
+            if taken.by_venue:
+                taken.advance(book, j)
+            elif j > taken.j:
+                taken.j = j
             if pending:
                 resting.extend(r for r in pending if r.placed_ns <= t)
                 pending = [r for r in pending if r.placed_ns > t]

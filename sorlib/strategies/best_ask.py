@@ -7,6 +7,8 @@ can fill, on the cheapest venue that can take one.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..allocation.sizing import SizingRules
@@ -29,14 +31,17 @@ class BestAsk(Strategy):
         k = view.ask_px.shape[0]
         touch_px = view.ask_px[:, 0]
         avail = view.ask_avail[:, 0]
-        allin = np.where((avail > 0) & np.isfinite(touch_px), touch_px + view.fee, np.inf)
         out = np.zeros(k, np.int64)
         lim = self.child_limits(view)
-        if lim is None:
-            if np.isfinite(allin).any():
-                best = int(np.argmin(allin))
+        if lim is None:  # a handful of venues: a plain loop (first venue on ties, as argmin)
+            best, low = -1, math.inf
+            for i, (p, a, f) in enumerate(zip(touch_px.tolist(), avail.tolist(), view.fee.tolist(), strict=True)):
+                if a > 0 and math.isfinite(p) and p + f < low:
+                    best, low = i, p + f
+            if best >= 0:
                 out[best] = min(int(avail[best]), qty)
             return Decision(out)
+        allin = np.where((avail > 0) & np.isfinite(touch_px), touch_px + view.fee, np.inf)
         qty = min(int(qty), self.child_budget(view))
         for i in np.argsort(allin, kind="stable"):
             if not np.isfinite(allin[i]) or qty <= 0:
