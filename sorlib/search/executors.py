@@ -156,19 +156,65 @@ class DataSpec:
             from ..synth import default_market
 
             mds = [default_market(**dict(self.synth))]
-        else:
-            from ..data import load
-            from ..errors import DataError, SorlibError
+            if self.regular_hours:
+                mds = [md.regular_hours() for md in mds]
+            return tuple(Book.from_market(md, table) for md in mds)
+        if len(self.paths) > resident_days():  # many days: each loaded when a task needs it (bounded memory)
+            return _LazyDays(self, table)
+        return tuple(self.day_book(i, table) for i in range(len(self.paths)))
 
-            mds = []
-            for i, p in enumerate(self.paths, 1):
-                try:
-                    mds.append(load(p, format=self.fmt, symbol=self.symbol))
-                except SorlibError as e:  # name the day: the message travels back from a worker
-                    raise DataError(f"DATA day {i} of {len(self.paths)}: {e}") from None
+    def day_book(self, day: int, table) -> Any:
+        """The :class:`~sorlib.engine.Book` of file day ``day`` (0-based), read through the day cache."""
+        from ..data import load
+        from ..engine.book import Book
+        from ..errors import DataError, SorlibError
+
+        try:
+            md = load(self.paths[day], format=self.fmt, symbol=self.symbol)
+        except SorlibError as e:  # name the day: the message travels back from a worker
+            raise DataError(f"DATA day {day + 1} of {len(self.paths)}: {e}") from None
         if self.regular_hours:
-            mds = [md.regular_hours() for md in mds]
-        return tuple(Book.from_market(md, table) for md in mds)
+            md = md.regular_hours()
+        return Book.from_market(md, table)
+
+
+def resident_days() -> int:
+    """Most file days a worker keeps built at once (``$SORLIB_WORKER_DAYS``, default 4). A search over more
+    days loads each day when a task needs it (from the columnar day cache, :mod:`sorlib.data.cache`: a
+    memory map, ~0.3 s per million records) and keeps the most recently used ones."""
+    try:
+        return max(1, int(os.environ.get("SORLIB_WORKER_DAYS", "4")))
+    except ValueError:
+        return 4
+
+
+class _LazyDays:
+    """A worker's books of a many-day file spec: ``books[day]`` builds that day on first use and keeps at
+    most :func:`resident_days` days (least recently used dropped), so a worker's memory is bounded by a few
+    days whatever the number of days searched."""
+
+    def __init__(self, spec: DataSpec, table) -> None:
+        self.spec, self.table = spec, table
+        self.keep = resident_days()
+        self._days: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.spec.paths)
+
+    def __getitem__(self, day: int):
+        day = range(len(self))[day]  # IndexError like a tuple's
+        with self._lock:
+            book = self._days.pop(day, None)
+            if book is None:
+                book = self.spec.day_book(day, self.table)
+                while len(self._days) >= self.keep:
+                    self._days.pop(next(iter(self._days)))
+            self._days[day] = book  # most recently used last
+            return book
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
 
 _CACHE: dict[str, tuple] = {}
@@ -246,8 +292,12 @@ def die_with_parent(parent_pid: int, poll_seconds: float = 0.5) -> None:
 
 
 def worker_info() -> dict:
-    """This worker's pid and data-load count (for tests and diagnostics)."""
-    return {"pid": os.getpid(), "loads": LOADS["count"], "cached": sorted(_CACHE)}
+    """This worker's pid, data-load count, days held per many-day spec and peak RSS (MB) (tests, diagnostics)."""
+    import resource
+
+    return {"pid": os.getpid(), "loads": LOADS["count"], "cached": sorted(_CACHE),
+            "resident_days": {k: len(v._days) for k, v in _CACHE.items() if isinstance(v, _LazyDays)},
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 # ------------------------------------------------------------------------------------------- executors

@@ -29,7 +29,7 @@ from ..errors import ConfigError
 from ..metrics import cleanup_check
 from ..sim.model import market_model
 from .adaptive import AdaptiveResult, run_adaptive
-from .executors import DataSpec, Executor, make_executor, worker_books
+from .executors import DataSpec, Executor, make_executor, resident_days, worker_books
 from .space import MAX_EXTENSIONS, SearchSpace, extend_until_interior, point_edges, resolve_space
 from .store import ResultStore, task_key
 from .walkforward import CostMatrix, WalkForwardResult, savings, walk_forward
@@ -124,6 +124,8 @@ def _replay_inputs(spec: DataSpec, day: int, c: BacktestConfig):
 
     key = (spec.digest, day, c.fee_regime, repr(c.market))
     if key not in _INPUTS:
+        while len(_INPUTS) >= resident_days():  # bounded like the worker's days (many-day searches)
+            _INPUTS.pop(next(iter(_INPUTS)))
         book = worker_books(spec)[day]
         book = replace(book, profiles=tuple(apply_fee_regime(p, c.fee_regime) for p in book.profiles))
         _INPUTS[key] = (book, market_model(c.market).resolve(book.market))
