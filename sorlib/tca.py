@@ -337,17 +337,19 @@ def participation(ex: Execution, book: Book, bucket_seconds: float = 60.0) -> pd
     step = int(round(float(bucket_seconds) * NS))
     f = ex.fills
     rows = []
+    by_id = np.argsort(f.order_id, kind="stable")  # each order's fills in one slice (their order kept)
+    ids = f.order_id[by_id]
+    cum = np.concatenate(([0], np.cumsum(book.trades_sz)))
     for o in ex.orders:
         nb = max(1, math.ceil((o.deadline_ns - o.arrival_ns) / step))
         edges = o.arrival_ns + np.arange(nb + 1, dtype=np.int64) * step
         edges[-1] = max(edges[-1], o.deadline_ns + 1)  # the clean-up, stamped at the deadline, is in the last
-        mine = f.order_id == o.order_id
+        mine = by_id[np.searchsorted(ids, o.order_id, side="left"): np.searchsorted(ids, o.order_id, side="right")]
         b = np.searchsorted(edges, f.ts[mine], side="right") - 1
         b = np.clip(b, 0, nb - 1)
         kinds, qty = f.kind[mine], f.qty[mine].astype(float)
         ours = np.bincount(b[kinds != KIND_CLEANUP], weights=qty[kinds != KIND_CLEANUP], minlength=nb)[:nb]
         clean = np.bincount(b[kinds == KIND_CLEANUP], weights=qty[kinds == KIND_CLEANUP], minlength=nb)[:nb]
-        cum = np.concatenate(([0], np.cumsum(book.trades_sz)))
         idx = np.searchsorted(book.trades_ts, edges, side="left")
         market = (cum[idx[1:]] - cum[idx[:-1]]).astype(float)
         for i in range(nb):
