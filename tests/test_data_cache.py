@@ -196,3 +196,45 @@ def test_algoseek_sibling_is_part_of_the_key(cache_dir, tmp_path):
     md = load(q)
     assert md.report.cache.startswith("cache: built")
     assert len(md.trades) == 0
+
+
+# ------------------------------------------------------------------------------------- synthetic DBN days
+def test_synthetic_mbp10_dbn_roundtrip(tmp_path, cache_dir):
+    """``sorlib.synth.dbn`` writes MBP-10 DBN that the DBN reader reads back with level 0 equal to the
+    generated day (no repair needed), depth k ticks behind the touch, and the cache serves it unchanged."""
+    from sorlib.synth.dbn import write_databento_dbn
+
+    md = generate_market(venues=3, seed=3, minutes=15)
+    f = write_databento_dbn(md, tmp_path / "day.mbp-10.dbn.zst", levels=10, depth_seed=5)
+    fresh, again = _roundtrip(f)
+    assert fresh.report.format == "databento-dbn/mbp-10" and fresh.report.repairs == {}
+    np.testing.assert_array_equal(fresh.quotes.ts, md.quotes.ts)
+    np.testing.assert_array_equal(fresh.quotes.bid_px[:, 0], md.quotes.bid_px[:, 0])
+    np.testing.assert_array_equal(fresh.quotes.ask_sz[:, 0], md.quotes.ask_sz[:, 0])
+    np.testing.assert_array_equal(fresh.trades.price, md.trades.price)
+    two = np.isfinite(fresh.quotes.bid_px[:, 0])
+    # level k of the bid is k cents below level 0 (fixed-point exact, then / 1e9)
+    np.testing.assert_allclose(fresh.quotes.bid_px[two, 9], fresh.quotes.bid_px[two, 0] - 0.09, atol=1e-9)
+    assert (fresh.quotes.bid_sz[two, 1:] >= 100).all() and (fresh.quotes.bid_sz[~two] == 0).all()
+
+
+def test_cli_synth_scale_dbn_then_inspect_uses_cache(tmp_path, cache_dir, capsys):
+    """``sorlib synth --scale 2 --levels 10 --out X.dbn.zst`` doubles the record rate; ``sorlib inspect`` says
+    it built the cache the first time and read it the second (stderr; stdout unchanged)."""
+    from sorlib.cli import main
+
+    f = tmp_path / "s.dbn.zst"
+    base = generate_market(venues=2, seed=0, minutes=10)
+    assert main(["synth", "--venues", "2", "--minutes", "10", "--scale", "2", "--levels", "10", "--out", str(f)]) == 0
+    assert "MBP-10 DBN" in capsys.readouterr().out
+    md = load(f, cache=False)
+    assert md.quotes.levels == 10
+    assert 1.6 < len(md.quotes) / len(base.quotes) < 2.4  # twice the book-update rate (Poisson noise)
+    outs = []
+    for _ in range(2):
+        assert main(["inspect", str(f)]) == 0
+        outs.append(capsys.readouterr())
+    assert outs[0].err.startswith("cache: built ") and outs[1].err.startswith(f"cache: read {f} from ")
+    assert outs[0].out == outs[1].out
+    assert main(["synth", "--levels", "10", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "give a .dbn.zst --out" in capsys.readouterr().err

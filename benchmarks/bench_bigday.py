@@ -1,0 +1,139 @@
+"""Benchmark: a benchmark-sized MBP-10 day through load, the day cache, backtest and search.
+
+For each ``--rows`` target, generates an 8-venue synthetic day with ``sorlib synth``'s rate scale
+(``--scale = rows / 220,000``) and writes it as a zstd MBP-10 DBN file (:mod:`sorlib.synth.dbn`), then runs
+each phase in a fresh Python process (so peak RSS is the phase's own) and prints seconds, bytes and peak
+RSS per million rows:
+
+* ``parse``   — ``load(file, cache=False)``: decode, validate, repair (what every load cost before the cache);
+* ``build``   — ``load(file)`` with an empty cache folder: the parse plus writing the cache entry;
+* ``cached``  — ``load(file)`` again: map and checksum the entry;
+* ``backtest``— ``sorlib backtest FILE --every 30`` (reads the cache);
+* ``search``  — ``sorlib search FILE --scheduler serial --every 60`` (reads the cache; ``--search``).
+
+Generated files and the cache are deleted afterwards (``--keep`` keeps them).
+
+    python benchmarks/bench_bigday.py --rows 1e6 5e6 [--search] [--dir /tmp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROWS_PER_SCALE = 220_000  # records of an 8-venue day per unit of --scale (measured: 989,273 at 4.5)
+
+
+def _phase(name: str, file: str, work: str) -> dict:
+    """Run one phase in this process; returns seconds and facts."""
+    t0 = time.perf_counter()
+    out: dict = {}
+    if name == "gen":
+        from dataclasses import replace
+
+        from sorlib.synth import ModelParams, generate_market
+        from sorlib.synth.dbn import write_databento_dbn
+
+        rows = float(os.environ["BENCH_ROWS"])
+        base = ModelParams()
+        scale = rows / ROWS_PER_SCALE
+        md = generate_market(venues=8, seed=0, params=replace(base, book_rate=base.book_rate * scale,
+                                                              trade_rate=base.trade_rate * scale))
+        write_databento_dbn(md, file, levels=10)
+        out["quote_rows"], out["trade_rows"] = len(md.quotes), len(md.trades)
+    elif name in ("parse", "build", "cached"):
+        from sorlib.data import load
+
+        md = load(file, cache=name != "parse")
+        out["records"] = md.report.rows_read
+        out["cache"] = md.report.cache
+        if name == "cached":  # touch every page once (the checksum already did)
+            out["sum_ts"] = int(md.quotes.ts[-1]) + int(md.trades.ts[-1])
+    elif name == "backtest":
+        from sorlib.cli import main
+
+        main([ "backtest", file, "--every", "30", "--no-progress", "--out", f"{work}/bt.json"])
+    elif name == "search":
+        from sorlib.cli import main
+
+        main(["search", file, "--scheduler", "serial", "--every", "60", "--no-progress", "--out", f"{work}/search"])
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _run(name: str, file: Path, work: Path, rows: float) -> dict:
+    env = dict(os.environ, SORLIB_CACHE_DIR=str(work / "cache"), BENCH_ROWS=str(rows))
+    p = subprocess.run([sys.executable, __file__, "--phase", name, "--file", str(file), "--dir", str(work)],
+                       env=env, capture_output=True, text=True)
+    if p.returncode:
+        raise SystemExit(f"phase {name} failed:\n{p.stderr[-2000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def bench(rows: float, root: Path, search: bool, keep: bool) -> list[dict]:
+    work = Path(tempfile.mkdtemp(prefix="bigday-", dir=root))
+    file = work / "day.mbp-10.dbn.zst"
+    out = []
+    try:
+        phases = ["gen", "parse", "build", "cached", "backtest"] + (["search"] if search else [])
+        for name in phases:
+            r = _run(name, file, work, rows)
+            if name == "gen":
+                r["bytes"] = file.stat().st_size
+                n = r["quote_rows"] + r["trade_rows"]
+            if name == "build":
+                r["bytes"] = sum(f.stat().st_size for f in (work / "cache").glob("*.sdc"))
+            if "records" in r:
+                n = r["records"]
+            r.update(phase=name, target_rows=rows)
+            out.append(r)
+            print(json.dumps(r), file=sys.stderr, flush=True)
+        for r in out:
+            r["records"] = n
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    lines = [f"{'records':>11} {'phase':<9} {'seconds':>8} {'s / M rec':>9} {'peak RSS MB':>11} {'RSS B/rec':>9} "
+             f"{'file MB':>8} {'file B/rec':>10}"]
+    for r in rows:
+        m = r["records"] / 1e6
+        b = r.get("bytes")
+        lines.append(f"{r['records']:>11,} {r['phase']:<9} {r['seconds']:>8.2f} {r['seconds'] / m:>9.2f} "
+                     f"{r['peak_rss_mb']:>11,.0f} {r['peak_rss_mb'] * 2**20 / r['records']:>9,.0f} "
+                     + (f"{b / 1e6:>8,.1f} {b / r['records']:>10,.1f}" if b else f"{'':>8} {'':>10}"))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=float, nargs="+", default=[1e6, 5e6])
+    ap.add_argument("--dir", default=tempfile.gettempdir())
+    ap.add_argument("--search", action="store_true", help="also time a serial search (slow on big days)")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--file", default=None, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.phase:
+        print(json.dumps(_phase(a.phase, a.file, a.dir)))
+        return
+    results = []
+    for rows in a.rows:
+        results += bench(rows, Path(a.dir), a.search, a.keep)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
