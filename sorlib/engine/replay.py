@@ -386,8 +386,8 @@ def _ladders(book: Book, rows: np.ndarray, taken: _Taken, mk: _Market | None = N
     if full:  # every venue has quoted: plain gathers (copies)
         ok = None
         r = rows
-        px = book.ask_px[r]
-        sz = book.ask_shown[r]
+        px = book.ask_px.take(r, axis=0)  # take: the same copy as fancy indexing, cheaper
+        sz = book.ask_shown.take(r, axis=0)
     else:
         ok = rows >= 0
         r = np.maximum(rows, 0)
@@ -530,7 +530,7 @@ def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken:
     if book.bid_px.shape[0]:
         b_px, b_sz = book.bid_touch
         if full:
-            bid_px, bid_sz = b_px[rows], b_sz[rows]
+            bid_px, bid_sz = b_px.take(rows), b_sz.take(rows)
         else:
             ok = rows >= 0
             r = np.maximum(rows, 0)

@@ -12,6 +12,7 @@ cancelled).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -155,6 +156,8 @@ def sweep_cheapest(ask_px: np.ndarray, ask_avail: np.ndarray, fee: np.ndarray, q
         return sweep_limited(ask_px, ask_avail, fee, qty, limits.lot, limits.min, limits.max,
                              int(qty if remaining is None else remaining), allowed)
     k, lv = ask_px.shape
+    if k * lv <= 64:  # a few levels: the same walk in plain Python (no sort of the empty ones)
+        return _sweep_small(ask_px, ask_avail, fee, qty, lv)
     allin = ask_px + fee[:, None]
     flat = np.where(ask_avail > 0, allin, np.inf).ravel()
     order = np.argsort(flat, kind="stable")
@@ -163,6 +166,28 @@ def sweep_cheapest(ask_px: np.ndarray, ask_avail: np.ndarray, fee: np.ndarray, q
     avail = ask_avail.ravel()
     for idx in order:
         if left <= 0 or not np.isfinite(flat[idx]):
+            break
+        q = min(left, int(avail[idx]))
+        take[idx // lv] += q
+        left -= q
+    return take
+
+
+def _sweep_small(ask_px: np.ndarray, ask_avail: np.ndarray, fee: np.ndarray, qty: int, lv: int) -> np.ndarray:
+    """:func:`sweep_cheapest` without limits for a small ``(K, L)`` book: the levels with shares and a finite
+    all-in price, cheapest first, ties by flat index (as the stable argsort there)."""
+    fees = fee.tolist()
+    avail = ask_avail.ravel().tolist()
+    levels = []
+    for idx, p in enumerate(ask_px.ravel().tolist()):
+        a = p + fees[idx // lv]
+        if avail[idx] > 0 and math.isfinite(a):
+            levels.append((a, idx))
+    levels.sort(key=lambda x: x[0])  # stable
+    take = np.zeros(ask_px.shape[0], np.int64)
+    left = int(qty)
+    for _, idx in levels:
+        if left <= 0:
             break
         q = min(left, int(avail[idx]))
         take[idx // lv] += q
