@@ -303,8 +303,9 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
         ts[undef] = a["ts_recv"].astype(np.int64)[undef]
     check_time_range(ts, w, "ts_event")
     n = len(a)
-    action = a["action"].view(np.uint8) if "action" in names else np.zeros(n, np.uint8)
-    side = a["side"].view(np.uint8)
+    # compact copies, not views: the decoded records (368 bytes each for MBP-10) are freed before assembly
+    action = np.array(a["action"]).view(np.uint8) if "action" in names else np.zeros(n, np.uint8)
+    side = np.array(a["side"]).view(np.uint8)
     all_trades = schema == "tbbo"
     is_trade = np.ones(n, bool) if all_trades else (action == _T) & (not schema.startswith("bbo"))
 
@@ -327,7 +328,7 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
     ask_px = _stack([dollars(f"ask_px_{k:02d}") for k in range(levels)])
     bid_sz = _stack([sizes(f"bid_sz_{k:02d}") for k in range(levels)])
     ask_sz = _stack([sizes(f"ask_sz_{k:02d}") for k in range(levels)])
-    extra = [a[c] for c in ("ts_recv", "instrument_id", "sequence", "depth") if c in names]
+    extra = [np.array(a[c]) for c in ("ts_recv", "instrument_id", "sequence", "depth") if c in names]
     ids = a["instrument_id"].astype(np.int64)
     id_names: dict[int, str] = {}
     for raw, intervals in (store.mappings or {}).items():
@@ -338,6 +339,7 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
     keep = pick_instrument(p, ids, venue, None, id_names, symbol)
     cols = dict(ts=ts, venue=venue, action=action, side=side, flags=a["flags"].astype(np.int64), price=price,
                 size=size, bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz, extra=extra + [ids])
+    a = None  # free the decoded records before assembly (every column above is a copy)
     report = LoadReport(source=p, format=f"databento-dbn/{schema}")
     cols, _ = _select(report, cols, None, keep, date)
     kept_ids = np.unique(cols["extra"][-1])
@@ -352,21 +354,56 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
                      recv=recv)
 
 
-def _check_complete(store, p: str) -> None:
-    """A DBN body must be whole records (the decoder silently drops a truncated last record)."""
+def _check_complete(store, p: str, block: int = 1 << 24) -> None:
+    """A DBN body must be whole records (the decoder silently drops a truncated last record).
+
+    Streamed in blocks of ``block`` bytes (memory bounded whatever the file size) when every record has the
+    size of the first (MBP files): each block's record starts must carry that size and the body must end on
+    a record boundary. Mixed record sizes fall back to walking the lengths over the whole body."""
     try:
-        data = store.reader.read()
+        r = store.reader
+        head = r.read(8)
+        if head[:3] != b"DBN" or len(head) < 8:
+            return
+        mlen = int.from_bytes(head[4:8], "little")
+        if len(r.read(mlen)) < mlen:
+            return
+        carry, rec, first = b"", 0, None
+        while True:
+            chunk = r.read(block)
+            if not chunk:
+                break
+            buf = carry + chunk
+            if first is None:
+                first = buf[0]
+                rec = first * 4
+                if not rec:
+                    break
+            body = np.frombuffer(buf, np.uint8)
+            full = body.size // rec * rec
+            if not (body[:full:rec] == first).all():
+                rec = 0  # mixed record sizes: the slow walk below
+                break
+            carry = bytes(buf[full:])
     except Exception as e:  # noqa: BLE001 - zstd/IO errors of a damaged file
         raise DataError(f"DBN file truncated or corrupt ({str(e).splitlines()[0] if str(e) else type(e).__name__})",
                         path=p) from None
-    if data[:3] != b"DBN" or len(data) < 8:
+    if first is None or (rec and not carry):
         return
+    if rec:
+        raise DataError("DBN file truncated or corrupt: the last record is incomplete; re-download the file",
+                        path=p)
+    _walk_records(store, p)
+
+
+def _walk_records(store, p: str) -> None:
+    """Slow path of :func:`_check_complete`: follow every record's length over the whole body."""
+    try:
+        data = store.reader.read()
+    except Exception as e:  # noqa: BLE001
+        raise DataError(f"DBN file truncated or corrupt ({str(e).splitlines()[0] if str(e) else type(e).__name__})",
+                        path=p) from None
     body = np.frombuffer(data, np.uint8)[8 + int.from_bytes(data[4:8], "little"):]
-    if body.size == 0:
-        return
-    rec = int(body[0]) * 4
-    if rec and body.size % rec == 0 and (body[::rec] == body[0]).all():  # fixed-size records: fast path
-        return
     pos, n = 0, body.size
     while pos < n and body[pos]:
         pos += int(body[pos]) * 4
