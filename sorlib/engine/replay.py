@@ -294,7 +294,20 @@ class _Taken:
                 del self.by_venue[k]
             self.row[k] = cur
             return
-        d = self.by_venue[k]  # several records: carry_taken over each new one, compiled (_carry_rows)
+        d = self.by_venue[k]
+        if j - start <= 16:  # a few snapshots: each new record in turn, in Python
+            prev = last
+            for r in book.row[start + 1: j + 1, k].tolist():
+                if r > last and r != prev:
+                    prev = r
+                    d = _carry_one(d, book.ask_key[r].tolist(), book.ask_sz[r].tolist())
+            if d:
+                self.by_venue[k] = d
+            else:
+                del self.by_venue[k]
+            self.row[k] = prev
+            return
+        # many: carry_taken over each new record, compiled (_carry_rows)
         ps = np.fromiter(d.keys(), np.int64, len(d))
         qs, lastrow = _carry_rows(book.row, k, start, j, last, book.ask_key, book.ask_sz,
                                   ps, np.fromiter(d.values(), np.int64, len(d)))
@@ -458,11 +471,12 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
     impact = np.zeros(n)
     overbook = bool(getattr(strategy, "overbooks", False))
     paper = fill_model.model == "paper"
+    arrival_mids = book.tape.nbbo_mids() if n else None  # Book.mid at every snapshot, computed once per book
     for oi, order in enumerate(orders):
         j_arr = book.index_at(order.arrival_ns)  # -1: the order arrives before any quote
         j_end = int(np.searchsorted(book.times, order.deadline_ns, side="left"))  # exclusive
         if j_arr >= 0:
-            mids[oi] = book.mid(j_arr)
+            mids[oi] = arrival_mids[j_arr]
         taken = _Taken(K)
         first = len(rec)
         rec.rest_shift = 0.0
