@@ -53,6 +53,14 @@ RESULTS_PARAMETER = "RESULTS_JSON"
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block extra_css -%}
+<style>
+/* printed lines wrap between words, never mid-word; a line longer than the column scrolls in its own box */
+body .jp-OutputArea-output pre{white-space:pre-wrap!important;word-break:normal!important;
+  overflow-wrap:normal!important;word-wrap:normal!important}
+body .jp-OutputArea-output{overflow-x:auto;max-width:100%}
+</style>
+{%- endblock extra_css -%}
 """
 
 

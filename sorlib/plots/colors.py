@@ -64,7 +64,10 @@ _FREE = tuple(range(len(VENUES), len(PALETTE)))  # slots no known venue uses
 #: Hues kept apart from every venue colour (CIE76 ΔE >= 20 from each :data:`PALETTE` entry, >= 40 from each
 #: other), so a strategy line is never mistaken for a venue's.
 STRATEGY_COLORS: dict[str, str] = {"router": "#ff22ff", "best_ask": "#0066ff", "twap": "#00cc99",
-                                   "vwap": "#ff5500", "ck": "#7700aa"}
+                                   "vwap": "#ff5500", "ck": "#7700aa",
+                                   # the router under a parent-order schedule (notebook 06)
+                                   "router+twap": "#b30059", "router+vwap": "#113399", "router+ac": "#00a070",
+                                   "router+adaptive": "#cc9900"}
 #: Line dash and width per strategy: lines that coincide (Best Ask and the router filling alike, TWAP and
 #: VWAP on the same buckets) stay visible — the wider solid router line under the dashed ones.
 STRATEGY_LINES: dict[str, dict] = {"router": {"dash": "solid", "width": 4}, "best_ask": {"dash": "dash", "width": 2},
@@ -153,13 +156,19 @@ def venue_colors(venues, names: Mapping[int, str] | None = None) -> dict:
     return {v: out[v] for v in items}
 
 
-def strategy_color(name: str) -> str | None:
-    """Colour of a strategy by name (``None`` for an unknown one: Plotly picks)."""
-    return STRATEGY_COLORS.get(_strategy_key(name))
+def strategy_color(name: str, fallback: int | None = None) -> str | None:
+    """Colour of a strategy by name (``"router"``, ``"Best Ask"``, ``"router+TWAP"``…); for an unknown one
+    :func:`series_color` of ``fallback`` when given, else ``None`` (Plotly picks)."""
+    c = STRATEGY_COLORS.get(_strategy_key(name))
+    if c is None and fallback is not None:
+        return series_color(fallback)
+    return c
 
 
 def _strategy_key(name: str) -> str:
-    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_").split(",")[0]
+    if key.startswith("router_(") or key.startswith("router("):  # "router (spec mode)"
+        key = "router"
     return {"best_ask": "best_ask", "bestask": "best_ask"}.get(key, key)
 
 

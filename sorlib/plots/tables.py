@@ -35,6 +35,7 @@ _WORDS = {"bps": "bps", "px": "price", "vwap": "VWAP", "twap": "TWAP", "nbbo": "
 
 #: (pattern on the lower-case column name, unit shown in the header, format spec)
 _UNITS: list[tuple[str, str, str]] = [
+    (r"shown|share_of|fraction|ratio|(^|_)p_|prob", "", "{:.4g}"),  # shares of time, probabilities
     (r"(^|_)bps($|_)|_bps$", "bps", "{:,.2f}"),
     (r"(^|_)(pct|percent)($|_)", "%", "{:,.1f}"),
     (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$", "$/share", "{:.4g}"),
@@ -47,8 +48,17 @@ _UNITS: list[tuple[str, str, str]] = [
 _COUNT_WORDS = ("fills", "orders", "count", "trades", "quotes", "rows", "children", "points", "ties", "days")
 
 
+#: a unit the name states in parentheses → (unit, format)
+_STATED = {"bps": ("bps", "{:,.2f}"), "$/share": ("$/share", "{:,.4f}"), "usd/share": ("$/share", "{:,.4f}"),
+           "usd": ("$", "{:,.2f}"), "$": ("$", "{:,.2f}"), "shares": ("shares", "int"), "%": ("%", "{:,.1f}"),
+           "s": ("s", "{:,.3g}"), "seconds": ("s", "{:,.3g}")}
+
+
 def _unit_of(name: str) -> tuple[str, str]:
-    low = str(name).lower()
+    stated = re.search(r"\(([^()]*)\)\s*$", str(name))
+    if stated and stated.group(1).strip().lower() in _STATED:
+        return _STATED[stated.group(1).strip().lower()]
+    low = re.sub(r"[^a-z0-9%]+", "_", str(name).lower().replace("$/share", "px").replace("usd", "cash")).strip("_")
     for pat, unit, spec in _UNITS:
         if re.search(pat, low):
             if spec == "int" and any(w in low for w in _COUNT_WORDS) and "shares" not in low:
@@ -68,6 +78,8 @@ def header(name, unit: str | None = None) -> str:
     text = " ".join(words) if words else name
     if text[:1].isascii():
         text = text[:1].upper() + text[1:]
+    if "(" in text:  # the name states its unit already
+        return text
     if text.lower() in ("ts", "time", "arrival", "timestamp"):
         return f"{text if text.lower() != 'ts' else 'Time'} ({TZ_LABEL})"
     if u and u in text.lower().split():
@@ -162,6 +174,9 @@ class Table:
         notes = "".join(f"<div class='sorlib-note'>{html.escape(n)}</div>" for n in self.notes)
         return f"<div class='sorlib-tablebox'>{_CSS}{body}{notes}</div>"
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         text = self.frame.to_string(index=self.index)
         return "\n".join([*([self.title] if self.title else []), text, *self.notes])
@@ -173,8 +188,9 @@ def _numeric_col(s: pd.Series) -> bool:
 
 _CSS = ("<style>.sorlib-scroll{overflow-x:auto;max-width:100%}"
         ".sorlib-table{border-collapse:collapse;font-size:13px;margin:4px 0}"
-        ".sorlib-table th,.sorlib-table td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;"
-        "white-space:nowrap}.sorlib-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
+        "table.sorlib-table th,table.sorlib-table td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;"
+        "white-space:normal}table.sorlib-table thead th{min-width:4em;vertical-align:bottom}"
+        "table.sorlib-table td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
         ".sorlib-table caption{caption-side:top;text-align:left;font-weight:600}"
         ".sorlib-note{font-size:12px;color:#555}</style>")
 
@@ -205,8 +221,8 @@ def table(df, units: dict[str, str] | None = None, decimals: dict[str, int] | No
             u = units[c]
         if c in decimals:
             spec = "{:,.%sf}".replace("%s", str(int(decimals[c])))
-        if pd.api.types.is_bool_dtype(s):
-            spec = ""
+        if pd.api.types.is_bool_dtype(s) or (pd.api.types.is_integer_dtype(s) and c not in decimals):
+            spec = ""  # booleans as yes/no; integers (shares, counts) whole with thousands separators
         if _is_time(s):
             texts = [None if pd.isna(v) else ny_time(v) for v in s]
         else:
@@ -230,6 +246,10 @@ def kv_table(d: dict, title: str = "", units: dict[str, str] | None = None) -> T
     """A small two-column table of a dict (never a printed dict): ``{"lambda_over": 0.005}`` →
     ``λ over ($/share) | 0.005``."""
     units = dict(units or {})
+    if d and all(isinstance(v, dict) for v in d.values()):  # {row: {column: value}}: one row per key
+        frame = pd.DataFrame.from_dict(d, orient="index")
+        frame.index.name = title or None
+        return table(frame, units=units, index=True)
     rows = []
     for k, v in d.items():
         u, spec = _unit_of(k) if isinstance(k, str) else ("", "")

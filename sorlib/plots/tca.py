@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from ..schedules import ac_cost_variance, ac_kappa, ac_trajectory
 from ..tca import COMPONENTS
-from .colors import series_color, venue_colors
+from .colors import series_color, strategy_color, strategy_line, venue_colors
 from .style import finish
 
 #: Display names and colours of the shortfall's parts (:data:`sorlib.tca.COMPONENTS`).
@@ -111,7 +111,7 @@ def schedule_savings_figure(comparison: pd.DataFrame, title: str | None = None) 
     m = c["saving_mean_bps"].to_numpy(float)
     err = dict(type="data", symmetric=False, array=np.nan_to_num(c["saving_ci95_hi"].to_numpy(float) - m),
                arrayminus=np.nan_to_num(m - c["saving_ci95_lo"].to_numpy(float)))
-    fig = go.Figure(go.Bar(x=c["strategy"], y=m, error_y=err, marker_color=[series_color(i) for i in range(len(c))],
+    fig = go.Figure(go.Bar(x=c["strategy"], y=m, error_y=err, marker_color=[strategy_color(n, i) for i, n in enumerate(c["strategy"])],
                            hovertemplate="%{x}: %{y:.2f} bps<extra></extra>"))
     ref = comparison.attrs.get("reference", "the reference")
     fig.update_layout(title=title or f"Saving against {ref} (mean per order, 95% bootstrap interval)",
@@ -164,7 +164,7 @@ def participation_figure(profiles: dict[str, pd.DataFrame]) -> go.Figure:
     fig = go.Figure()
     for i, (n, p) in enumerate(profiles.items()):
         fig.add_trace(go.Scatter(x=p["bucket_start_s"], y=p["participation_pct"], mode="lines+markers", name=n,
-                                 line_color=series_color(i),
+                                 line=strategy_line(n) if strategy_color(n) else dict(color=series_color(i)),
                                  hovertemplate=n + ": from %{x:.0f} s, %{y:.1f}%<extra></extra>"))
     fig.update_layout(title="Participation: our child-order fills as a share of the market's prints",
                       xaxis_title="start of bucket, seconds since arrival", yaxis_title="participation (%)")
