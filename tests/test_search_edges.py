@@ -89,6 +89,8 @@ def test_extend_value_continues_the_axis_spacing(values, side, expected) -> None
 def _cost(lo: float, lu: float, th: float) -> float:
     """$ per order above a common base: squared log-distance to λu* = 0.003 (below the grid), λo* = 4
     and θ* = 0.05 (inside it)."""
+    if min(lo, lu, th) <= 0:
+        return math.inf  # the log-distance to a positive optimum from 0 is infinite
     return (math.log(lu / 0.003) ** 2 + math.log(lo / 4.0) ** 2 + math.log(th / 0.05) ** 2)
 
 
@@ -133,13 +135,35 @@ def test_extension_walks_until_the_choice_is_interior() -> None:
     assert "shared" in info["note"]
 
 
-def test_extension_stops_at_the_cap_and_says_so() -> None:
-    """cap = 2: 0.005 and 0.0025 are added; the choice 0.0025 is still the low edge -> cap reached."""
-    (best, wf), info = extend_until_interior(grid_space("penalty"), _evaluate([]), cap=2)
-    assert info["status"] == "cap reached" and info["rounds"] == 3
-    assert info["still_on_edge"] == [{"parameter": "lambda_under", "side": "low", "value": 0.0025,
-                                      "reason": "cap of 2 extension(s) reached"}]
-    assert [f.edges for f in wf.folds] == [[{"parameter": "lambda_under", "side": "low", "value": 0.0025}]] * 3
+def test_extension_tries_the_bound_0_after_the_cap() -> None:
+    """cap = 2: 0.005 and 0.0025 are added; the choice 0.0025 is still the low edge, so the bound 0 is added
+    (its cost |ln(0/0.003)|² is infinite) and 0.0025 becomes interior -> 4 rounds, status interior."""
+    log: list = []
+    (best, wf), info = extend_until_interior(grid_space("penalty"), _evaluate(log), cap=2)
+    assert log[-1] == [0.0, 0.0025, 0.005, 0.01, 0.05, 0.1]
+    assert info["status"] == "interior" and info["rounds"] == 4 and info["still_on_edge"] == []
+    assert [f.params["lambda_under"] for f in wf.folds] == [0.0025] * 3
+
+
+def test_extension_stops_at_the_bound_0_and_says_so() -> None:
+    """λu cost (λu + 0.0001)·100 $ per order grows with λu: the best is always the lowest value. cap = 1:
+    0.005 is added (round 2), then the bound 0 (round 3), where the choice stays -> status 'at the bound 0'."""
+    def cost(lo, lu, th):
+        return (lu + 0.0001) * 100 + math.log(lo / 4.0) ** 2 + math.log(th / 0.05) ** 2
+
+    def evaluate(space):  # the same cost on every order; the choice is the in-sample best
+        pts = space.points
+        best = min(range(len(pts)), key=lambda i: cost(*pts[i]))
+        cm = _matrix(space)
+        cm.router[:] = 1000.0 + np.array([cost(*r) for r in cm.points[list(PARAMS)].to_numpy()])[:, None]
+        i = int(np.argmin(cm.router.sum(axis=1)))
+        assert tuple(cm.points[list(PARAMS)].to_numpy()[i]) == tuple(pts[best])
+        return i, [{"choice": "in-sample", **e} for e in point_edges(cm.points, i)]
+
+    _, info = extend_until_interior(grid_space("penalty"), evaluate, cap=1)
+    assert info["status"] == "at the bound 0" and info["rounds"] == 3
+    assert info["still_on_edge"] == [{"parameter": "lambda_under", "side": "low", "value": 0.0,
+                                      "reason": "at the domain bound 0 (a penalty cannot be negative)"}]
 
 
 def test_extension_needs_a_product_grid() -> None:
@@ -168,7 +192,7 @@ def test_run_search_extend_grid_reuses_stored_replays_and_reports(tmp_path, caps
               extend_grid=True, max_extensions=1, store=tmp_path / "store")
     res = run_search(spec, **kw)
     ext = res.summary["grid_extension"]
-    assert ext["status"] in ("interior", "cap reached", "cannot extend") and ext["rounds"] >= 1
+    assert ext["status"] in ("interior", "cap reached", "at the bound 0") and ext["rounds"] >= 1
     assert ext["added"]["lambda_over"] == {"low": 0, "high": 0}  # λo cannot matter in uncapped mode
     final = ext["final_axes"]
     assert len(res.space) == math.prod(len(v) for v in final.values())

@@ -361,9 +361,12 @@ def extend_until_interior(space: SearchSpace, evaluate, cap: int = MAX_EXTENSION
     ``evaluate(space) -> (result, edges)``: runs the search on ``space`` and lists every edge a chosen point
     lies on (``[{"parameter", "side", ...}]``: in-sample best and each fold's training choice). Each round
     adds, for every (parameter, side) listed, :func:`extend_value` beyond that end — at most ``cap`` values
-    per parameter and side — and evaluates again. Returns the last ``(result, info)``; ``info["status"]``
-    is ``"interior"`` (no edge left), ``"cap reached"`` or ``"cannot extend"`` (an axis at 0 below), with
-    ``still_on_edge`` naming the sides and why."""
+    per parameter and side — and evaluates again. A low side still on the edge after its ``cap`` geometric
+    steps (which never reach 0) gets the domain bound 0 itself as one more value. Returns the last
+    ``(result, info)``; ``info["status"]`` is ``"interior"`` (no edge left), ``"cap reached"`` (a high side,
+    or a linear axis, still on its edge) or ``"at the bound 0"`` (the choice is a penalty of 0 $/share: the
+    optimum lies on the domain's edge, not beyond the grid), with ``still_on_edge`` naming the sides and
+    why."""
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
         raise ConfigError(f"grid extensions per axis must be a whole number >= 1, got {cap!r}")
     axes = grid_axes(space)
@@ -383,17 +386,20 @@ def extend_until_interior(space: SearchSpace, evaluate, cap: int = MAX_EXTENSION
         stuck = []
         for p, side in sides:
             nxt = extend_value(axes[p], side) if added[p][side] < cap else None
+            if nxt is None and side == "low" and axes[p][0] > 0:
+                nxt = 0.0  # the geometric walk never reaches 0: try the domain bound itself once
             if nxt is None or nxt in axes[p]:
+                at_zero = side == "low" and axes[p][0] <= 0
                 stuck.append({"parameter": p, "side": side, "value": axes[p][0 if side == "low" else -1],
-                              "reason": f"cap of {cap} extension(s) reached" if added[p][side] >= cap
-                              else "cannot go further (already at 0)"})
+                              "reason": "at the domain bound 0 (a penalty cannot be negative)" if at_zero
+                              else f"cap of {cap} extension(s) reached"})
                 continue
             axes[p] = sorted([*axes[p], nxt])
             added[p][side] += 1
         if not sides:
             break
         if len(stuck) == len(sides):  # nothing grew: stop
-            status = "cap reached" if any(s_["reason"].startswith("cap") for s_ in stuck) else "cannot extend"
+            status = "cap reached" if any(s_["reason"].startswith("cap") for s_ in stuck) else "at the bound 0"
             break
     info = {"status": status, "rounds": rounds, "cap_per_axis_side": cap, "added": added,
             "initial_axes": first, "final_axes": {p: list(v) for p, v in axes.items()},
