@@ -1,5 +1,5 @@
 """The one table style (sorlib.plots.tables): every expected text below is written by hand from the rules
-in the module docstring (shares whole with thousands separators, $/share 4 dp, bps 2 dp, yes/no, an em dash
+in the module docstring (shares whole with thousands separators, USD/share 4 dp (never "$": a "$…$" pair is typeset as maths), bps 2 dp, yes/no, an em dash
 with a footnote instead of NaN, New York time with its zone, a scroll box, long tables collapsed)."""
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ def _frame():
 
 
 def test_cells_follow_the_unit_rules():
-    """2000.0 shares -> "2,000"; 1501.6667 -> "1,502" (whole shares); 65.09231 $/share -> "65.0923";
-    1.234 bps -> "1.23"; NaN -> "—"; True -> "yes"; 1234567.891 $ -> "1,234,567.89"."""
+    """2000.0 shares -> "2,000"; 1501.6667 -> "1,502" (whole shares); 65.09231 USD/share -> "65.0923";
+    1.234 bps -> "1.23"; NaN -> "—"; True -> "yes"; 1234567.891 USD -> "1,234,567.89"."""
     t = T.table(_frame(), na={"saving_bps": "a strategy compared with itself"})
     f = t.frame
-    assert list(f.columns) == ["Strategy", "Cleanup shares", "Average fill price ($/share)", "Saving (bps)",
-                               "Filled", "Total cash ($)"]
+    assert list(f.columns) == ["Strategy", "Cleanup shares", "Average fill price (USD/share)", "Saving (bps)",
+                               "Filled", "Total cash (USD)"]
     assert f.iloc[0].tolist() == ["router", "2,000", "65.0923", "1.23", "yes", "1,234,567.89"]
     assert f.iloc[1].tolist() == ["twap", "1,502", "65.1000", "—", "no", "2.00"]
     assert t.notes == ["— a strategy compared with itself (Saving (bps))."]
@@ -52,6 +52,6 @@ def test_no_printed_dicts():
     """A parameter dict becomes a key/value table or a sentence part, never "{'lambda_over': ...}"."""
     p = {"lambda_over": 0.005, "lambda_under": 0.01}
     kv = T.kv_table(p)
-    assert kv.frame.values.tolist() == [["λ over ($/share)", "0.005"], ["λ under ($/share)", "0.01"]]
-    assert T.params_text(p) == "λ over 0.005, λ under 0.01 $/share"
+    assert kv.frame.values.tolist() == [["λ over (USD/share)", "0.005"], ["λ under (USD/share)", "0.01"]]
+    assert T.params_text(p) == "λ over 0.005, λ under 0.01 USD/share"
     assert "{" not in str(kv) and "{" not in T.table(pd.DataFrame({"d": [{"a": 1}]})).frame.iloc[0, 0]

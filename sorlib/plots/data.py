@@ -244,7 +244,7 @@ def data_figures(md: MarketData, window_seconds: float = 60.0) -> dict[str, go.F
 
 def facts_table(facts: dict):
     """:func:`sorlib.data.venue_facts` as one table in the house style (:mod:`.tables`): per venue its quote
-    updates, trades and volume (shares) with their shares of the total (%), the median spread ($/share), the
+    updates, trades and volume (shares) with their shares of the total (%), the median spread (USD/share), the
     median displayed bid/ask size (shares) and the share of the session at the best bid/ask (%); then "all"."""
     import pandas as pd
 
@@ -253,7 +253,7 @@ def facts_table(facts: dict):
     pct = lambda x: None if x is None else 100.0 * x  # noqa: E731
     rows = [{"venue": r["name"], "quote updates": r["quote_updates"], "quotes (%)": pct(r["quote_share"]),
              "trades": r["trades"], "trades (%)": pct(r["trade_share"]), "volume (shares)": r["volume"],
-             "volume (%)": pct(r["volume_share"]), "median spread ($/share)": r["median_spread"],
+             "volume (%)": pct(r["volume_share"]), "median spread (USD/share)": r["median_spread"],
              "median bid size (shares)": r["median_bid_size"], "median ask size (shares)": r["median_ask_size"],
              "time at best bid (%)": pct(r["time_at_best_bid"]), "time at best ask (%)": pct(r["time_at_best_ask"])}
             for r in facts["venues"]]
@@ -263,5 +263,5 @@ def facts_table(facts: dict):
     frame = pd.DataFrame(rows)
     for c in ("quote updates", "trades", "volume (shares)"):
         frame[c] = frame[c].astype("int64")
-    return table(frame, decimals={"median spread ($/share)": 4},
+    return table(frame, decimals={"median spread (USD/share)": 4},
                  na="the 'all' row sums counts; spreads, sizes and time at the best are per venue")

@@ -3,7 +3,7 @@ with units, no NaN (an em dash and a footnote saying why), yes/no for booleans, 
 long tables collapsed, and every table inside a horizontal scroll box (nothing cut at 1,000 px).
 
 Units are read from the column names (``*_bps`` → bps, 2 dp; ``*shares*``/``fills``/``orders`` → whole
-shares; ``*_px``/``price`` → $/share, 4 dp; ``lambda_*``/``theta_*`` → $/share; ``*cash*``/``cost`` → $,
+shares; ``*_px``/``price`` → USD/share, 4 dp; ``lambda_*``/``theta_*`` → USD/share; ``*cash*``/``cost`` → USD,
 2 dp; ``*_pct``/``*rate*`` → %). :func:`table` returns a :class:`Table` that Jupyter displays as HTML
 and ``str()`` prints as plain text (the CLI).
 """
@@ -30,7 +30,7 @@ HEAD_ROWS = 12
 #: words kept as written in headers
 _WORDS = {"bps": "bps", "px": "price", "vwap": "VWAP", "twap": "TWAP", "nbbo": "NBBO", "ck": "CK", "sa": "SA",
           "saa": "SAA", "ci95": "95% interval", "id": "ID", "pct": "%", "avg": "average", "qty": "quantity",
-          "luld": "LULD", "mid": "mid", "oos": "out-of-sample", "ns": "ns", "usd": "$", "lambda": "λ",
+          "luld": "LULD", "mid": "mid", "oos": "out-of-sample", "ns": "ns", "usd": "USD", "lambda": "λ",
           "theta": "θ", "l": "L", "m": "M", "s": "S", "v": "V"}
 
 #: (pattern on the lower-case column name, unit shown in the header, format spec)
@@ -38,9 +38,9 @@ _UNITS: list[tuple[str, str, str]] = [
     (r"shown|share_of|fraction|ratio|(^|_)p_|prob", "", "{:.4g}"),  # shares of time, probabilities
     (r"(^|_)bps($|_)|_bps$", "bps", "{:,.2f}"),
     (r"(^|_)(pct|percent)($|_)", "%", "{:,.1f}"),
-    (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$", "$/share", "{:.4g}"),
-    (r"(^|_)(px|price|mid|bid|ask)($|_)|avg_fill|fill_px|per_share", "$/share", "{:,.4f}"),
-    (r"cash|cost($|_)|notional|usd|dollars|(^|_)v($|_exact|_sa)", "$", "{:,.2f}"),
+    (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$", "USD/share", "{:.4g}"),
+    (r"(^|_)(px|price|mid|bid|ask)($|_)|avg_fill|fill_px|per_share", "USD/share", "{:,.4f}"),
+    (r"cash|cost($|_)|notional|usd|dollars|(^|_)v($|_exact|_sa)", "USD", "{:,.2f}"),
     (r"shares|(^|_)(fills|orders|size|qty|quantity|count|executed|child|children|q|l|m|s|trades|quotes|rows)($|_)",
      "shares", "int"),
     (r"seconds|(^|_)s$|latency", "s", "{:,.3g}"),
@@ -49,8 +49,8 @@ _COUNT_WORDS = ("fills", "orders", "count", "trades", "quotes", "rows", "childre
 
 
 #: a unit the name states in parentheses → (unit, format)
-_STATED = {"bps": ("bps", "{:,.2f}"), "$/share": ("$/share", "{:,.4f}"), "usd/share": ("$/share", "{:,.4f}"),
-           "usd": ("$", "{:,.2f}"), "$": ("$", "{:,.2f}"), "shares": ("shares", "int"), "%": ("%", "{:,.1f}"),
+_STATED = {"bps": ("bps", "{:,.2f}"), "$/share": ("USD/share", "{:,.4f}"), "usd/share": ("USD/share", "{:,.4f}"),
+           "usd": ("USD", "{:,.2f}"), "$": ("USD", "{:,.2f}"), "shares": ("shares", "int"), "%": ("%", "{:,.1f}"),
            "s": ("s", "{:,.3g}"), "seconds": ("s", "{:,.3g}")}
 
 
@@ -58,7 +58,7 @@ def _unit_of(name: str) -> tuple[str, str]:
     stated = re.search(r"\(([^()]*)\)\s*$", str(name))
     if stated and stated.group(1).strip().lower() in _STATED:
         return _STATED[stated.group(1).strip().lower()]
-    low = re.sub(r"[^a-z0-9%]+", "_", str(name).lower().replace("$/share", "px").replace("usd", "cash")).strip("_")
+    low = re.sub(r"[^a-z0-9%]+", "_", str(name).lower().replace("USD/share", "px").replace("usd", "cash")).strip("_")
     for pat, unit, spec in _UNITS:
         if re.search(pat, low):
             if spec == "int" and any(w in low for w in _COUNT_WORDS) and "shares" not in low:
@@ -78,8 +78,8 @@ def header(name, unit: str | None = None) -> str:
     text = " ".join(words) if words else name
     if text[:1].isascii():
         text = text[:1].upper() + text[1:]
-    if "(" in text:  # the name states its unit already
-        return text
+    if "(" in text:  # the name states its unit already ("$" written USD: a "$…$" pair would be typeset as maths)
+        return text.replace("($/share)", "(USD/share)").replace("($)", "(USD)").replace("$", "USD ")
     if text.lower() in ("ts", "time", "arrival", "timestamp"):
         return f"{text if text.lower() != 'ts' else 'Time'} ({TZ_LABEL})"
     if u and u in text.lower().split():
@@ -244,7 +244,7 @@ def table(df, units: dict[str, str] | None = None, decimals: dict[str, int] | No
 
 def kv_table(d: dict, title: str = "", units: dict[str, str] | None = None) -> Table:
     """A small two-column table of a dict (never a printed dict): ``{"lambda_over": 0.005}`` →
-    ``λ over ($/share) | 0.005``."""
+    ``λ over (USD/share) | 0.005``."""
     units = dict(units or {})
     if d and all(isinstance(v, dict) for v in d.values()):  # {row: {column: value}}: one row per key
         frame = pd.DataFrame.from_dict(d, orient="index")
@@ -257,8 +257,8 @@ def kv_table(d: dict, title: str = "", units: dict[str, str] | None = None) -> T
     return Table(pd.DataFrame(rows, columns=["Parameter" if title == "" else title, "Value"]), [], "", False)
 
 
-def params_text(d: dict, unit: str = "$/share") -> str:
-    """A parameter dict as a sentence part: ``λ over 0.005, λ under 0.01 $/share`` (never ``{'…': …}``)."""
+def params_text(d: dict, unit: str = "USD/share") -> str:
+    """A parameter dict as a sentence part: ``λ over 0.005, λ under 0.01 USD/share`` (never ``{'…': …}``)."""
     return ", ".join(f"{header(k, '')} {cell(v) or '—'}" for k, v in d.items()) + (f" {unit}" if unit else "")
 
 
