@@ -260,3 +260,46 @@ def test_dbn_completeness_check_streams_in_blocks(tmp_path, block):
     _check_complete(db.DBNStore.from_file(whole), str(whole), block=block)
     with pytest.raises(DataError, match="last record is incomplete"):
         _check_complete(db.DBNStore.from_file(cut), str(cut), block=block)
+
+
+def _dbn_records(tmp_path, levels=10):
+    """A small synthetic MBP DBN file decoded to (header bytes, record array)."""
+    import zstandard
+
+    from sorlib.synth.dbn import _record_dtype, write_databento_dbn
+
+    z = write_databento_dbn(generate_market(venues=2, seed=6, minutes=3), tmp_path / "d.dbn.zst", levels=levels)
+    raw = zstandard.ZstdDecompressor().stream_reader(z.read_bytes()).read()
+    head = 8 + int.from_bytes(raw[4:8], "little")
+    return raw[:head], np.frombuffer(raw[head:], _record_dtype(levels)).copy()
+
+
+def test_dbn_chunked_decode_equals_one_chunk(tmp_path, monkeypatch):
+    """Decoding a DBN file 7 records at a time gives exactly the arrays of decoding it whole."""
+    import sorlib.data.databento as dbn
+
+    head, rec = _dbn_records(tmp_path)
+    f = tmp_path / "x.mbp-10.dbn"
+    f.write_bytes(head + rec.tobytes())
+    monkeypatch.setattr(dbn, "DBN_CHUNK", 10**6)
+    whole = load(f, cache=False)
+    monkeypatch.setattr(dbn, "DBN_CHUNK", 7)
+    assert len(rec) > 50
+    assert_same(whole, load(f, cache=False))
+
+
+@pytest.mark.parametrize("chunk", [7, 10**6])
+def test_dbn_error_names_the_record_across_chunks(tmp_path, monkeypatch, chunk):
+    """A negative level-3 bid in record 40 (1-based) is reported as record 40, whether the file is decoded
+    whole or 7 records at a time (record 40 is then the 5th of the 6th chunk)."""
+    import sorlib.data.databento as dbn
+    from sorlib.errors import DataError
+
+    head, rec = _dbn_records(tmp_path)
+    rec[39]["bid_px_03"] = -2_000_000_000  # -$2 in fixed point
+    f = tmp_path / "bad.mbp-10.dbn"
+    f.write_bytes(head + rec.tobytes())
+    monkeypatch.setattr(dbn, "DBN_CHUNK", chunk)
+    with pytest.raises(DataError, match=r"record 40: price -2 must be > 0") as e:
+        load(f, cache=False)
+    assert "bid_px_03" in str(e.value)

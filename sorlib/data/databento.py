@@ -25,6 +25,7 @@ Validation (thresholds in :mod:`sorlib.data.validate`) and repairs follow the po
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ from .validate import (
 UNDEF_PRICE = 9223372036854775807  # int64 max: Databento's "no price"
 UNDEF_TS = 18446744073709551615  # uint64 max: Databento's "no timestamp"
 PRICE_SCALE = 1e-9  # one fixed-point unit in dollars
+DBN_CHUNK = 250_000  # DBN records decoded (and checked) at a time: 92 MB of MBP-10 records
 
 # record flags (bit set in ``flags``)
 F_LAST = 1 << 7
@@ -282,16 +284,73 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
     if schema not in QUOTE_SCHEMAS:
         raise DataError(f"DBN schema {schema!r} has no quote records; supported schemas: "
                         f"{', '.join(QUOTE_SCHEMAS)}", path=p)
+    parts, fault, n = [], None, 0
     try:
         with warnings.catch_warnings():  # a truncated file is reported by _check_complete, as one error line
             warnings.filterwarnings("ignore", message=".*truncated.*")
-            a = store.to_ndarray()
+            for a in store.to_ndarray(count=DBN_CHUNK):  # decoded and checked chunk by chunk
+                if len(a) == 0:
+                    continue
+                try:
+                    parts.append(_dbn_columns(a, Where(p, None), n, schema))
+                except DataError as e:  # reported after the completeness check, as before chunking
+                    fault = e
+                    break
+                n += len(a)
+            a = None  # the last decoded chunk: freed before assembly
     except Exception as e:  # noqa: BLE001
-        raise DataError(f"DBN decode failed (truncated or corrupt file): {str(e).splitlines()[0]}", path=p) from None
-    if len(a) == 0:
+        why = (str(e).splitlines() or [type(e).__name__])[0]
+        raise DataError(f"DBN decode failed (truncated or corrupt file): {why}", path=p) from None
+    if not parts and fault is None:
         raise DataError("no records", path=p)
     _check_complete(store, p)
-    w = Where(p, None)
+    if fault is not None:
+        raise fault
+    names = parts[0]["names"]
+    all_trades = schema == "tbbo"
+    # one column at a time, each chunk's piece released once joined: the peak is the columns plus one column
+    cat = {k: _join([c.pop(k) for c in parts]) for k in list(parts[0]) if k not in ("names", "extra")}
+    extra = [_join([c["extra"][j] for c in parts]) for j in range(len(parts[0]["extra"]))]
+    parts.clear()
+    ts, action, side, price, size, ids, venue = (cat.pop(k) for k in ("ts", "action", "side", "price", "size",
+                                                                       "ids", "venue"))
+    bid_px, ask_px, bid_sz, ask_sz, flags = (cat.pop(k) for k in ("bid_px", "ask_px", "bid_sz", "ask_sz", "flags"))
+    id_names: dict[int, str] = {}
+    for raw, intervals in (store.mappings or {}).items():
+        for iv in intervals:
+            if str(iv.get("symbol", "")).isdigit():
+                id_names[int(iv["symbol"])] = str(raw)
+    keep = pick_instrument(p, ids, venue, None, id_names, symbol)
+    cols = dict(ts=ts, venue=venue, action=action, side=side, flags=flags, price=price,
+                size=size, bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz, extra=extra + [ids])
+    report = LoadReport(source=p, format=f"databento-dbn/{schema}")
+    cols, _ = _select(report, cols, None, keep, date)
+    kept_ids = np.unique(cols["extra"][-1])
+    name = id_names.get(int(kept_ids[0])) if kept_ids.size == 1 else None
+    if name is None:
+        syms = [s for s in (store.symbols or []) if s and s != "ALL_SYMBOLS"]
+        name = syms[0] if len(syms) == 1 else None
+    if store.dataset:
+        report.notes.append(f"dataset {store.dataset}")
+    recv = cols["extra"][0].astype(np.int64) if "ts_recv" in names else None
+    return _assemble(report, **cols, all_trades=all_trades, no_trades=schema.startswith("bbo"), symbol=name,
+                     recv=recv)
+
+
+@dataclass(frozen=True)
+class _Shifted(Where):
+    """:class:`Where` for a chunk whose first record is record ``base + 1`` of the file."""
+
+    base: int = 0
+
+    def error(self, message: str, i: int | None = None, column: str | None = None) -> DataError:
+        return super().error(message, None if i is None else int(i) + self.base, column)
+
+
+def _dbn_columns(a: np.ndarray, where: Where, base: int, schema: str) -> dict:
+    """One decoded chunk (records ``base + 1 ..`` of the file) → checked, compact columns (copies, never
+    views of ``a``): times (ns), prices ($), sizes (shares), levels ``(n, L)``, the identifying extras."""
+    w = _Shifted(where.path, where.hdr, base)
     names = a.dtype.names
     levels = 0
     while f"bid_px_{levels:02d}" in names:
@@ -303,7 +362,6 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
         ts[undef] = a["ts_recv"].astype(np.int64)[undef]
     check_time_range(ts, w, "ts_event")
     n = len(a)
-    # compact copies, not views: the decoded records (368 bytes each for MBP-10) are freed before assembly
     action = np.array(a["action"]).view(np.uint8) if "action" in names else np.zeros(n, np.uint8)
     side = np.array(a["side"]).view(np.uint8)
     all_trades = schema == "tbbo"
@@ -324,34 +382,19 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
     zero = is_trade & (size == 0)
     if zero.any():
         raise w.error("trade of 0 shares (a trade needs a size of at least 1)", int(np.flatnonzero(zero)[0]), "size")
-    bid_px = _stack([dollars(f"bid_px_{k:02d}") for k in range(levels)])
-    ask_px = _stack([dollars(f"ask_px_{k:02d}") for k in range(levels)])
-    bid_sz = _stack([sizes(f"bid_sz_{k:02d}") for k in range(levels)])
-    ask_sz = _stack([sizes(f"ask_sz_{k:02d}") for k in range(levels)])
-    extra = [np.array(a[c]) for c in ("ts_recv", "instrument_id", "sequence", "depth") if c in names]
-    ids = a["instrument_id"].astype(np.int64)
-    id_names: dict[int, str] = {}
-    for raw, intervals in (store.mappings or {}).items():
-        for iv in intervals:
-            if str(iv.get("symbol", "")).isdigit():
-                id_names[int(iv["symbol"])] = str(raw)
-    venue = a["publisher_id"].astype(np.int64)
-    keep = pick_instrument(p, ids, venue, None, id_names, symbol)
-    cols = dict(ts=ts, venue=venue, action=action, side=side, flags=a["flags"].astype(np.int64), price=price,
-                size=size, bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz, extra=extra + [ids])
-    a = None  # free the decoded records before assembly (every column above is a copy)
-    report = LoadReport(source=p, format=f"databento-dbn/{schema}")
-    cols, _ = _select(report, cols, None, keep, date)
-    kept_ids = np.unique(cols["extra"][-1])
-    name = id_names.get(int(kept_ids[0])) if kept_ids.size == 1 else None
-    if name is None:
-        syms = [s for s in (store.symbols or []) if s and s != "ALL_SYMBOLS"]
-        name = syms[0] if len(syms) == 1 else None
-    if store.dataset:
-        report.notes.append(f"dataset {store.dataset}")
-    recv = cols["extra"][0].astype(np.int64) if "ts_recv" in names else None
-    return _assemble(report, **cols, all_trades=all_trades, no_trades=schema.startswith("bbo"), symbol=name,
-                     recv=recv)
+    return {"names": names, "ts": ts, "action": action, "side": side, "price": price, "size": size,
+            "bid_px": _stack([dollars(f"bid_px_{k:02d}") for k in range(levels)]),
+            "ask_px": _stack([dollars(f"ask_px_{k:02d}") for k in range(levels)]),
+            "bid_sz": _stack([sizes(f"bid_sz_{k:02d}") for k in range(levels)]),
+            "ask_sz": _stack([sizes(f"ask_sz_{k:02d}") for k in range(levels)]),
+            "extra": [np.array(a[c]) for c in ("ts_recv", "instrument_id", "sequence", "depth") if c in names],
+            "ids": a["instrument_id"].astype(np.int64), "venue": a["publisher_id"].astype(np.int64),
+            "flags": a["flags"].astype(np.int64)}
+
+
+def _join(pieces: list[np.ndarray]) -> np.ndarray:
+    """Chunks of one column → one array (the single chunk itself, uncopied)."""
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 def _check_complete(store, p: str, block: int = 1 << 24) -> None:
@@ -448,7 +491,8 @@ def _assemble(report: LoadReport, *, ts, venue, action, side, flags, price, size
         report.notes.append(f"{bad_ts} record(s) flagged F_BAD_TS_RECV (no effect: ts_event is used)")
     bad = (flags & F_MAYBE_BAD_BOOK) != 0
     report.count("bad_book_flag", int(bad.sum()))
-    bid_px, ask_px, bid_sz, ask_sz = bid_px.copy(), ask_px.copy(), bid_sz.copy(), ask_sz.copy()
+    # edited in place, no defensive copy (32 bytes per level per record at the peak): both readers hand over
+    # freshly built level arrays that nothing else uses
     empty = bad | (action == _R)
     bid_px[empty], ask_px[empty] = np.nan, np.nan
     bid_sz[np.isnan(bid_px)] = 0
