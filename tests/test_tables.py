@@ -55,3 +55,10 @@ def test_no_printed_dicts():
     assert kv.frame.values.tolist() == [["λ over (USD/share)", "0.005"], ["λ under (USD/share)", "0.01"]]
     assert T.params_text(p) == "λ over 0.005, λ under 0.01 USD/share"
     assert "{" not in str(kv) and "{" not in T.table(pd.DataFrame({"d": [{"a": 1}]})).frame.iloc[0, 0]
+
+
+def test_text_cells_never_show_dollar_signs():
+    """Text from the risk log ("… 65.0923 $ …") is shown with USD: two "$" on one line would be maths."""
+    df = pd.DataFrame({"detail": ["mid 65.0923 $ is +6.54% from the reference 61.0201 $", "fee 0.003 $/share"]})
+    assert T.table(df).frame["Detail"].tolist() == ["mid 65.0923 USD is +6.54% from the reference 61.0201 USD",
+                                                   "fee 0.003 USD/share"]

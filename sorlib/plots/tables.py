@@ -131,7 +131,15 @@ def cell(value, spec: str = "") -> str | None:
         if abs(v) >= 1000:
             return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.2f}"
         return f"{v:.4g}"
-    return str(value)
+    return no_dollar(str(value))
+
+
+def no_dollar(text: str) -> str:
+    """``"65.0923 $"`` → ``"65.0923 USD"``, ``"$/share"`` → ``"USD/share"``: a page never shows ``$`` (two of
+    them on a line are typeset as maths in JupyterLab)."""
+    text = re.sub(r"\$/", "USD/", text)
+    text = re.sub(r"(\d)\s*\$", r"\1 USD", text)
+    return text.replace("$", "USD ").replace("  ", " ")
 
 
 @dataclass
