@@ -81,17 +81,7 @@ __all__ = ["COMPONENTS", "HORIZONS_S", "PARTS", "ac_inputs", "compare", "cost_su
 def nbbo_mids(book: Book) -> np.ndarray:
     """``(m,)`` NBBO mid ($) at every snapshot of ``book``: ½(lowest level-0 ask + highest level-0 bid) over the
     venues quoting; NaN when a side is empty everywhere (the rule of :meth:`Book.mid`, vectorised)."""
-    m = book.times.shape[0]
-    if m == 0 or book.row.shape[1] == 0 or book.ask_px.shape[0] == 0:
-        return np.full(m, np.nan)
-    ok = book.row >= 0
-    r = np.maximum(book.row, 0)
-    a = np.where(ok, book.ask_px[r, 0], np.nan)
-    b = np.where(ok, book.bid_px[r, 0], np.nan)
-    ask = np.where(np.isfinite(a), a, np.inf).min(axis=1)
-    bid = np.where(np.isfinite(b), b, -np.inf).max(axis=1)
-    good = np.isfinite(ask) & np.isfinite(bid)
-    return np.where(good, 0.5 * (np.where(good, ask, 0.0) + np.where(good, bid, 0.0)), np.nan)
+    return book.tape.nbbo_mids().copy()  # one compiled pass, kept by the book's tape (a copy: callers own it)
 
 
 def _mid_at(book: Book, mids: np.ndarray, t_ns, strict=False) -> np.ndarray:

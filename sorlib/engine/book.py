@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+import numba as nb
 import numpy as np
 
 from ..data.market import MarketData
@@ -80,8 +81,7 @@ class Book:
         """``(m,)``: some venue shows a finite level-0 price in ``px`` at each snapshot."""
         if px.shape[0] == 0 or self.row.shape[1] == 0:
             return np.zeros(self.times.shape[0], bool)
-        ok = self.row >= 0
-        return (ok & np.isfinite(px[np.maximum(self.row, 0), 0])).any(axis=1)
+        return _touch_any(self.row, px[:, 0])
 
     @cached_property
     def full_from(self) -> int:
@@ -234,6 +234,21 @@ class Book:
                    trades_ts=t.ts[torder], trades_venue=t.venue[torder], trades_px=t.price[torder],
                    trades_sz=t.size[torder].astype(np.int64), trades_side=side, market=md,
                    trades_eligible=None if t.eligible is None else t.book_eligible[torder])
+
+
+@nb.njit(cache=True)
+def _touch_any(row, px0):  # pragma: no cover - numba
+    """``(m,)`` bool: some venue's record ``row[j, k] ≥ 0`` shows a finite ``px0`` (level-0 price) at snapshot j
+    (one pass, no (snapshots x venues) temporaries)."""
+    m, n_k = row.shape
+    out = np.zeros(m, np.bool_)
+    for j in range(m):
+        for k in range(n_k):
+            r = row[j, k]
+            if r >= 0 and np.isfinite(px0[r]):
+                out[j] = True
+                break
+    return out
 
 
 def _infer_sides(q, ts: np.ndarray, venue: np.ndarray, price: np.ndarray, side: np.ndarray) -> np.ndarray:

@@ -112,14 +112,8 @@ class Tape:
             m = self.times.shape[0]
             if m == 0 or self.row.shape[1] == 0 or self.ask_px.shape[0] == 0:
                 got = np.full(m, np.nan)
-            else:
-                ok = self.row >= 0
-                r = np.maximum(self.row, 0)
-                b = np.where(ok, self.bid_px[r, 0], np.nan)
-                a = np.where(ok, self.ask_px[r, 0], np.nan)
-                good = np.isfinite(b).any(axis=1) & np.isfinite(a).any(axis=1)
-                with np.errstate(invalid="ignore"):
-                    got = np.where(good, 0.5 * (np.fmax.reduce(b, axis=1) + np.fmin.reduce(a, axis=1)), np.nan)
+            else:  # one compiled pass: no (snapshots x venues) temporaries
+                got = nbbo_mid_kernel(self.row, self.ask_px[:, 0], self.bid_px[:, 0])
             self._cache["mids"] = got
         return got
 
@@ -265,6 +259,29 @@ class Past:
         for i, k in enumerate(ks):
             out[:, i] = self.outflow(int(k), t0, t1_ns)
         return out
+
+
+@nb.njit(cache=True)
+def nbbo_mid_kernel(row, ask0, bid0):  # pragma: no cover - numba
+    """``(m,)`` NBBO mid ($) per snapshot: ½(highest finite level-0 bid + lowest finite level-0 ask) over the
+    venues quoting (``row[j, k] ≥ 0``, records into ``ask0``/``bid0``); NaN when a side is empty everywhere."""
+    m, n_k = row.shape
+    out = np.full(m, np.nan)
+    for j in range(m):
+        a = np.inf
+        b = -np.inf
+        for k in range(n_k):
+            r = row[j, k]
+            if r >= 0:
+                x = ask0[r]
+                if np.isfinite(x) and x < a:
+                    a = x
+                y = bid0[r]
+                if np.isfinite(y) and y > b:
+                    b = y
+        if np.isfinite(a) and np.isfinite(b):
+            out[j] = 0.5 * (b + a)
+    return out
 
 
 @nb.njit(cache=True)
