@@ -191,7 +191,7 @@ class Table:
 
 
 def _numeric_col(s: pd.Series) -> bool:
-    return bool(s.map(lambda x: bool(re.fullmatch(r"[−+\-]?[\d,.]+(e[+-]?\d+)?|—", str(x)))).all())
+    return bool(s.map(lambda x: bool(re.fullmatch(r"[−+\-]?[\d,.]+(e[+-]?\d+)?|—|[\d:]+ " + TZ_LABEL, str(x)))).all())
 
 
 _CSS = ("<style>.sorlib-scroll{overflow-x:auto;max-width:100%}"
