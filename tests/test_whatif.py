@@ -160,3 +160,26 @@ def test_compatibility_reexports() -> None:
 
     assert ia.WhatIf is wi.WhatIf and cki.CKExplorer is wi.CKExplorer
     assert ia.allocation_example is wi.allocation_example and ia.sync_widget is wi.sync_widget
+
+
+def test_panel_opens_at_the_given_mode_and_parameters(small_md) -> None:
+    """Notebooks 02/03 open the panel at the headline's mode and best point: the view starts there."""
+    from sorlib.whatif.comparison import WhatIf
+
+    best = {"lambda_over": 2.0, "lambda_under": 0.01, "theta_queue": 0.01}
+    w = WhatIf(small_md, order_size=1000, every_minutes=30, mode="spec", params=dict(best))
+    assert w.mode == "spec" and w.params == best
+    assert set(w.inert("spec")) == {"lambda_over", "lambda_under", "theta_queue"}
+
+
+def test_ck_lambda_over_is_enabled_because_it_can_act(small_md) -> None:
+    """lambda_over in ck mode stays enabled, with a note: it changes the route at some points (θ small, so the
+    router posts limit orders, and λ_o from 1e-5 to 30 USD/share: over-booking from cheap to prohibitive) even
+    where a few key presses at the default point change nothing."""
+    from sorlib.whatif.comparison import INERT, NOTES, WhatIf
+
+    assert "lambda_over" not in INERT["ck"] and "acts only where" in NOTES["ck"]["lambda_over"]
+    w = WhatIf(small_md, order_size=2000, every_minutes=30, mode="ck")
+    lo = w.run(lambda_over=1e-5, lambda_under=0.05, theta_queue=1e-5).router
+    hi = w.run(lambda_over=30.0).router
+    assert lo.fills.qty.tolist() != hi.fills.qty.tolist() or lo.fills.venue.tolist() != hi.fills.venue.tolist()
