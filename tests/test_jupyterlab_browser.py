@@ -50,6 +50,39 @@ def page(tmp_path_factory):
         yield pg
 
 
+# ------------------------------------------------------------------ every notebook with sliders (issue 22)
+def test_every_slider_notebook_is_live_by_default() -> None:
+    """JupyterLab users get the sliders without editing: every notebook whose code builds a panel declares
+    ``INTERACTIVE = True`` in its parameters cell (sorlib report injects False: headless runs build none)."""
+    import nbformat
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        if ".widget()" not in code and "_explorer(" not in code:
+            continue
+        params = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert re.search(r"(?m)^INTERACTIVE = True\b", params), f"{path.name}: sliders off by default"
+
+
+@pytest.mark.parametrize("key", ["04"])
+def test_notebook_panel_sliders_move_the_figures(tmp_path: Path, key: str) -> None:
+    """Notebook 04 (which showed no sliders before): run in JupyterLab (its own server, before notebook 02's
+    shared page is opened: one Playwright per process at a time), its panel holds live sliders and
+    each enabled one, moved to an end by keyboard, changes the data of the panel's figures."""
+    pytest.importorskip("playwright.sync_api", reason="Playwright for Python not installed")
+    (path,) = lab.prepare(tmp_path, [key], params={"SYNTH_MINUTES": "120"})
+    with lab.lab_page(tmp_path, CHROMIUM) as (pg, server):
+        lab.run_notebook(pg, server, path.name, timeout_s=300)
+        live = [s for s in lab.sliders(pg) if not s["disabled"]]
+        assert live, f"notebook {key}: no live slider"
+        lab.install_timer(pg)
+        for s in live:
+            before = lab.figure_data(pg)
+            lab.move(pg, s["i"], "Home" if s["value"] != s["min"] else "End", QUIET_MS)
+            assert lab.figure_data(pg) != before, f"notebook {key}: {s['label']} left the figures as they were"
+
+
 def _slider(page, label: str) -> dict:
     return next(s for s in lab.sliders(page) if s["label"] == label)
 
@@ -112,34 +145,3 @@ def test_disabled_sliders_show_their_reason_and_cannot_be_moved(page, mode: str,
     lab.move(page, size["i"], "ArrowLeft" if size["value"] != size["min"] else "ArrowRight", QUIET_MS)
     assert lab.figure_data(page) != data
 
-
-# ------------------------------------------------------------------ every notebook with sliders (issue 22)
-def test_every_slider_notebook_is_live_by_default() -> None:
-    """JupyterLab users get the sliders without editing: every notebook whose code builds a panel declares
-    ``INTERACTIVE = True`` in its parameters cell (sorlib report injects False: headless runs build none)."""
-    import nbformat
-
-    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb")):
-        nb = nbformat.read(str(path), as_version=4)
-        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-        if ".widget()" not in code and "_explorer(" not in code:
-            continue
-        params = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-        assert re.search(r"(?m)^INTERACTIVE = True\b", params), f"{path.name}: sliders off by default"
-
-
-@pytest.mark.parametrize("key", ["04"])
-def test_notebook_panel_sliders_move_the_figures(tmp_path: Path, key: str) -> None:
-    """Notebook 04 (which showed no sliders before): run in JupyterLab, its panel holds live sliders and
-    each enabled one, moved to an end by keyboard, changes the data of the panel's figures."""
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python not installed")
-    (path,) = lab.prepare(tmp_path, [key], params={"SYNTH_MINUTES": "120"})
-    with lab.lab_page(tmp_path, CHROMIUM) as (pg, server):
-        lab.run_notebook(pg, server, path.name, timeout_s=300)
-        live = [s for s in lab.sliders(pg) if not s["disabled"]]
-        assert live, f"notebook {key}: no live slider"
-        lab.install_timer(pg)
-        for s in live:
-            before = lab.figure_data(pg)
-            lab.move(pg, s["i"], "Home" if s["value"] != s["min"] else "End", QUIET_MS)
-            assert lab.figure_data(pg) != before, f"notebook {key}: {s['label']} left the figures as they were"
