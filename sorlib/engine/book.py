@@ -13,7 +13,7 @@ import numba as nb
 import numpy as np
 
 from ..data.market import MarketData
-from ..data.snapshots import last_row_at, snapshot_index
+from ..data.snapshots import snapshot_index
 from ..errors import ConfigError
 from ..strategies.view import Tape
 from ..venues import VenueProfile, VenueTable
@@ -58,6 +58,9 @@ class Book:
     trades_side: np.ndarray
     market: MarketData | None = None  # the source data, for strategies that estimate from history
     trades_eligible: np.ndarray | None = None  # (n,) bool per print (sorted like trades_*); None: all
+    #: ascending indices of the quote rows the snapshot rule kept (``row`` points at them); None: every row.
+    #: A kept row's rank among them is its record number (:meth:`record_ids`).
+    kept_rows: np.ndarray | None = None
 
     @property
     def taker_fee(self) -> np.ndarray:
@@ -108,6 +111,14 @@ class Book:
         has = self._touch_any(self.ask_px)
         idx = np.where(has, np.arange(has.shape[0]), -1)
         return np.maximum.accumulate(idx) if idx.size else idx.astype(np.int64)
+
+    def record_ids(self, rows: np.ndarray) -> np.ndarray:
+        """Record numbers of quote rows ``rows`` (−1 stays −1): their rank among the kept rows, i.e. their index in
+        the snapshot-rule quotes (``quotes.take(kept_rows)``), the number the fade model's draws are seeded by."""
+        rows = np.asarray(rows, np.int64)
+        if self.kept_rows is None:
+            return rows
+        return np.where(rows >= 0, np.searchsorted(self.kept_rows, rows), -1)
 
     def gaps(self, max_gap_ns: int) -> tuple[np.ndarray, np.ndarray]:
         """Data gaps: ``(start, end)`` ns arrays of the intervals between consecutive snapshots (quote records
@@ -218,22 +229,30 @@ class Book:
 
         require_two_sided(md)
         venue_table = venue_table or VenueTable.load()
-        rows = snapshot_index(md.quotes, keep)
-        q = md.quotes.take(rows)
-        venues = np.unique(q.venue).astype(np.int32)
-        times = np.unique(q.ts)
-        row = np.stack([last_row_at(q, times, v) for v in venues], axis=1) if venues.size else \
-            np.empty((times.shape[0], 0), np.int64)
+        q = md.quotes  # the quote arrays are shared, not copied: ``row`` indexes the loaded rows directly
+        keep_rows = snapshot_index(q, keep)
+        kept = _Kept(q.ts[keep_rows], q.venue[keep_rows], keep_rows)
+        venues = np.unique(kept.venue).astype(np.int32)
+        times = np.unique(kept.ts)
+        row = np.empty((times.shape[0], venues.shape[0]), np.int64)
+        for i, v in enumerate(venues):
+            row[:, i] = kept.last_row_at(times, v)
         t = md.trades
-        torder = np.argsort(t.ts, kind="stable")
-        side = _infer_sides(q, t.ts[torder], t.venue[torder], t.price[torder], t.side[torder])
+        tts = np.asarray(t.ts)
+        torder = None if tts.size < 2 or bool(np.all(tts[1:] >= tts[:-1])) else np.argsort(tts, kind="stable")
+
+        def tcol(a):  # the prints in time order (no copy when they already are)
+            return a if torder is None or a is None else a[torder]
+
+        side = _infer_sides(kept, q, tcol(t.ts), tcol(t.venue), tcol(t.price), tcol(t.side))
         profiles = tuple(venue_table.profiles(venues, md.venue_names))
         return cls(times=times, venues=venues, profiles=profiles, row=row,
-                   ask_px=q.ask_px, ask_sz=q.ask_sz.astype(np.int64),
-                   bid_px=q.bid_px, bid_sz=q.bid_sz.astype(np.int64),
-                   trades_ts=t.ts[torder], trades_venue=t.venue[torder], trades_px=t.price[torder],
-                   trades_sz=t.size[torder].astype(np.int64), trades_side=side, market=md,
-                   trades_eligible=None if t.eligible is None else t.book_eligible[torder])
+                   ask_px=q.ask_px, ask_sz=np.asarray(q.ask_sz, np.int64),
+                   bid_px=q.bid_px, bid_sz=np.asarray(q.bid_sz, np.int64),
+                   trades_ts=tcol(t.ts), trades_venue=tcol(t.venue), trades_px=tcol(t.price),
+                   trades_sz=np.asarray(tcol(t.size), np.int64), trades_side=side, market=md,
+                   trades_eligible=None if t.eligible is None else tcol(t.book_eligible),
+                   kept_rows=None if keep_rows.shape[0] == len(q) else keep_rows)
 
 
 @nb.njit(cache=True)
@@ -251,17 +270,36 @@ def _touch_any(row, px0):  # pragma: no cover - numba
     return out
 
 
-def _infer_sides(q, ts: np.ndarray, venue: np.ndarray, price: np.ndarray, side: np.ndarray) -> np.ndarray:
+class _Kept:
+    """The quote rows the snapshot rule keeps: their times (ns), venues and indices into the loaded quotes."""
+
+    __slots__ = ("ts", "venue", "rows")
+
+    def __init__(self, ts: np.ndarray, venue: np.ndarray, rows: np.ndarray) -> None:
+        self.ts, self.venue, self.rows = ts, venue, rows
+
+    def last_row_at(self, times: np.ndarray, venue: int) -> np.ndarray:
+        """:func:`~sorlib.data.snapshots.last_row_at` over the kept rows, as indices into the loaded quotes."""
+        sel = np.flatnonzero(self.venue == venue)
+        if sel.size == 0:
+            return np.full(np.shape(times), -1, np.int64)
+        k = np.searchsorted(self.ts[sel], np.asarray(times, np.int64), side="right") - 1
+        return np.where(k >= 0, self.rows[sel[np.maximum(k, 0)]], -1)
+
+
+def _infer_sides(kept: _Kept, q, ts: np.ndarray, venue: np.ndarray, price: np.ndarray,
+                 side: np.ndarray) -> np.ndarray:
     """Aggressor sides, filling unknown ones (0, e.g. AlgoSeek prints) by the quote rule against the
-    venue's book just before the print: at or below its bid → seller-initiated (−1), at or above its ask →
-    buyer-initiated (+1), otherwise by the side of its mid; a print at the mid stays 0."""
+    venue's book (its kept row in force, ``kept``; arrays of the loaded quotes ``q``) just before the print: at
+    or below its bid → seller-initiated (−1), at or above its ask → buyer-initiated (+1), otherwise by the side
+    of its mid; a print at the mid stays 0."""
     side = np.asarray(side, np.int8).copy()
     unknown = side == 0
-    if not unknown.any() or len(q) == 0:
+    if not unknown.any() or kept.rows.shape[0] == 0:
         return side
     for v in np.unique(venue[unknown]):
         m = unknown & (venue == v)
-        r = last_row_at(q, ts[m] - 1, v)
+        r = kept.last_row_at(ts[m] - 1, v)
         ok = r >= 0
         rr = np.maximum(r, 0)
         bid = np.where(ok, q.bid_px[rr, 0], np.nan)

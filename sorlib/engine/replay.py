@@ -600,7 +600,7 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
             remaining -= q
         if keys and mk is not None and mk.fade is not None:
             jf = book.index_at(ta + mk.fade.reaction_ns)
-            mk.fade.register(ta, k, keys, book.row[jf], book.ask_key, book.ask_sz)
+            mk.fade.register(ta, k, keys, book.row[jf], book.ask_key, book.ask_sz, book.record_ids(book.row[jf]))
     if dec.limit is not None and remaining > 0:
         limit = np.asarray(dec.limit, np.int64)
         pos = int(np.searchsorted(book.trades_ts, t, side="right"))

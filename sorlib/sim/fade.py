@@ -127,9 +127,10 @@ class FadeState:
         self.by_venue: dict[int, tuple[int, dict[int, tuple[int, int]]]] = {}
 
     def register(self, t_ns: int, k_from: int, keys, rows: np.ndarray, ask_key: np.ndarray,
-                 ask_sz: np.ndarray) -> None:
+                 ask_sz: np.ndarray, ids: np.ndarray | None = None) -> None:
         """Our fill at venue position ``k_from`` at ``t_ns`` at the price keys ``keys``; ``rows`` ``(K,)``: each
-        venue's quote row in force at ``t_ns + reaction`` (−1: none), into ``ask_key``/``ask_sz`` ``(n, L)``."""
+        venue's quote row in force at ``t_ns + reaction`` (−1: none), into ``ask_key``/``ask_sz`` ``(n, L)``;
+        ``ids`` ``(K,)``: the numbers of those quote records that seed the rounding draws (None: ``rows``)."""
         eff = int(t_ns) + self.reaction_ns
         keys = list(keys)
         for b in range(rows.shape[0]):
@@ -145,7 +146,7 @@ class FadeState:
             for key in keys:
                 s = shown.get(key, 0)
                 if s > 0 and key not in d:
-                    u = unit_hash(*self.key, b, r, key) if self.lot > 1 else 0.5
+                    u = unit_hash(*self.key, b, r if ids is None else int(ids[b]), key) if self.lot > 1 else 0.5
                     d[key] = (_fade_one(s, float(self.frac[b]), self.lot, u), eff)
             if d:
                 self.by_venue[b] = (r, d)
