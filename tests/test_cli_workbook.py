@@ -54,3 +54,28 @@ def test_backtest_piped_prints_progress_lines_and_no_dict(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "order replays to run" in out
     assert "{'" not in out and "lambda_over" in out and "cannot change a route in uncapped mode" in out
+
+
+def test_backtest_keeps_regular_hours_automatically(tmp_path, capsys):
+    """A day written from 09:00 to 09:50 New York time: its rows before 09:30 (counted here from the loaded
+    timestamps: 09:30 New York on 2024-03-15, EDT, is 13:30 UTC) fall outside regular hours, so `backtest`
+    (auto) drops them and says how many, with the zone; `--regular-hours off` keeps them and says nothing."""
+    import numpy as np
+    import pandas as pd
+
+    from sorlib.data import load
+
+    csv = tmp_path / "day.csv"
+    assert main(["synth", "--start", "09:00", "--minutes", "50", "--out", str(csv)]) == 0
+    capsys.readouterr()
+    md = load(str(csv))
+    ts = np.concatenate([md.quotes.ts, md.trades.ts])
+    cut = pd.Timestamp("2024-03-15 13:30", tz="UTC").value
+    expected = round(100 * np.count_nonzero(ts < cut) / ts.size)
+    assert main(["backtest", str(csv), "--out", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if "fall outside 09:30-16:00 New York time" in ln)
+    assert "the data run 09:00-09:4" in line and "dropped automatically (--regular-hours auto" in line
+    assert f"; {expected}% of the rows" in line and expected > 0, line
+    assert main(["backtest", str(csv), "--out", str(tmp_path / "r2.json"), "--regular-hours", "off"]) == 0
+    assert "fall outside" not in capsys.readouterr().out
