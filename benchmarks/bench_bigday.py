@@ -9,11 +9,13 @@ RSS per million rows:
 * ``build``   — ``load(file)`` with an empty cache folder: the parse plus writing the cache entry;
 * ``cached``  — ``load(file)`` again: map and checksum the entry;
 * ``backtest``— ``sorlib backtest FILE --every 30`` (reads the cache);
-* ``search``  — ``sorlib search FILE --scheduler serial --every 60`` (reads the cache; ``--search``).
+* ``search``  — ``sorlib search FILE --scheduler serial --every 60`` (reads the cache; ``--phases ... search``).
 
-Generated files and the cache are deleted afterwards (``--keep`` keeps them).
+``--days N``: instead, a ``local-dask`` search over N synthetic days read through the day cache, once with
+every day resident on every worker and once with at most 2 (``SORLIB_WORKER_DAYS``), printing each worker's
+peak RSS. Generated files and the cache are deleted afterwards (``--keep`` keeps them).
 
-    python benchmarks/bench_bigday.py --rows 1e6 5e6 [--search] [--dir /tmp]
+    python benchmarks/bench_bigday.py --rows 1e6 5e6 [--phases parse build cached backtest search] [--dir /tmp]
 """
 
 from __future__ import annotations
@@ -79,13 +81,12 @@ def _run(name: str, file: Path, work: Path, rows: float) -> dict:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def bench(rows: float, root: Path, search: bool, keep: bool) -> list[dict]:
+def bench(rows: float, root: Path, phases: list[str], keep: bool) -> list[dict]:
     work = Path(tempfile.mkdtemp(prefix="bigday-", dir=root))
     file = work / "day.mbp-10.dbn.zst"
     out = []
     try:
-        phases = ["gen", "parse", "build", "cached", "backtest"] + (["search"] if search else [])
-        for name in phases:
+        for name in ["gen", *phases]:
             r = _run(name, file, work, rows)
             if name == "gen":
                 r["bytes"] = file.stat().st_size
@@ -105,6 +106,48 @@ def bench(rows: float, root: Path, search: bool, keep: bool) -> list[dict]:
     return out
 
 
+def bench_days(n_days: int, minutes: float, scale: float, root: Path, keep: bool) -> str:
+    """A local-dask search over ``n_days`` synthetic MBP-1 days, with every day resident on every worker
+    (``SORLIB_WORKER_DAYS`` = n) and with at most 2: seconds and each worker's peak RSS (MB)."""
+    from dataclasses import replace
+
+    from sorlib.backtest import BacktestConfig
+    from sorlib.search import run_search
+    from sorlib.search.executors import DaskExecutor, worker_info
+    from sorlib.synth import ModelParams, generate_market
+    from sorlib.synth.dbn import write_databento_dbn
+
+    work = Path(tempfile.mkdtemp(prefix="bigdays-", dir=root))
+    base = ModelParams()
+    params = replace(base, book_rate=base.book_rate * scale, trade_rate=base.trade_rate * scale)
+    lines = [f"{n_days} days x {minutes:g} min (scale {scale:g}) on local-dask, 2 workers:"]
+    try:
+        paths, records = [], 0
+        for d in range(n_days):
+            md = generate_market(venues=8, seed=d, minutes=minutes, date=f"2024-04-{1 + d % 28:02d}", params=params)
+            records += len(md.quotes) + len(md.trades)
+            paths.append(str(write_databento_dbn(md, work / f"day{d:02d}.dbn.zst")))
+        os.environ["SORLIB_CACHE_DIR"] = str(work / "cache")
+        cfg = BacktestConfig(order_size=5000, every_minutes=max(minutes / 4, 1.0), horizon_minutes=5.0)
+        grid = {"lambda_over": [0.0, 0.05], "lambda_under": [0.0, 0.05], "theta_queue": [0.0]}
+        for resident in (n_days, 2):
+            os.environ["SORLIB_WORKER_DAYS"] = str(resident)
+            ex = DaskExecutor("local-dask", workers=2)
+            t0 = time.perf_counter()
+            try:
+                run_search(paths, grid=grid, config=cfg, scheduler=ex, progress=False, chunk_orders=4)
+                infos = ex.call_everywhere(worker_info)
+            finally:
+                ex.close()
+            rss = ", ".join(f"{i['peak_rss_mb']:,.0f}" for i in infos)
+            lines.append(f"  SORLIB_WORKER_DAYS={resident:<3} {time.perf_counter() - t0:7.1f} s; worker peak RSS MB: {rss} "
+                         f"({records:,} records in all)")
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return "\n".join(lines)
+
+
 def table(rows: list[dict]) -> str:
     lines = [f"{'records':>11} {'phase':<9} {'seconds':>8} {'s / M rec':>9} {'peak RSS MB':>11} {'RSS B/rec':>9} "
              f"{'file MB':>8} {'file B/rec':>10}"]
@@ -121,17 +164,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=float, nargs="+", default=[1e6, 5e6])
     ap.add_argument("--dir", default=tempfile.gettempdir())
-    ap.add_argument("--search", action="store_true", help="also time a serial search (slow on big days)")
+    ap.add_argument("--phases", nargs="+", default=["parse", "build", "cached", "backtest"],
+                    choices=["parse", "build", "cached", "backtest", "search"],
+                    help="phases after generating (search: a serial search, slow on big days)")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--days", type=int, default=0, metavar="N",
+                    help="instead: a local-dask search over N synthetic days (--minutes each, --scale), workers' RSS")
+    ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--scale", type=float, default=4.0)
     ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--file", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.phase:
         print(json.dumps(_phase(a.phase, a.file, a.dir)))
         return
+    if a.days:
+        print(bench_days(a.days, a.minutes, a.scale, Path(a.dir), a.keep))
+        return
     results = []
     for rows in a.rows:
-        results += bench(rows, Path(a.dir), a.search, a.keep)
+        results += bench(rows, Path(a.dir), a.phases, a.keep)
     print(table(results))
 
 

@@ -115,6 +115,20 @@ def test_damaged_entry_is_rebuilt(synth_csv, cache_dir, damage):
     assert load(synth_csv).report.cache.startswith("cache: read")
 
 
+def test_verify_off_still_checks_structure(synth_csv, cache_dir, monkeypatch):
+    """``SORLIB_CACHE_VERIFY=0`` skips the per-array checksums (a flipped data byte goes unseen) but a
+    truncated entry is still rebuilt."""
+    load(synth_csv)
+    (entry,) = cache_dir.glob("*.sdc")
+    data = bytearray(entry.read_bytes())
+    data[200] ^= 0xFF
+    entry.write_bytes(bytes(data))
+    monkeypatch.setenv("SORLIB_CACHE_VERIFY", "0")
+    assert load(synth_csv).report.cache.startswith("cache: read")
+    entry.write_bytes(bytes(data[:-10]))
+    assert load(synth_csv).report.cache.startswith("cache: built")
+
+
 def test_changed_file_invalidates(synth_csv, tmp_path, cache_dir):
     """Same size, same mtime, a different price in the last MiB (the tail hash) → a new parse."""
     f = tmp_path / "day.csv"

@@ -27,7 +27,8 @@ e.g. for the read-only ``/work/shared/data/real``. ``SORLIB_CACHE_DIR=off`` disa
 The header holds the full key, the metadata (report, venue names, symbol, tz, feed latencies) and per array
 its offset, dtype, shape and ``crc32``. A load checks the magic at both ends, the header checksum, the
 version and key, that every array lies inside the file, and every array's ``crc32`` (~2.7 GB/s, i.e.
-~0.12 s per million MBP-10 rows); any mismatch means the entry is rebuilt, never trusted. Writes go to a
+~0.12 s per million MBP-10 rows; ``SORLIB_CACHE_VERIFY=0`` skips this one check); any mismatch means the entry
+is rebuilt, never trusted. Writes go to a
 temporary file in the cache folder, array by array, then ``os.replace`` — a crash leaves the old entry or
 none.
 """
@@ -264,15 +265,20 @@ def _market(a: dict[str, np.ndarray], meta: dict) -> MarketData:
 
 # ---------------------------------------------------------------------------------------------- entry
 def cached(path: str | Path, options: dict, build, *, directory: Path | None = None,
-           verify: bool = True) -> tuple[MarketData, CacheStatus]:
+           verify: bool | None = None) -> tuple[MarketData, CacheStatus]:
     """``build()`` (the full parse) once per (file, options); later calls map the stored entry.
 
     ``directory`` defaults to :func:`cache_dir_for`. An invalid entry is rebuilt; a cache folder that
-    cannot be written only costs the speed-up (the status says why), never the load.
+    cannot be written only costs the speed-up (the status says why), never the load. ``verify`` (default:
+    True unless ``$SORLIB_CACHE_VERIFY=0``) checks every array's checksum — it reads the whole entry
+    (~0.2 s per GB); without it the magic, footer, header checksum, key and array bounds are still checked
+    and pages are read only when used.
     """
     import time
 
     t0 = time.perf_counter()
+    if verify is None:
+        verify = os.environ.get("SORLIB_CACHE_VERIFY", "1") != "0"
     directory = directory if directory is not None else cache_dir_for(path)
     if directory is None:
         return build(), CacheStatus("off", reason="SORLIB_CACHE_DIR=off")
