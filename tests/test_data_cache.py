@@ -178,6 +178,10 @@ def test_cache_off_and_errors_untouched(synth_csv, tmp_path, monkeypatch):
     with pytest.raises(DataError):
         load(bad)
     assert not list((tmp_path / "c").glob("*.sdc"))  # a failed parse caches nothing
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # never opened by the cache (that would block): the reader's own error
+    with pytest.raises(DataError, match="not a regular file"):
+        load(fifo, format="databento")
 
 
 # ------------------------------------------------------------------------------------------------- real

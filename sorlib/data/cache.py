@@ -282,6 +282,8 @@ def cached(path: str | Path, options: dict, build, *, directory: Path | None = N
     directory = directory if directory is not None else cache_dir_for(path)
     if directory is None:
         return build(), CacheStatus("off", reason="SORLIB_CACHE_DIR=off")
+    if not Path(path).is_file():  # missing, a folder, a pipe (never opened here: it would block)
+        return build(), CacheStatus("off", reason="not a regular file")
     try:
         key = cache_key(path, options)
     except OSError:  # missing / unreadable file: the reader reports it as a located DataError
