@@ -35,7 +35,7 @@ class Book:
     Attributes:
         times: ``(m,)`` int64 ns — distinct snapshot times.
         venues: ``(K,)`` int32 venue keys; ``profiles`` their fee/lot terms (same order).
-        row: ``(m, K)`` int64 — index into the ask/bid arrays of venue k's book in force at
+        row: ``(m, K)`` int32 (int64 beyond 2**31 quote rows) — index into the ask/bid arrays of venue k's book in force at
             ``times[j]`` (``-1`` before its first quote). A change of ``row[j, k]`` is a quote update.
         ask_px, ask_sz, bid_px, bid_sz: ``(n, L)`` quote arrays ($, shares; NaN/0 = empty level).
         trades_*: the prints, sorted by time, for queue-based fills and VWAP weights;
@@ -234,7 +234,8 @@ class Book:
         kept = _Kept(q.ts[keep_rows], q.venue[keep_rows], keep_rows)
         venues = np.unique(kept.venue).astype(np.int32)
         times = np.unique(kept.ts)
-        row = np.empty((times.shape[0], venues.shape[0]), np.int64)
+        narrow = len(q) < np.iinfo(np.int32).max  # record indices fit int32: half the index's memory
+        row = np.empty((times.shape[0], venues.shape[0]), np.int32 if narrow else np.int64)
         for i, v in enumerate(venues):
             row[:, i] = kept.last_row_at(times, v)
         t = md.trades
