@@ -5,7 +5,8 @@ synthetic 8-venue day of about ``--rows`` records (``sorlib synth --scale``, a z
 a temporary folder (deleted afterwards unless ``--keep``), then runs each stage in a fresh process and reads
 its peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``):
 
-* ``load``: ``sorlib.load(file)``;
+* ``parse``: ``sorlib.load(file)`` with the day cache off (``SORLIB_CACHE_DIR=off``): the first load of a file;
+* ``load``: ``sorlib.load(file)`` from the columnar day cache (warmed first; a cache in the temporary folder);
 * ``book``: load + :meth:`sorlib.engine.Book.from_market`;
 * ``backtest``: load + book + :func:`sorlib.backtest.run_backtest` (default config: spec router grid and the
   three baselines).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,8 +51,10 @@ print(json.dumps({"peak_kb": peak, "base_kb": base, "rows": rows, "seconds": tim
 """
 
 
-def run_stage(stage: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", STAGE, stage, str(path)], capture_output=True, text=True, check=True)
+def run_stage(stage: str, path: Path, cache: str) -> dict:
+    env = {**os.environ, "SORLIB_CACHE_DIR": "off" if stage == "parse" else cache}
+    out = subprocess.run([sys.executable, "-c", STAGE, "load" if stage == "parse" else stage, str(path)],
+                         capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -58,7 +62,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=5_000_000)
     ap.add_argument("--levels", type=int, nargs="+", default=[1, 10], choices=[1, 10])
-    ap.add_argument("--stages", nargs="+", default=["load", "book", "backtest"])
+    ap.add_argument("--stages", nargs="+", default=["parse", "load", "book", "backtest"])
     ap.add_argument("--keep", default=None, help="folder to write the synthetic days to and keep")
     args = ap.parse_args()
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="sorlib-mem-"))
@@ -70,11 +74,13 @@ def main() -> None:
             if not path.exists():
                 subprocess.run([sys.executable, "-c", SYNTH, "synth", "--venues", "8", "--scale", f"{scale:.3f}",
                                 "--levels", str(levels), "--out", str(path)], check=True, capture_output=True)
-            base = run_stage("base", path)["peak_kb"]
+            cache = str(folder / "day-cache")
+            run_stage("load", path, cache)  # warm the day cache
+            base = run_stage("base", path, cache)["peak_kb"]
             print(f"\nMBP-{levels}: {path.name}")
             print(f"{'stage':<10}{'rows':>11}{'peak MB':>10}{'B/row':>8}{'above base B/row':>18}{'seconds':>9}")
             for stage in args.stages:
-                r = run_stage(stage, path)
+                r = run_stage(stage, path, cache)
                 peak = r["peak_kb"] * 1024
                 n = max(r["rows"], 1)
                 print(f"{stage:<10}{r['rows']:>11,}{peak / 2**20:>10.0f}{peak / n:>8.0f}"
