@@ -321,3 +321,24 @@ def test_dbn_error_names_the_record_across_chunks(tmp_path, monkeypatch, chunk):
     with pytest.raises(DataError, match=r"record 40: price -2 must be > 0") as e:
         load(f, cache=False)
     assert "bid_px_03" in str(e.value)
+
+
+def test_dbn_progress_lines_and_bar(tmp_path, capsys, monkeypatch):
+    """``progress=None`` (piped): one stderr line per 30 s of decoding with the records so far; ``True``: a
+    tqdm bar; neither changes what is read."""
+    import sorlib.data.databento as dbn
+
+    p = dbn._Progress(None, "day.dbn")
+    p.update(5)
+    assert capsys.readouterr().err == ""  # under 30 s: silent
+    p.last -= 31.0
+    p.update(7)
+    err = capsys.readouterr().err
+    assert err.startswith("load: 12 records of day.dbn decoded, ") and err.count("\n") == 1
+    head, rec = _dbn_records(tmp_path, levels=1)
+    f = tmp_path / "x.mbp-1.dbn"
+    f.write_bytes(head + rec.tobytes())
+    monkeypatch.setattr(dbn, "DBN_CHUNK", 100)
+    plain = load(f, cache=False)
+    assert_same(plain, load(f, cache=False, progress=True))
+    assert_same(plain, load(f, cache=False, progress=None))

@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from ..data.facts import format_facts, format_report, venue_facts
     from ..data.load import load
 
-    md = load(args.path, format=args.format, symbol=args.symbol, date=args.date)
+    md = load(args.path, format=args.format, symbol=args.symbol, date=args.date,
+              progress=True if sys.stderr.isatty() else None)
     if md.report.cache:  # stderr: --json output stays one JSON object
         print(md.report.cache, file=sys.stderr)
     if args.regular_hours:

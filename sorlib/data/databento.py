@@ -100,12 +100,44 @@ def publisher_name(publisher_id: int) -> str:
         return str(pid)
 
 
-def read_databento(path: str | Path, **kw) -> MarketData:
-    """Read a Databento CSV or DBN file (chosen by suffix)."""
+def read_databento(path: str | Path, *, progress: bool | None = None, **kw) -> MarketData:
+    """Read a Databento CSV or DBN file (chosen by suffix); ``progress``: see :func:`read_dbn` (DBN only)."""
     name = Path(path).name.lower()
     if name.endswith((".dbn", ".dbn.zst")):
-        return read_dbn(path, **kw)
+        return read_dbn(path, progress=progress, **kw)
     return read_databento_csv(path, **kw)
+
+
+class _Progress:
+    """Records decoded so far, on stderr: a tqdm bar (records/s) when ``show`` is True, one plain line every
+    30 s when it is None (piped output); nothing when False."""
+
+    def __init__(self, show: bool | None, label: str) -> None:
+        import time
+
+        self.show, self.label, self.n, self.bar = show, label, 0, None
+        self.t0 = self.last = time.monotonic()
+        if show:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(desc=f"decode {label}", unit=" rec", unit_scale=True, leave=False)
+
+    def update(self, k: int) -> None:
+        import sys
+        import time
+
+        self.n += k
+        if self.bar is not None:
+            self.bar.update(k)
+        elif self.show is None and time.monotonic() - self.last >= 30.0:
+            self.last = time.monotonic()
+            dt = self.last - self.t0
+            print(f"load: {self.n:,} records of {self.label} decoded, {self.n / dt:,.0f} records/s", file=sys.stderr,
+                  flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 # ------------------------------------------------------------------------------------------------ CSV
@@ -266,10 +298,12 @@ def _scale(v: np.ndarray, scale: float) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ DBN
-def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = None) -> MarketData:
+def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = None,
+             progress: bool | None = False) -> MarketData:
     """Read a DBN file (``.dbn`` or ``.dbn.zst``) of schema mbp-1, mbp-10, tbbo or bbo-1s/bbo-1m.
 
     ``symbol`` / ``date`` (YYYY-MM-DD, New York) pick one instrument / trading date of the file.
+    ``progress``: records decoded on stderr — True a tqdm bar, None a line every 30 s, False nothing.
     """
     p = str(path)
     open_source(path)
@@ -285,6 +319,7 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
         raise DataError(f"DBN schema {schema!r} has no quote records; supported schemas: "
                         f"{', '.join(QUOTE_SCHEMAS)}", path=p)
     parts, fault, n = [], None, 0
+    bar = _Progress(progress, Path(p).name) if progress is not False else None
     try:
         with warnings.catch_warnings():  # a truncated file is reported by _check_complete, as one error line
             warnings.filterwarnings("ignore", message=".*truncated.*")
@@ -297,10 +332,15 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
                     fault = e
                     break
                 n += len(a)
+                if bar is not None:
+                    bar.update(len(a))
             a = None  # the last decoded chunk: freed before assembly
     except Exception as e:  # noqa: BLE001
         why = (str(e).splitlines() or [type(e).__name__])[0]
         raise DataError(f"DBN decode failed (truncated or corrupt file): {why}", path=p) from None
+    finally:
+        if bar is not None:
+            bar.close()
     if not parts and fault is None:
         raise DataError("no records", path=p)
     _check_complete(store, p)

@@ -92,17 +92,23 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
     ``cache``: the first load stores the parsed, validated and repaired day in the columnar day cache
     (:mod:`sorlib.data.cache`; location ``$SORLIB_CACHE_DIR``, else ``<file dir>/.sorlib-cache``, else
     ``~/.cache/sorlib/days``); later loads of the unchanged file with the same options memory-map it.
-    ``md.report.cache`` says which happened.
+    ``md.report.cache`` says which happened. ``progress`` (Databento DBN): records decoded on stderr —
+    True a tqdm bar, None a line every 30 s, False (default) nothing.
     """
     if format not in FORMATS:
         raise DataError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}", path=str(path))
     fmt = detect_format(path) if format == "auto" else format
+    progress = kw.pop("progress", False)  # how, not what: never part of the cache key
+    if fmt == "databento":
+        kw_read = {**kw, "progress": progress}
+    else:
+        kw_read = kw
     if not cache:
-        return _parse(path, fmt, symbol, date, kw)
+        return _parse(path, fmt, symbol, date, kw_read)
     from .cache import cached
 
     options = {"format": fmt, "symbol": symbol, "date": date, **kw}
-    md, status = cached(path, options, lambda: _parse(path, fmt, symbol, date, kw))
+    md, status = cached(path, options, lambda: _parse(path, fmt, symbol, date, kw_read))
     md.report.cache = status.line(str(path))
     return md
 
