@@ -164,6 +164,25 @@ def test_reader_options_are_part_of_the_key(synth_csv, cache_dir):
     assert len(list(cache_dir.glob("*.sdc"))) == 3
 
 
+def test_at_most_four_entries_per_source_file(synth_csv, tmp_path, cache_dir):
+    """Six reader-option variants of one file leave its 4 most recently used entries; a same-named file in
+    another folder keeps its own."""
+    import time
+
+    for scale in (1.0, 0.5, 0.25, 2.0, 0.125, 4.0):
+        assert load(synth_csv, price_scale=scale).report.cache.startswith("cache: built")
+        time.sleep(0.01)  # distinct mtimes
+    assert len(list(cache_dir.glob("*.sdc"))) == 4
+    assert load(synth_csv, price_scale=4.0).report.cache.startswith("cache: read")  # the newest survive
+    assert load(synth_csv, price_scale=0.25).report.cache.startswith("cache: read")
+    assert load(synth_csv, price_scale=1.0).report.cache.startswith("cache: built")  # the oldest went
+    other = tmp_path / "elsewhere" / synth_csv.name
+    other.parent.mkdir()
+    other.write_bytes(synth_csv.read_bytes())
+    assert load(other).report.cache.startswith("cache: built")
+    assert len(list(cache_dir.glob("*.sdc"))) == 5
+
+
 def test_cache_off_and_errors_untouched(synth_csv, tmp_path, monkeypatch):
     monkeypatch.setenv("SORLIB_CACHE_DIR", "off")
     md = load(synth_csv)

@@ -19,7 +19,10 @@ created and written (its nearest existing folder has a write bit, even for root)
 else the user cache folder ``$XDG_CACHE_HOME/sorlib/days`` (``~/.cache/sorlib/days``),
 e.g. for the read-only ``/work/shared/data/real``. ``SORLIB_CACHE_DIR=off`` disables the cache.
 
-**File layout** (one file ``<stem>-<key16>.sdc`` per entry; little-endian)::
+**Housekeeping** — at most :data:`KEEP_PER_SOURCE` entries per source file are kept (the most recently
+used; a read refreshes an entry's mtime); building one deletes the older ones of that file.
+
+**File layout** (one file ``<name>-<path hash>-<key16>.sdc`` per entry; little-endian)::
 
     b"SORLIBC1" | array 0 | array 1 | ... (each 64-byte aligned) | header JSON |
     footer: header offset u64, header length u64, header crc32 u32, 0 u32, b"SORLIBC1"
@@ -58,6 +61,7 @@ SUFFIX = ".sdc"
 _FOOTER = struct.Struct("<QQII8s")
 _ALIGN = 64
 _EDGE = 1 << 20  # bytes hashed at each end of a source file
+KEEP_PER_SOURCE = 4  # entries kept per source file (most recently used); older ones are deleted on a build
 _COMPANIONS = (("_quote", "_trade"), ("_trade", "_quote"), ("message", "orderbook"), ("orderbook", "message"))
 
 
@@ -156,10 +160,35 @@ def cache_key(path: str | Path, options: dict) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
+def _source_prefix(path: str | Path) -> str:
+    """``<file name>-<hash of its resolved path>``: the entries of one source file (files of one name in
+    several folders, e.g. ``aig/20131007_quote.zip`` and ``ibm/20131007_quote.zip``, stay apart)."""
+    p = Path(path)
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in p.name)[:80]
+    return f"{stem}-{hashlib.blake2b(str(p.resolve()).encode(), digest_size=4).hexdigest()}"
+
+
 def entry_path(path: str | Path, key: str, directory: Path) -> Path:
-    name = Path(path).name
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80]
-    return directory / f"{stem}-{key[:16]}{SUFFIX}"
+    return directory / f"{_source_prefix(path)}-{key[:16]}{SUFFIX}"
+
+
+def prune(path: str | Path, directory: Path, keep: int = KEEP_PER_SOURCE) -> list[Path]:
+    """Delete all but the ``keep`` most recently used entries of one source file (other reader options,
+    older versions of the file or of sorlib's readers); returns the deleted paths."""
+    entries = sorted(directory.glob(f"{_source_prefix(path)}-*{SUFFIX}"), key=_mtime, reverse=True)
+    gone = []
+    for e in entries[keep:]:
+        with contextlib.suppress(OSError):
+            e.unlink()
+            gone.append(e)
+    return gone
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 # ---------------------------------------------------------------------------------------------- write
@@ -293,16 +322,19 @@ def cached(path: str | Path, options: dict, build, *, directory: Path | None = N
     if target.is_file():
         try:
             md = read_entry(target, key, verify=verify)
+            with contextlib.suppress(OSError):  # most recently used: kept by prune()
+                os.utime(target)
             return md, CacheStatus("read", target, seconds=time.perf_counter() - t0)
         except CacheInvalid as e:
             reason = str(e)
     md = build()
     try:
         write_entry(md, target, key)
+        prune(path, directory)
     except (OSError, ValueError) as e:  # read-only or full disk; metadata JSON cannot hold
         return md, CacheStatus("off", reason=f"cannot write {target}: {getattr(e, 'strerror', None) or e}")
     return md, CacheStatus("rebuilt" if reason else "built", target, reason, time.perf_counter() - t0)
 
 
-__all__ = ["CACHE_VERSION", "CacheInvalid", "CacheStatus", "cache_dir_for", "cache_key", "cached", "entry_path",
-           "read_entry", "user_cache_dir", "write_entry"]
+__all__ = ["CACHE_VERSION", "KEEP_PER_SOURCE", "CacheInvalid", "CacheStatus", "cache_dir_for", "cache_key",
+           "cached", "entry_path", "prune", "read_entry", "user_cache_dir", "write_entry"]
