@@ -145,14 +145,17 @@ def verdict_html(res: FillValidation, note: str = "") -> str:
         body.append(f"<tr><td>{html.escape(m)}</td>{cells}</tr>")
     ex = res.exclusions.get(f"{max(hs):g}s", {})
     left = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in ex.items() if k != "scored" and v)
-    return (f"<p><b>{html.escape(res.verdict())}</b></p>"
-            f"<table><tr><th>model (points)</th>{head}</tr>{''.join(body)}</table>"
+    return ("<div class='sorlib-verdict'><style>.sorlib-verdict table{border-collapse:collapse;"
+            "font-variant-numeric:tabular-nums}.sorlib-verdict th,.sorlib-verdict td{border-bottom:1px solid #ccc;"
+            "padding:.25em .6em;text-align:right}.sorlib-verdict .sentence{font-size:1.1em;font-weight:600}</style>"
+            f"<p class='sentence'>{html.escape(res.verdict())}</p>"
+            f"<div style='overflow-x:auto'><table><tr><th>model (points)</th>{head}</tr>{''.join(body)}</table></div>"
             f"<p>{res.info.get('candidates', 0):,} candidate orders (joiners of the best); scored at {max(hs):g} s: "
             f"{ex.get('scored', 0):,}{'; excluded: ' + html.escape(left) if left else ''}. Sample: "
             f"{res.score_sample}; the real order's own executions "
             f"{'stay on the tape as prints' if res.info.get('own_prints') == 'keep' else 'are removed from the prints'}"
             ".</p>"
-            + (f"<p><i>{html.escape(note)}</i></p>" if note else ""))
+            + (f"<p><i>{html.escape(note)}</i></p>" if note else "") + "</div>")
 
 
 def show_verdict(res: FillValidation, note: str = "") -> None:

@@ -71,7 +71,7 @@ def header(name, unit: str | None = None) -> str:
     """``"shortfall_bps_mean"`` → ``"Shortfall mean (bps)"``; ``unit`` overrides the one read from the name."""
     if not isinstance(name, str):
         return str(name)
-    u = _unit_of(name)[0] if unit is None else unit
+    u = _unit_of(name)[0] if unit is None else {"$": "USD", "$/share": "USD/share"}.get(unit, unit)
     words = [w for w in re.split(r"[_\s]+", name) if w]
     words = [_WORDS.get(w.lower(), w) for w in words if not (u and w.lower() in ("bps", "pct", "usd", "px"))
              or w.lower() == "px"]
