@@ -36,6 +36,7 @@ _WORDS = {"bps": "bps", "px": "price", "vwap": "VWAP", "twap": "TWAP", "nbbo": "
 #: (pattern on the lower-case column name, unit shown in the header, format spec)
 _UNITS: list[tuple[str, str, str]] = [
     (r"shown|share_of|fraction|ratio|(^|_)p_|prob", "", "{:.4g}"),  # shares of time, probabilities
+    (r"^vs_|^saving|_saving", "bps", "{:,.2f}"),  # a saving against a baseline
     (r"(^|_)bps($|_)|_bps$", "bps", "{:,.2f}"),
     (r"(^|_)(pct|percent)($|_)", "%", "{:,.1f}"),
     (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$", "USD/share", "{:.4g}"),
@@ -197,7 +198,8 @@ def _numeric_col(s: pd.Series) -> bool:
 _CSS = ("<style>.sorlib-scroll{overflow-x:auto;max-width:100%}"
         ".sorlib-table{border-collapse:collapse;font-size:13px;margin:4px 0}"
         "table.sorlib-table th,table.sorlib-table td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;"
-        "white-space:normal}table.sorlib-table thead th{min-width:4em;vertical-align:bottom}"
+        "white-space:normal}table.sorlib-table td{min-width:4em}table.sorlib-table thead th{min-width:4em;"
+        "vertical-align:bottom}"
         "table.sorlib-table td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
         ".sorlib-table caption{caption-side:top;text-align:left;font-weight:600}"
         ".sorlib-note{font-size:12px;color:#555}</style>")
