@@ -131,7 +131,7 @@ class Book:
     def ask_key(self) -> np.ndarray:
         """``(n, L)`` int64: the ask prices on a 1e-8 $ grid (the replay matches taken shares by price);
         an empty level (NaN or size 0) gets the int64 minimum, which matches no price."""
-        return np.where(self.ask_sz > 0, price_key(self.ask_px), np.iinfo(np.int64).min)
+        return _ask_key(self.ask_px, self.ask_sz)  # one compiled pass: no (n, L) temporaries
 
     @cached_property
     def ask_shown(self) -> np.ndarray:
@@ -139,10 +139,9 @@ class Book:
         the replay's ladders start from; computed once."""
         if self.ask_px.shape[0] == 0:
             return np.zeros(self.ask_px.shape, np.int64)
-        shown = np.where(np.isfinite(self.ask_px), self.ask_sz, 0).astype(np.int64)
-        if self.ask_sz.dtype == np.int64 and np.array_equal(shown, self.ask_sz):
+        if self.ask_sz.dtype == np.int64 and not _size_without_price(self.ask_px, self.ask_sz):
             return self.ask_sz  # the usual case (an empty level has size 0): no second copy
-        return shown
+        return np.where(np.isfinite(self.ask_px), self.ask_sz, 0).astype(np.int64)
 
     @cached_property
     def bid_touch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -254,6 +253,31 @@ class Book:
                    trades_sz=np.asarray(tcol(t.size), np.int64), trades_side=side, market=md,
                    trades_eligible=None if t.eligible is None else tcol(t.book_eligible),
                    kept_rows=None if keep_rows.shape[0] == len(q) else keep_rows)
+
+
+@nb.njit(cache=True)
+def _ask_key(px, sz):  # pragma: no cover - numba
+    """:attr:`Book.ask_key`: ``rint(px · 1e8)`` where the level has a finite price and size > 0, else the int64
+    minimum (:func:`price_key`'s grid; ``np.round`` to 0 decimals is ``rint``, half to even)."""
+    n, n_l = px.shape
+    out = np.empty((n, n_l), np.int64)
+    none = np.iinfo(np.int64).min
+    for i in range(n):
+        for lv in range(n_l):
+            x = px[i, lv]
+            out[i, lv] = np.int64(np.rint(x * 1e8)) if sz[i, lv] > 0 and np.isfinite(x) else none
+    return out
+
+
+@nb.njit(cache=True)
+def _size_without_price(px, sz):  # pragma: no cover - numba
+    """True when some level shows a size but no finite price."""
+    n, n_l = px.shape
+    for i in range(n):
+        for lv in range(n_l):
+            if sz[i, lv] != 0 and not np.isfinite(px[i, lv]):
+                return True
+    return False
 
 
 @nb.njit(cache=True)
