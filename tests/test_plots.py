@@ -249,3 +249,36 @@ def test_figures_size_to_their_container_and_legends_fit(all_figures) -> None:
         assert 300 <= (fig.layout.height or 0) <= 800, name
     many = pd_.quote_rate_figure(make_md("BCJKMNPQWXYZ", "D"))
     assert len(many.data) == 12 and many.layout.legend.orientation == "h"
+
+
+def test_venue_score_figure_new_york_time_and_venue_colours() -> None:
+    """Issue 22: page 06's venue-score chart used UTC and Plotly's own colours. 13:30 UTC on 2024-03-15 is
+    09:30 New York (EDT, UTC-4); XNAS is slot 1 (#ff7f0e) and XNYS slot 0 (#1f77b4) of sorlib.plots.colors."""
+    from sorlib.plots.risk import venue_score_figure
+
+    res = {"venue_scores": [{"time": "2024-03-15T13:30:00+00:00", "order": 0, "venue": "XNAS", "cost": 0.01},
+                            {"time": "2024-03-15T13:31:00+00:00", "order": 0, "venue": "XNYS", "cost": 0.02}]}
+    fig = venue_score_figure(res, "cost")
+    assert fig.layout.xaxis.title.text == "time (New York)"
+    by = {t.name: t for t in fig.data}
+    assert by["XNAS"].line.color == "#ff7f0e" and by["XNYS"].line.color == "#1f77b4"
+    assert str(by["XNAS"].x[0]).startswith("2024-03-15T09:30") or str(by["XNAS"].x[0]).startswith("2024-03-15 09:30")
+
+
+def test_strategy_colours_stay_apart_from_venue_colours() -> None:
+    """Strategies never reuse a venue hue: each strategy colour differs from every venue palette colour by a
+    CIE76 ΔE of 20 or more (Lab from sRGB, D65; computed here independently of the module)."""
+    import numpy as np
+
+    from sorlib.plots.colors import PALETTE, STRATEGY_COLORS
+
+    def lab(h: str) -> np.ndarray:
+        rgb = np.array([int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+        rgb = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+        xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb
+        f = np.cbrt(xyz / np.array([0.95047, 1.0, 1.08883]))
+        return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+    for name in ("router", "best_ask", "twap", "vwap", "ck"):
+        d = min(np.linalg.norm(lab(STRATEGY_COLORS[name]) - lab(v)) for v in PALETTE)
+        assert d >= 19.5, (name, d)
