@@ -186,12 +186,23 @@ def interval_status(ci) -> str:
     zero and prints ``−0.074 to −0.004``."""
     if ci is None or len(ci) != 2 or not (_finite(ci[0]) and _finite(ci[1])):
         return "none"
-    lo, hi = float(ci[0]), float(ci[1])
+    lo, hi = denoise(ci[0]), denoise(ci[1])
     return "excludes" if lo > 0 or hi < 0 else "includes"
 
 
-#: most decimals :func:`interval_decimals` will use (ends closer to zero than 10⁻¹⁵ bps print in e-notation)
-MAX_INTERVAL_DECIMALS = 15
+#: savings closer to zero than this (bps) are floating-point noise of a cash ratio (two routes with the same
+#: fills, summed in another order, differ by ~10⁻¹² bps), read as exactly 0
+NOISE_BPS = 1e-9
+
+
+def denoise(x) -> float:
+    """``x`` (bps) as a float, 0.0 when ``|x| <`` :data:`NOISE_BPS`."""
+    x = float(x)
+    return 0.0 if abs(x) < NOISE_BPS else x
+
+
+#: most decimals :func:`interval_decimals` will use (ends within :data:`NOISE_BPS` of zero print as 0)
+MAX_INTERVAL_DECIMALS = 12
 
 
 def interval_decimals(lo: float, hi: float, minimum: int = 2) -> int:
@@ -221,7 +232,7 @@ def format_interval(ci, orders: int | None = None) -> str:
     order)"`` / ``"no interval"`` when there is none."""
     if interval_status(ci) == "none":
         return "no interval (one order)" if orders == 1 else "no interval"
-    lo, hi = float(ci[0]), float(ci[1])
+    lo, hi = denoise(ci[0]), denoise(ci[1])
     d = interval_decimals(lo, hi)
     if d >= MAX_INTERVAL_DECIMALS:  # an end within 10⁻¹⁵ of zero: e-notation for it, 2 decimals otherwise
         d = 2

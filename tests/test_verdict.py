@@ -178,9 +178,16 @@ def test_interval_words_follow_unrounded_ends(ci, word, printed) -> None:
     assert verdict_sentence(r).endswith(f"the 95% interval ({printed}) {word} zero.")
 
 
-def test_interval_end_below_the_decimal_cap_prints_in_e_notation() -> None:
+def test_floating_point_noise_reads_as_zero() -> None:
+    """Two routes with identical fills summed in another order differ by ~1e-12 bps (BAC's touch is deep
+    enough that every mode is Best Ask): such an interval is [0, 0], includes zero and prints '0.00 to 0.00'
+    — not '0.000000000001 to 0.000000000002 excludes zero'. A real 1e-8 bps end is kept."""
+    assert interval_status([1e-12, 2e-12]) == "includes"
+    assert format_interval([1e-12, 2e-12]) == "0.00 to 0.00"
     assert interval_status([-1e-20, 1.0]) == "includes"
-    assert format_interval([-1e-20, 1.0]) == "−1.0e-20 to 1.00"
+    assert format_interval([-1e-20, 1.0]) == "0.00 to 1.00"
+    assert interval_status([1e-8, 1.0]) == "excludes"
+    assert format_interval([1e-8, 1.0]) == "0.00000001 to 1.00000000"  # one decimal count for both ends
 
 
 # ------------------------------------------------------------------------------ clean-up-dominated results

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..backtest import PARAMS
 from ..errors import ConfigError
-from ..metrics import interval_decimals
+from ..metrics import denoise, interval_decimals
 from ..metrics import savings_from_cash as savings
 from .space import point_edges
 
@@ -226,9 +226,10 @@ def verdict_frame(records: list[dict], baselines: tuple[str, ...] = ("best_ask",
         lo, hi = (s.get("ci95") or [None, None])[:2]
         ci = ""
         if lo is not None and hi is not None and np.isfinite([lo, hi]).all():
+            lo, hi = denoise(lo), denoise(hi)  # ~1e-12 bps between identical routes is noise: 0
             d = interval_decimals(lo, hi)  # enough decimals that the printed ends keep their signs
             ci = f" [{lo:+.{d}f}, {hi:+.{d}f}]"
-        return f"{s['bps']:+.2f}{ci} (n={s['orders']})"
+        return f"{denoise(s['bps']):+.2f}{ci} (n={s['orders']})"
 
     names = {"best_ask": "Best Ask", "twap": "TWAP", "vwap": "VWAP"}
     rows = []
