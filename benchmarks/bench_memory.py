@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROWS_PER_SCALE = 220_000  # sorlib synth: about scale x 220,000 records per 8-venue day
+ROWS_PER_SCALE = 191_500  # sorlib synth: about scale x 191,500 records (quotes + prints) per 8-venue day
 
 SYNTH = "import sys; from sorlib.cli import main; sys.exit(main(sys.argv[1:]))"  # the ``sorlib`` command
 
@@ -70,7 +70,7 @@ def main() -> None:
     scale = max(args.rows / ROWS_PER_SCALE, 0.01)
     try:
         for levels in args.levels:
-            path = folder / f"mem-{args.rows}-L{levels}.dbn.zst"
+            path = folder / f"mem-{args.rows}-s{scale:.3f}-L{levels}.dbn.zst"
             if not path.exists():
                 subprocess.run([sys.executable, "-c", SYNTH, "synth", "--venues", "8", "--scale", f"{scale:.3f}",
                                 "--levels", str(levels), "--out", str(path)], check=True, capture_output=True)
