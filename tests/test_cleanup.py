@@ -175,3 +175,12 @@ def test_depth_walk_guards_bound_the_work_and_keep_every_share():
     out = depth_fills([10.0], [1], [(1.0, 0.1)], [0.0], 10_000_000)
     assert len(out) == 1 and out[0][:2] == (0, 10_000_000)
     assert out[0][2] == pytest.approx((100_000 + 500_050 + 1_098_900_000) / 1e7, rel=1e-12)
+
+
+def test_profile_from_a_record_whose_touch_slot_is_empty() -> None:
+    """A record showing 10.01 × 0 and 10.02 × 300 has one depth point (δ = 2, 300 shares cumulative) and no
+    positive touch size: the default profile takes a = 300 (the median of the sizes it shows), b = 1 — not
+    the NaN median of an empty set, which cast to shares gave garbage."""
+    from sorlib.sim.cleanup import venue_profile
+
+    assert venue_profile(np.array([[10.01, 10.02]]), np.array([[0, 300]])) == (300.0, 1.0, "default")

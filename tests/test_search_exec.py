@@ -152,8 +152,12 @@ def test_cli_several_days(tmp_path, capsys):
     argv = ["search", *days, "--scheduler", "serial", "--every", "2", "--horizon", "4", "--folds", "2",
             "--fold-by", "day", "--adaptive", "--out", str(out), "--no-progress"]
     assert main(argv) == 0
-    line = capsys.readouterr().out.strip()
-    assert "\n" not in line and "on 3 day(s)" in line and "walk-forward OOS" in line
+    lines = capsys.readouterr().out.strip().splitlines()
+    # the summary is one line; the only other one is the regular-hours note of the automatic session filter
+    summary_lines = [x for x in lines if x.startswith("search penalty")]
+    assert len(summary_lines) == 1 and len(lines) == 2 and lines[0].startswith("search: regular hours")
+    line = summary_lines[0]
+    assert "on 3 day(s)" in line and "walk-forward OOS" in line
     summary = json.loads((out / "summary.json").read_text())
     assert summary["days"] == 3 and summary["walk_forward"]["folds"][0]["test_orders"] > 0
     table = pd.read_parquet(out / "results.parquet")

@@ -152,6 +152,10 @@ def venue_profile(ask_px: np.ndarray, ask_sz: np.ndarray, tick: float = 0.01) ->
     sz = np.atleast_2d(np.asarray(ask_sz, float))[:, 0]
     px = np.atleast_2d(np.asarray(ask_px, float))[:, 0]
     s = sz[np.isfinite(px) & (sz > 0)]
+    if s.size == 0:  # sizes shown only off the first column (an empty touch slot): their cumulative sizes
+        s = np.asarray(cum, float)[np.asarray(cum, float) > 0]
+    if s.size == 0:
+        return None
     return float(np.median(s)), 1.0, "default"
 
 
