@@ -230,6 +230,11 @@ _VERDICT_CSS = """<style>
 </style>"""
 
 
+#: how each clean-up rule (:mod:`sorlib.sim.cleanup`) prices the shares beyond the visible book, for the headline
+CLEANUP_PRICE = {"depth": "each venue's depth profile D(δ) = a·δ^b from the data before the deadline",
+                 "flat": "the worst visible ask + 1 tick", "ladder": "one more tick per 100 shares"}
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
@@ -248,7 +253,9 @@ def verdict_html(results: dict, session: str = "", sample: str | None = None, ti
     shown = ", ".join(f"{k}={float(v):g}" for k, v in params.items()) if params else ""
     model = f["market_model"] + (" (the replay consumes the displayed liquidity it takes; other traders do not "
                                  "react to our orders)" if f["market_model"] == "frozen tape" else "")
+    rule = ((results.get("market") or {}).get("parameters") or {}).get("cleanup", {}).get("rule", "flat")  # older: flat
     facts = (f"{n:,} parent order{'' if n == 1 else 's'} · figures {f['sample']} · market model: {model} · "
+             f"clean-up beyond the visible book: {CLEANUP_PRICE.get(rule, rule)} · "
              f"mode: {f['mode']}" + (f" · router parameters {shown}" if shown else ""))
     notes = [SAVING_SIGN_NOTE + " Average all-in price: cash including fees and the clean-up ÷ shares. "
              "Implementation shortfall: mean over orders of (average price − arrival mid) ÷ arrival mid. The "
@@ -266,7 +273,6 @@ def verdict_html(results: dict, session: str = "", sample: str | None = None, ti
     if beyond:
         from .metrics import strategy_label
 
-        rule = ((results.get("market") or {}).get("parameters") or {}).get("cleanup", {}).get("rule", "flat")  # older results: flat
         warns.append(f"Clean-up shares bought beyond the visible book (priced by the '{rule}' clean-up rule): "
                      + ", ".join(f"{strategy_label(k)} {int(v):,}" for k, v in beyond.items()) + ".")
     from .metrics import cleanup_check, strategy_label

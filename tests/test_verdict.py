@@ -221,6 +221,10 @@ def test_cleanup_dominated_backtest_is_flagged_and_gets_no_verdict() -> None:
 
     page = verdict_html(r)
     assert "No verdict (spec mode, 2 orders)" in page and "The verdict is withheld." in page
+    # every headline names the clean-up share (table column) and how the shares beyond the book were priced
+    assert "clean-up beyond the visible book: each venue&#x27;s depth profile" in page
+    r_flat = {**r, "market": {"name": "frozen", "parameters": {"cleanup": {"rule": "flat"}}}}
+    assert "clean-up beyond the visible book: the worst visible ask + 1 tick" in verdict_html(r_flat)
 
 
 def test_cleanup_share_at_the_threshold_is_not_flagged_and_a_baseline_alone_is_named() -> None:
