@@ -298,6 +298,21 @@ def _scale(v: np.ndarray, scale: float) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ DBN
+def open_dbn(path: str | Path):
+    """``(DBNStore, schema name or None)`` of a DBN file; a :class:`DataError` naming the file when it cannot
+    be decoded. Imports ``databento`` here (slow to import)."""
+    p = str(path)
+    open_source(path)
+    import databento as db
+
+    try:
+        store = db.DBNStore.from_file(p)
+        return store, (str(store.schema) if store.schema is not None else None)
+    except Exception as e:  # noqa: BLE001 - the decoder raises several types
+        raise DataError(f"not a readable DBN file ({str(e).splitlines()[0] if str(e) else type(e).__name__})",
+                        path=p) from None
+
+
 def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = None,
              progress: bool | None = False) -> MarketData:
     """Read a DBN file (``.dbn`` or ``.dbn.zst``) of schema mbp-1, mbp-10, tbbo or bbo-1s/bbo-1m.
@@ -306,15 +321,7 @@ def read_dbn(path: str | Path, *, symbol: str | None = None, date: str | None = 
     ``progress``: records decoded on stderr — True a tqdm bar, None a line every 30 s, False nothing.
     """
     p = str(path)
-    open_source(path)
-    import databento as db
-
-    try:
-        store = db.DBNStore.from_file(p)
-        schema = str(store.schema) if store.schema is not None else None
-    except Exception as e:  # noqa: BLE001 - the decoder raises several types
-        raise DataError(f"not a readable DBN file ({str(e).splitlines()[0] if str(e) else type(e).__name__})",
-                        path=p) from None
+    store, schema = open_dbn(path)
     if schema not in QUOTE_SCHEMAS:
         raise DataError(f"DBN schema {schema!r} has no quote records; supported schemas: "
                         f"{', '.join(QUOTE_SCHEMAS)}", path=p)

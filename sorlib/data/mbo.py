@@ -65,6 +65,7 @@ from .databento import (
     _check_complete,
     _feed_latency_us,
     _looks_fixed_point,
+    open_dbn,
     publisher_name,
 )
 from .market import LoadReport, MarketData, Quotes, Trades
@@ -213,15 +214,7 @@ def _order_ids(raw: np.ndarray, w: Where) -> np.ndarray:
 
 def _dbn_columns(path, symbol, date) -> tuple[dict, str]:
     p = str(path)
-    open_source(path)
-    import databento as db
-
-    try:
-        store = db.DBNStore.from_file(p)
-        schema = str(store.schema) if store.schema is not None else None
-    except Exception as e:  # noqa: BLE001 - the decoder raises several types
-        raise DataError(f"not a readable DBN file ({str(e).splitlines()[0] if str(e) else type(e).__name__})",
-                        path=p) from None
+    store, schema = open_dbn(path)
     if schema != "mbo":
         raise DataError(f"DBN schema {schema!r} is not mbo; read it with format 'databento'", path=p)
     try:
