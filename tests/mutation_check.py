@@ -84,8 +84,8 @@ MUTANTS = [
         ("tests/test_bad_input.py", "tests/test_data_validation.py")),
     Mutant("the replay forgets taken liquidity at any new record of the venue", (
         ("sorlib/engine/replay.py",
-         "d = carry_taken(self.by_venue[k], book.ask_key[new], book.ask_sz[new])",
-         "d = {}"),), ("tests/test_engine.py",)),
+         "d = _carry_one(self.by_venue[k], book.ask_key[cur].tolist(), book.ask_sz[cur].tolist())",
+         "d = {}"),), ("tests/test_engine.py", "tests/test_consumption.py")),
 ]
 
 # issue 21: behaviours pinned by tests/test_pinned_behaviours.py and the hardening of tests/test_hardening.py

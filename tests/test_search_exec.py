@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import sys
 
 import numpy as np
 import pandas as pd
@@ -296,3 +298,18 @@ def test_cli_ck_walk_forward_by_day_processes_and_local_dask_identical(tmp_path,
     wa, wb = (json.loads((outs[s] / "summary.json").read_text())["walk_forward"] for s in ("processes", "local-dask"))
     assert wa == wb and len(wa["folds"]) == 2
     assert (a["strategy"] == "router").any() and a.loc[a["strategy"] == "router", "total_cash"].gt(0).all()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_start_brings_every_worker_up_before_any_task(spec):
+    """The pool spawns workers lazily; a worker still starting when Ctrl-C ends the parent dies unpickling the
+    pool's unlinked semaphores with a traceback on the terminal. After start() both workers exist and have run
+    their initializer (SIGINT ignored: bit 1 of SigIgn in /proc/PID/status)."""
+    with ProcessExecutor(workers=2) as ex:
+        ex.start(spec)
+        procs = list(ex._pool._processes.values())
+        assert len(procs) == 2 and all(p.is_alive() for p in procs)
+        for p in procs:
+            with open(f"/proc/{p.pid}/status") as f:
+                ign = int(next(ln for ln in f if ln.startswith("SigIgn:")).split()[1], 16)
+            assert ign & (1 << (signal.SIGINT - 1))

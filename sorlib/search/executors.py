@@ -235,7 +235,19 @@ def worker_books(spec: DataSpec) -> tuple:
     return books
 
 
-def _init_worker(spec: DataSpec, parent_pid: int | None = None) -> None:
+_MEETING = None  # this worker's copy of the pool's start-up barrier (:meth:`ProcessExecutor.start`)
+
+
+def _meet(_: int = 0) -> int:
+    """Wait until every worker of the pool has started and run its initializer (at most 600 s)."""
+    try:
+        _MEETING.wait(timeout=600)
+    except threading.BrokenBarrierError:
+        pass
+    return os.getpid()
+
+
+def _init_worker(spec: DataSpec, parent_pid: int | None = None, meeting=None) -> None:
     """Process-pool initializer: die with the parent, leave Ctrl-C to it, load the data once, warm numba.
 
     A data error is not raised here (that would only show as ``BrokenProcessPool``): the first task
@@ -244,6 +256,8 @@ def _init_worker(spec: DataSpec, parent_pid: int | None = None) -> None:
     from ..allocation import warmup
     from ..errors import SorlibError
 
+    global _MEETING
+    _MEETING = meeting
     if parent_pid is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and shuts the pool down
         die_with_parent(parent_pid)
@@ -365,8 +379,14 @@ class ProcessExecutor(Executor):
             return  # already running with this data loaded
         self.close()
         self._digest = data.digest
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=_mp_context(self.start_method),
-                                         initializer=_init_worker, initargs=(data, os.getpid()))
+        ctx = _mp_context(self.start_method)
+        meeting = ctx.Barrier(self.workers)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
+                                         initargs=(data, os.getpid(), meeting))
+        # Start every worker now and wait until each has run its initializer: the pool spawns workers lazily,
+        # and one still starting when Ctrl-C ends the parent dies unpickling the pool's (unlinked) semaphores
+        # with a traceback on the user's terminal. One barrier task per worker: none can take two.
+        list(self._pool.map(_meet, range(self.workers)))
 
     def imap(self, fn: Callable, args: list[tuple]) -> Iterator[tuple[int, Any]]:
         assert self._pool is not None, "call start() first"
