@@ -56,7 +56,11 @@ def _write_all(f, data: bytes) -> None:
     f.flush()
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+@contextlib.contextmanager
+def atomic_writer(path: str | Path):
+    """A binary file at a temporary path beside ``path`` (mode of a new file under the umask), renamed over
+    ``path`` when the block ends; removed, and ``path`` left untouched, when it raises (an ``OSError`` as
+    the one-line :class:`OutputError`)."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +70,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     try:
         os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as f:
-            _write_all(f, data)
+            yield f
         os.replace(tmp, path)
     except BaseException as e:
         with contextlib.suppress(OSError):
@@ -74,7 +78,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         if isinstance(e, OSError):
             raise output_error(path, e) from None
         raise
-    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    with atomic_writer(path) as f:
+        _write_all(f, data)
+    return Path(path)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -17,14 +17,11 @@ at level 0 is empty at every level. Reading the file back gives level 0 identica
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .._io import file_mode, output_error
+from .._io import atomic_writer
 from ..data.market import MarketData
 from .writer import RECV_DELAY_NS, UNDEF_PRICE, mbp1_records
 
@@ -94,28 +91,14 @@ def write_databento_dbn(md: MarketData, path: str | Path, *, levels: int = 1, de
     n = len(r["ts"])
     dtype = _record_dtype(levels)
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise output_error(path, e) from None
-    try:
-        os.fchmod(fd, file_mode())
-        with os.fdopen(fd, "wb") as f:
-            with zstandard.ZstdCompressor(level=compress_level).stream_writer(f, closefd=False) as z:
-                z.write(_metadata(md, levels, r["ts"][0] if n else 0, r["ts"][-1] + 1 if n else 1))
-                for i, lo in enumerate(range(0, n, chunk)):
-                    hi = min(n, lo + chunk)
-                    rec = np.zeros(hi - lo, dtype)
-                    _fill(rec, r, lo, hi, levels, np.random.default_rng([depth_seed, i]))
-                    z.write(rec.tobytes())
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise output_error(path, e) from None
-        raise
+    with atomic_writer(path) as f:
+        with zstandard.ZstdCompressor(level=compress_level).stream_writer(f, closefd=False) as z:
+            z.write(_metadata(md, levels, r["ts"][0] if n else 0, r["ts"][-1] + 1 if n else 1))
+            for i, lo in enumerate(range(0, n, chunk)):
+                hi = min(n, lo + chunk)
+                rec = np.zeros(hi - lo, dtype)
+                _fill(rec, r, lo, hi, levels, np.random.default_rng([depth_seed, i]))
+                z.write(rec.tobytes())
     return path
 
 
