@@ -12,6 +12,7 @@ missing values: ``NaN``, ``inf`` or ``NA`` in a numeric column are reported, nev
 from __future__ import annotations
 
 import csv
+import os
 import re
 import stat
 import zipfile
@@ -54,15 +55,20 @@ def fmt(x) -> str:
 
 
 # --------------------------------------------------------------------------------------------- opening
-def open_source(path: str | Path) -> tuple[Path, bytes | None]:
-    """Check ``path`` is a readable, non-empty regular file; for a ``.zip`` return its single member."""
-    p = Path(path)
+def stat_source(p: Path) -> os.stat_result:
+    """``p.stat()``, or the one-line :class:`DataError` for a missing or unreadable path."""
     try:
-        st = p.stat()
+        return p.stat()
     except FileNotFoundError:
         raise DataError("file not found", path=str(p)) from None
     except OSError as e:
         raise DataError(f"cannot read the file ({e.strerror or e})", path=str(p)) from None
+
+
+def open_source(path: str | Path) -> tuple[Path, bytes | None]:
+    """Check ``path`` is a readable, non-empty regular file; for a ``.zip`` return its single member."""
+    p = Path(path)
+    st = stat_source(p)
     if stat.S_ISDIR(st.st_mode):
         raise DataError("is a directory; give one data file", path=str(p))
     if not stat.S_ISREG(st.st_mode):

@@ -43,7 +43,7 @@ import pyarrow.csv as pacsv
 
 from ..errors import DataError
 from . import order_events as oe
-from ._csv import _ZIP_ERRORS, Where, _check_text, _diagnose, fmt, open_source
+from ._csv import _ZIP_ERRORS, Where, _check_text, _diagnose, fmt, open_source, stat_source
 from .market import LoadReport, MarketData, Quotes, Trades
 from .validate import (
     MAX_PRICE,
@@ -128,12 +128,7 @@ def _open(path: str | Path) -> tuple[Path, None]:
     if p.suffix.lower() != ".zip":
         open_source(p)
         return p, None
-    try:
-        st = p.stat()
-    except FileNotFoundError:
-        raise DataError("file not found", path=str(p)) from None
-    except OSError as e:
-        raise DataError(f"cannot read the file ({e.strerror or e})", path=str(p)) from None
+    st = stat_source(p)
     if not p.is_file():
         raise DataError("not a regular file; give a LOBSTER zip or CSV", path=str(p))
     if st.st_size == 0:

@@ -288,11 +288,7 @@ class _Taken:
             return
         if j == start + 1 or cur == int(book.row[start + 1, k]):  # one new record
             d = _carry_one(self.by_venue[k], book.ask_key[cur].tolist(), book.ask_sz[cur].tolist())
-            if d:
-                self.by_venue[k] = d
-            else:
-                del self.by_venue[k]
-            self.row[k] = cur
+            self._keep(k, d, cur)
             return
         d = self.by_venue[k]
         if j - start <= 16:  # a few snapshots: each new record in turn, in Python
@@ -301,22 +297,21 @@ class _Taken:
                 if r > last and r != prev:
                     prev = r
                     d = _carry_one(d, book.ask_key[r].tolist(), book.ask_sz[r].tolist())
-            if d:
-                self.by_venue[k] = d
-            else:
-                del self.by_venue[k]
-            self.row[k] = prev
+            self._keep(k, d, prev)
             return
         # many: carry_taken over each new record, compiled (_carry_rows)
         ps = np.fromiter(d.keys(), np.int64, len(d))
         qs, lastrow = _carry_rows(book.row, k, start, j, last, book.ask_key, book.ask_sz,
                                   ps, np.fromiter(d.values(), np.int64, len(d)))
-        d = {p: q for p, q in zip(ps.tolist(), qs.tolist(), strict=True) if q >= 0}
+        self._keep(k, {p: q for p, q in zip(ps.tolist(), qs.tolist(), strict=True) if q >= 0}, int(lastrow))
+
+    def _keep(self, k: int, d: dict[int, int], row: int) -> None:
+        """Venue ``k``'s taken shares after its records up to ``row`` (none left: the venue is dropped)."""
         if d:
             self.by_venue[k] = d
         else:
             del self.by_venue[k]
-        self.row[k] = int(lastrow)
+        self.row[k] = row
 
     def take(self, k: int, row: int, key: int, qty: int, j: int = -1) -> None:
         d = self.by_venue.setdefault(k, {})
