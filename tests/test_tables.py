@@ -62,3 +62,14 @@ def test_text_cells_never_show_dollar_signs():
     df = pd.DataFrame({"detail": ["mid 65.0923 $ is +6.54% from the reference 61.0201 $", "fee 0.003 $/share"]})
     assert T.table(df).frame["Detail"].tolist() == ["mid 65.0923 USD is +6.54% from the reference 61.0201 USD",
                                                    "fee 0.003 USD/share"]
+
+
+def test_time_suffixes_are_units_not_share_counts():
+    """'horizon_s' is a horizon in seconds (it was headed 'Horizon S (shares)'), 'latency_us' microseconds;
+    a bare 's' is still the order size S in shares."""
+    from sorlib.plots import tables as T
+
+    assert T.header("horizon_s") == "Horizon (s)"
+    assert T.header("latency_us") == "Latency (µs)"
+    assert T.header("s") == "S (shares)" and T.header("qty") == "Quantity (shares)"
+    assert T.header("rest_seconds") == "Rest seconds (s)"

@@ -42,9 +42,11 @@ _UNITS: list[tuple[str, str, str]] = [
     (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$", "USD/share", "{:.4g}"),
     (r"(^|_)(px|price|mid|bid|ask)($|_)|avg_fill|fill_px|per_share", "USD/share", "{:,.4f}"),
     (r"cash|cost($|_)|notional|usd|dollars|(^|_)v($|_exact|_sa)", "USD", "{:,.2f}"),
+    (r"seconds|.+_s$", "s", "{:,.3g}"),  # a unit suffix (horizon_s); a bare "s" is the order size S below
+    (r".+_us$", "µs", "{:,.3g}"),
     (r"shares|(^|_)(fills|orders|size|qty|quantity|count|executed|child|children|q|l|m|s|trades|quotes|rows)($|_)",
      "shares", "int"),
-    (r"seconds|(^|_)s$|latency", "s", "{:,.3g}"),
+    (r"latency", "s", "{:,.3g}"),
 ]
 _COUNT_WORDS = ("fills", "orders", "count", "trades", "quotes", "rows", "children", "points", "ties", "days")
 
@@ -74,6 +76,9 @@ def header(name, unit: str | None = None) -> str:
         return str(name)
     u = _unit_of(name)[0] if unit is None else {"$": "USD", "$/share": "USD/share"}.get(unit, unit)
     words = [w for w in re.split(r"[_\s]+", name) if w]
+    suffix = {"s": "s", "µs": "us"}.get(u)  # a time unit written as the name's last word (horizon_s, latency_us)
+    if suffix and len(words) > 1 and words[-1].lower() == suffix:
+        words = words[:-1]
     words = [_WORDS.get(w.lower(), w) for w in words if not (u and w.lower() in ("bps", "pct", "usd", "px"))
              or w.lower() == "px"]
     text = " ".join(words) if words else name
