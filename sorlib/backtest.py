@@ -52,6 +52,8 @@ def grid_points(grid: str | dict) -> list[dict[str, float]]:
 
 
 MODES = ("spec", "uncapped", "ck")
+#: ``BacktestConfig.side`` → the parent orders' side (+1 buy, −1 sell).
+SIDES = {"buy": 1, "sell": -1}
 
 
 @dataclass
@@ -62,6 +64,7 @@ class BacktestConfig:
     (a halt, the night); a parent order whose window overlaps one is not placed (reported)."""
 
     order_size: int = 5000
+    side: str = "buy"  # side of the fixed schedule's parent orders: "buy" or "sell"
     mode: str = "spec"
     grid: str | dict = "penalty"
     every_minutes: float | None = None  # None: one parent order at the data start
@@ -109,6 +112,7 @@ class BacktestConfig:
     def validate(self) -> None:
         if not (isinstance(self.order_size, int | np.integer) and self.order_size > 0):
             raise ConfigError(f"order size must be a whole number of shares > 0, got {self.order_size}")
+        check_choice("side", self.side, SIDES)
         check_choice("mode", self.mode, MODES)
         check_choice("empty policy", self.empty_policy, [p.value for p in EmptySplitPolicy])
         check_choice("VWAP weights", self.vwap_weights, VWAP_WEIGHTS)
@@ -151,7 +155,7 @@ def _hms(t_ns: int) -> str:
 
 
 def order_schedule(book: Book, size: int, every_minutes: float | None = None, horizon_minutes: float = 10.0,
-                   arrivals_ns: list[int] | None = None, max_gap_seconds: float = 60.0,
+                   arrivals_ns: list[int] | None = None, max_gap_seconds: float = 60.0, side: int = 1,
                    ) -> tuple[list[ParentOrder], list[UnplacedOrder]]:
     """Parent orders over the book's time span, and those that cannot be placed.
 
@@ -162,7 +166,8 @@ def order_schedule(book: Book, size: int, every_minutes: float | None = None, ho
     An order is not placed — returned in the second list with the reason — when the NBBO is not two-sided at
     its arrival (``"no two-sided NBBO at arrival"``) or its window [arrival, deadline) overlaps a data gap,
     a stretch of more than ``max_gap_seconds`` without any quote record (``"data gap HH:MM:SS–HH:MM:SS"``,
-    UTC, the last record before and the first after). Placed orders are numbered 0, 1, … in time order.
+    UTC, the last record before and the first after). Placed orders are numbered 0, 1, … in time order;
+    every one has ``side`` (+1 buy, −1 sell) and no limit price.
     """
     if book.times.shape[0] == 0:
         raise ConfigError("the data has no quotes to route against")
@@ -192,7 +197,7 @@ def order_schedule(book: Book, size: int, every_minutes: float | None = None, ho
             g = int(hit[0])
             unplaced.append(UnplacedOrder(a, f"data gap {_hms(gap_start[g])}–{_hms(gap_end[g])}"))
             continue
-        placed.append(ParentOrder(len(placed), a, deadline, int(size)))
+        placed.append(ParentOrder(len(placed), a, deadline, int(size), int(side)))
     return placed, unplaced
 
 
@@ -248,8 +253,54 @@ class BacktestResult:
     baselines: dict[str, Execution]
 
 
+def check_orders(book: Book, orders, max_gap_seconds: float = 60.0) -> list[ParentOrder]:
+    """The user's parent orders (``run_backtest(orders=...)``) checked against ``book``; every problem is a
+    :class:`~sorlib.errors.ConfigError` naming the order id: not a :class:`ParentOrder`, a repeated id, no
+    shares, a deadline not after its arrival, an arrival before the first two-sided NBBO or a deadline after
+    the data's last record + 1 ns (outside the data), no two-sided NBBO at arrival, or a window
+    [arrival, deadline) over a data gap (more than ``max_gap_seconds`` without any quote record). Unlike
+    the fixed schedule's (:func:`order_schedule`, reported as unplaced), such orders are errors: the user
+    asked for them. Returned in the order given."""
+    out = list(orders)
+    if not out:
+        raise ConfigError("no parent orders given: pass at least one ParentOrder")
+    if book.times.shape[0] == 0:
+        raise ConfigError("the data has no quotes to route against")
+    t0, t_end = int(book.times[0]), int(book.times[-1]) + 1
+    gap_start, gap_end = book.gaps(int(round(max_gap_seconds * NS_PER_SECOND)))
+    seen: set[int] = set()
+    for o in out:
+        if not isinstance(o, ParentOrder):
+            raise ConfigError(f"parent orders must be ParentOrder objects, got {type(o).__name__}")
+        where = f"order {o.order_id}"
+        if o.order_id in seen:
+            raise ConfigError(f"{where}: order id repeated; give every parent order its own order_id")
+        seen.add(o.order_id)
+        if not (isinstance(o.size, int | np.integer) and o.size > 0):
+            raise ConfigError(f"{where}: size must be a whole number of shares > 0, got {o.size!r}")
+        if o.deadline_ns <= o.arrival_ns:
+            raise ConfigError(f"{where}: deadline {_iso(o.deadline_ns)} is not after its arrival {_iso(o.arrival_ns)}")
+        if o.arrival_ns < t0 or o.deadline_ns > t_end:
+            raise ConfigError(f"{where}: window {_iso(o.arrival_ns)} to {_iso(o.deadline_ns)} is outside the data "
+                              f"({_iso(t0)} to {_iso(t_end)}); move it inside or load the day it belongs to")
+        j = book.index_at(o.arrival_ns)
+        if j < 0 or not book.two_sided[j]:
+            raise ConfigError(f"{where}: no two-sided NBBO at its arrival {_iso(o.arrival_ns)}; arrive later")
+        hit = np.flatnonzero((gap_start < o.deadline_ns) & (gap_end > o.arrival_ns))
+        if hit.size:
+            g = int(hit[0])
+            raise ConfigError(f"{where}: its window crosses a data gap {_hms(gap_start[g])}–{_hms(gap_end[g])} "
+                              f"(UTC); end it before the gap or raise max_gap_seconds")
+    return out
+
+
+def _iso(t_ns: int) -> str:
+    return pd.Timestamp(int(t_ns), unit="ns", tz="UTC").isoformat()
+
+
 def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
-                 venue_table: VenueTable | None = None, progress: bool | str = False) -> BacktestResult:
+                 venue_table: VenueTable | None = None, progress: bool | str = False,
+                 orders: list[ParentOrder] | None = None) -> BacktestResult:
     """Run the router over the grid and the baselines on the same parent orders; see :mod:`sorlib.metrics`.
 
     ``progress``: one tqdm bar (``"lines"``: plain lines, :class:`_LineProgress`) over (grid points + baselines) × parent orders. Grid points whose routers
@@ -258,13 +309,21 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
     ``market`` (``{"name", "parameters"}`` of the market model, :mod:`sorlib.sim`), ``impact_cost`` (strategy →
     :func:`~sorlib.metrics.impact_cost`), ``cleanup_beyond_book_shares`` and ``unfilled_shares`` (strategy →
     shares; ``router`` = the best grid point) and ``tca`` (:func:`sorlib.tca.tca_results` of every strategy:
-    per-order shortfall and its parts, per-venue fill rates and markouts, participation)."""
+    per-order shortfall and its parts, per-venue fill rates and markouts, participation).
+
+    ``orders``: the user's parent orders (either side, optional limit prices; :func:`check_orders`) instead of
+    the fixed schedule of ``cfg`` (``order_size``, ``side``, ``every_minutes``, ``horizon_minutes``); a bad
+    order raises :class:`~sorlib.errors.ConfigError` naming its id. Sells are replayed on the mirrored
+    market (:mod:`sorlib.engine.replay`); costs and savings follow :mod:`sorlib.metrics`' sign convention."""
     cfg = cfg or BacktestConfig()
     cfg.validate()
     book = data if isinstance(data, Book) else Book.from_market(data, venue_table)
     book = replace(book, profiles=tuple(apply_fee_regime(p, cfg.fee_regime) for p in book.profiles))
-    orders, unplaced = order_schedule(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes,
-                                      max_gap_seconds=cfg.max_gap_seconds)
+    if orders is not None:
+        orders, unplaced = check_orders(book, orders, cfg.max_gap_seconds), []
+    else:
+        orders, unplaced = order_schedule(book, cfg.order_size, cfg.every_minutes, cfg.horizon_minutes,
+                                          max_gap_seconds=cfg.max_gap_seconds, side=SIDES[cfg.side])
     if not orders:
         reasons = sorted({u.reason for u in unplaced})
         raise ConfigError(f"no parent order could be placed ({len(unplaced)} scheduled): " + "; ".join(reasons[:3])

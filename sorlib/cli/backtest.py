@@ -27,6 +27,8 @@ def register(sub) -> None:
     add_config_args(p, None, "one parent order every N minutes (default: a single order at the data start)")
     p.add_argument("--grid", default="penalty",
                    help="'penalty', 'bps' or a TOML/JSON grid file (lists, {log=[lo,hi,n]}, {linspace=[lo,hi,n]})")
+    p.add_argument("--side", choices=("buy", "sell"), default="buy",
+                   help="side of the fixed schedule's parent orders (a sell is replayed on the mirrored market)")
     p.add_argument("--out", default="results.json", help="results JSON path")
     p.add_argument("--plots", default=None, metavar="DIR", help="write comparison plots (HTML, PNG) here")
     add_risk_args(p)
@@ -40,6 +42,7 @@ def run(args) -> int:
 
     # everything the user gave is checked before the data are loaded
     cfg = config_from_args(args, grid=read_grid(args.grid))
+    cfg.side = getattr(args, "side", "buy")
     cfg.validate()
     check_output_file(args.out, "--out")
     if args.plots:

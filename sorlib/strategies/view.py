@@ -24,6 +24,7 @@ strategy by rewriting the future). The recorded day itself (:class:`Tape`) is th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,22 +35,47 @@ from ..data.market import Trades
 from ..errors import ConfigError
 
 _NONE = np.iinfo(np.int64).min  # the time of a snapshot that does not exist (asked before the first one)
+_NO_LIMIT = float("nan")  # ParentOrder.limit_price when there is none
 
 
 @dataclass(frozen=True)
 class ParentOrder:
-    """A buy of ``size`` shares arriving at ``arrival_ns`` that must be done by ``deadline_ns``."""
+    """An order of ``size`` shares arriving at ``arrival_ns`` that must be done by ``deadline_ns``.
+
+    ``side``: +1 buy, −1 sell. ``limit_price`` ($/share; NaN = none): the engine never fills a buy above it
+    nor a sell below it (:mod:`sorlib.engine.replay`); what cannot be filled within it is left unfilled.
+    Strategies always see a buy: the engine replays a sell as a buy on the mirrored market
+    (:mod:`sorlib.data.mirror`), so the order in a sell's view has ``side`` +1 and the mirrored limit."""
 
     order_id: int
     arrival_ns: int
     deadline_ns: int
     size: int
+    side: int = 1
+    limit_price: float = _NO_LIMIT
+
+    def __post_init__(self) -> None:
+        if isinstance(self.side, bool) or self.side not in (1, -1):
+            raise ConfigError(f"order {self.order_id}: side must be +1 (buy) or -1 (sell), got {self.side!r}")
+        lp = self.limit_price
+        if isinstance(lp, bool) or not isinstance(lp, int | float | np.floating | np.integer) or \
+                not (np.isnan(lp) or (np.isfinite(lp) and lp > 0)):
+            raise ConfigError(f"order {self.order_id}: limit price must be > 0 $/share or NaN (none), got {lp!r}")
+        # one NaN object for "no limit" (orders compare and hash equal: tuples compare NaN by identity first)
+        object.__setattr__(self, "limit_price", _NO_LIMIT if np.isnan(lp) else float(lp))
+        object.__setattr__(self, "side", int(self.side))
+
+    @property
+    def has_limit(self) -> bool:
+        """A limit price is set (not NaN)."""
+        return not math.isnan(self.limit_price)
 
 
 @dataclass(frozen=True)
 class Fills:
     """Columnar fills: parent ``order_id``, time (ns), venue key, qty (shares), price ($),
-    ``fee`` ($/share: + taker fee, − maker rebate), ``kind`` (0 take, 1 resting, 2 clean-up)."""
+    ``fee`` ($/share: + taker fee, − maker rebate), ``kind`` (0 take, 1 resting, 2 clean-up); ``side`` (int8
+    per fill, +1 buy, −1 sell; None: all buys)."""
 
     order_id: np.ndarray
     ts: np.ndarray
@@ -58,11 +84,15 @@ class Fills:
     price: np.ndarray
     fee: np.ndarray
     kind: np.ndarray
+    side: np.ndarray | None = None
 
     @property
     def cash(self) -> np.ndarray:
-        """Cash paid per fill, $ = (price + fee) × qty."""
-        return (self.price + self.fee) * self.qty
+        """Cost per fill, $ = (side × price + fee) × qty: a buy pays price + fee, a sell's cost is minus its
+        proceeds net of fees (−(price − fee) × qty). Without sides (all buys): (price + fee) × qty."""
+        if self.side is None or not (self.side < 0).any():
+            return (self.price + self.fee) * self.qty
+        return (self.side * self.price + self.fee) * self.qty
 
     def __len__(self) -> int:
         return int(self.qty.shape[0])

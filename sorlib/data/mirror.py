@@ -1,0 +1,65 @@
+"""The mirror image of a market: prices p ↦ C − p, bids and asks swapped, buyer and seller swapped.
+
+A sell of X shares on a day is, price for price, a buy of X shares on the day's mirror image: the mirror's
+ask ladder is the day's bid ladder (level for level, sizes following their prices), its prints are the
+day's prints with the aggressor side negated (a print that hit the bid hit the mirror's ask), and a price p
+is C − p. The replay engine uses it to execute sells (:mod:`sorlib.engine.replay`): every rule written for a
+buy (taking the ask ladder, resting at the bid, the queue models, the clean-up sweep, fades, impact) then
+applies to a sell without a second copy of the code.
+
+``C`` (the *centre*, $) is twice a reference price on the tick grid (:func:`mirror_center`: twice the median
+NBBO mid rounded to the cent), so mirrored prices stay near the real ones (C − p ≈ p) and rules stated in
+percent of the price barely move. Mirrored prices are rounded to the 1e-8 $ grid the engine matches prices
+on (:func:`sorlib.engine.book.price_key`), which makes :func:`mirror_market` an involution for data on that
+grid: ``mirror_market(mirror_market(md, C), C) == md`` to the bit (``tests/test_mirror.py``). Everything
+else (times, venues, sizes, book-eligibility of prints, the load report) is unchanged; an unknown aggressor
+side (0) stays 0 and is inferred on the mirror by the quote rule, which gives the negated side except for a
+print on a locked book (bid = ask), where the rule says "buyer" on both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .market import MarketData, Quotes, Trades
+
+#: prices are rounded to this grid ($) after mirroring (the engine's price-key grid)
+GRID = 1e-8
+TICK = 0.01
+
+
+def mirror_prices(px, center: float) -> np.ndarray:
+    """``C − p`` rounded to the 1e-8 $ grid (NaN stays NaN), float64 $."""
+    return np.round(float(center) - np.asarray(px, np.float64), 8)
+
+
+def mirror_center(md: MarketData, tick: float = TICK) -> float:
+    """``C`` = 2 × the median of the quote rows' level-0 mids ($, rows with both sides), rounded to ``tick``;
+    2 × the median print when no row is two-sided. A multiple of 2 ticks, so the tick grid maps onto itself."""
+    q = md.quotes
+    with np.errstate(invalid="ignore"):
+        mid = 0.5 * (q.bid_px[:, 0] + q.ask_px[:, 0]) if len(q) else np.empty(0)
+    mid = mid[np.isfinite(mid)]
+    ref = float(np.median(mid)) if mid.size else (float(np.median(md.trades.price)) if len(md.trades) else 1.0)
+    return 2.0 * round(round(ref / tick) * tick, 8)
+
+
+def mirror_quotes(q: Quotes, center: float) -> Quotes:
+    """Each venue's book mirrored: ask ladder = C − the bid ladder (sizes follow), bid ladder = C − the asks."""
+    return Quotes(q.ts, q.venue, mirror_prices(q.ask_px, center), q.ask_sz, mirror_prices(q.bid_px, center),
+                  q.bid_sz)
+
+
+def mirror_trades(t: Trades, center: float) -> Trades:
+    """Prints at C − p with the aggressor side negated (+1 ↔ −1, 0 stays 0); ``eligible`` kept."""
+    side = (-np.asarray(t.side)).astype(np.asarray(t.side).dtype)
+    return Trades(t.ts, t.venue, mirror_prices(t.price, center), t.size, side, t.eligible)
+
+
+def mirror_market(md: MarketData, center: float) -> MarketData:
+    """``md``'s mirror image about ``center`` ($; module docstring). An involution on the 1e-8 $ grid."""
+    if not np.isfinite(center) or center <= 0:
+        raise ValueError(f"mirror centre must be a finite price > 0 $, got {center!r}")
+    return replace(md, quotes=mirror_quotes(md.quotes, center), trades=mirror_trades(md.trades, center))
