@@ -46,7 +46,8 @@ REQUIRED = ["time", "order_id", "venue", "side", "quantity", "price"]
 class ExecutionsTable:
     """Validated real fills, one entry per row in file order: ``order_row`` (row of the parent order in the
     :class:`~sorlib.data.orders.OrdersTable`), ``time_ns`` (UTC ns), ``venue`` (key), ``side`` (±1),
-    ``quantity`` (shares), ``price`` and ``fee`` ($/share; fee + taker fee, − maker rebate)."""
+    ``quantity`` (shares), ``price`` and ``fee`` ($/share; fee + taker fee, − maker rebate), ``passive``
+    (True where the liquidity flag is ``A``: the fill added liquidity; else it is counted as taking)."""
 
     path: str
     order_row: np.ndarray
@@ -56,6 +57,7 @@ class ExecutionsTable:
     quantity: np.ndarray
     price: np.ndarray
     fee: np.ndarray
+    passive: np.ndarray
     where: Where
 
     def __len__(self) -> int:
@@ -98,7 +100,9 @@ def read_executions(path: str | Path, orders: OrdersTable, venues: dict[int, str
     qty = parse_quantity(table, where)
     px = parse_prices(table, where, "price", required=True)
     fee = _fees(table, where, venue, fees or {})
-    return ExecutionsTable(str(path), rows, t, venue, side, qty, px, fee, where)
+    flags = _text(table, "liquidity") if "liquidity" in cols else [None] * len(t)
+    passive = np.array([(f or "").upper() == "A" for f in flags], bool)
+    return ExecutionsTable(str(path), rows, t, venue, side, qty, px, fee, passive, where)
 
 
 def _order_rows(table, where: Where, orders: OrdersTable) -> np.ndarray:
