@@ -115,7 +115,7 @@ def test_models_default_is_the_library_line_up():
     from sorlib.fillcheck import DEFAULT_MODELS
 
     args = build_parser().parse_args(["validate-fills", "x.zip"])
-    assert args.models == ",".join(DEFAULT_MODELS) and args.horizons == "10,30,60" and args.own_prints == "drop"
+    assert args.models == ",".join(DEFAULT_MODELS) and args.horizons == "10,30,60" and args.own_prints == "reassign"
 
 
 def write_mbo(folder) -> str:

@@ -19,7 +19,8 @@ e9    100.0  OTHER                       -1            the data's end
 
 Removed-world streams derived by hand (level = level_before + change − the real order's remaining shares).
 B sees levels 600−100 = 500 after e2, 400 after e3, 200 after e4 and the print of 200 at e4; its own
-execution is not a print; its lifetime ends at e6. Predicted fills (drop mode), derived by hand in each test.
+execution is not a print; its lifetime ends at e6. Predicted fills (drop mode unless said), derived by hand
+in each test. ``mbo_tape`` (below) pins the ``reassign`` mode with modifies, a partial and a running sum.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
 from sorlib.data.market import LoadReport, MarketData, Quotes, Trades
-from sorlib.data.order_events import ADD, CANCEL, DELETE, EXEC, OTHER, OrderEvents
+from sorlib.data.order_events import ADD, CANCEL, DELETE, EXEC, MODIFY, OTHER, OrderEvents
 from sorlib.errors import ConfigError
 from sorlib.fillcheck import (
     ModelSpec,
@@ -66,10 +67,33 @@ def tape() -> OrderEvents:
         (30.0, 9, ADD, -1, 10.02, 100, 500, np.nan),
         (100.0, 0, OTHER, 0, np.nan, 0, -1, np.nan),
     ]
+    return _events(rows)
+
+
+def _events(rows) -> OrderEvents:
     t, oid, act, side, px, sz, lb, bb = map(np.array, zip(*rows, strict=True))
     return OrderEvents(ts=T0 + np.round(t * S).astype(np.int64), venue=np.ones(len(rows)), order_id=oid,
                        action=act, side=side, price=px, size=sz, level_before=lb, best_bid=bb,
                        best_ask=np.full(len(rows), 10.02), source="hand")
+
+
+def mbo_tape() -> OrderEvents:
+    """Bids (t s; P id 5, R id 1 the order followed, X id 2, W id 4), level_before at the event's price:
+
+    e0 0    ADD P 40 @10.00 (lb 0)        e6  3.5  EXEC R 50 (lb 450)
+    e1 0.5  ADD R 300 @10.00 (lb 40)      e7  4    MODIFY W → 10.00, 80 (lb 400): joins behind R
+    e2 1    ADD X 100 @10.00 (lb 340)     e8  5    MODIFY X → 9.99, 100 (lb 0): leaves R's price
+    e3 2    ADD W 80 @9.99 (lb 0)         e9  6    EXEC R 120 (lb 380)
+    e4 2.5  CANCEL P 10 (lb 440)          e10 7    EXEC R 130 (lb 260): R is done
+    e5 3    MODIFY P → 10.00, 50 (lb 430): a larger size loses priority, P goes behind R
+    """
+    rows = [(0.0, 5, ADD, 1, 10.00, 40, 0, 10.00), (0.5, 1, ADD, 1, 10.00, 300, 40, 10.00),
+            (1.0, 2, ADD, 1, 10.00, 100, 340, 10.00), (2.0, 4, ADD, 1, 9.99, 80, 0, 10.00),
+            (2.5, 5, CANCEL, 1, 10.00, 10, 440, 10.00), (3.0, 5, MODIFY, 1, 10.00, 50, 430, 10.00),
+            (3.5, 1, EXEC, 1, 10.00, 50, 450, 10.00), (4.0, 4, MODIFY, 1, 10.00, 80, 400, 10.00),
+            (5.0, 2, MODIFY, 1, 9.99, 100, 0, 10.00), (6.0, 1, EXEC, 1, 10.00, 120, 380, 10.00),
+            (7.0, 1, EXEC, 1, 10.00, 130, 260, 10.00), (100.0, 0, OTHER, 0, np.nan, 0, -1, np.nan)]
+    return _events(rows)
 
 
 def stream(st, c):
@@ -89,7 +113,7 @@ def test_removal_streams_by_hand():
     """The real order's own size is out of every level the model sees, its executions are no prints."""
     ev = tape()
     cands, _ = select_candidates(ev)
-    st = build_streams(ev, cands, 10.0)
+    st = build_streams(ev, cands, 10.0, own_prints="drop")
     assert stream(st, 0) == [(1.0, K_LEVEL, 100.0), (2.0, K_LEVEL, 300.0), (3.0, K_OWN_CANCEL, 100.0),
                              (4.0, K_OWN_EXEC, 200.0), (4.5, K_PRINT, 60.0), (4.5, K_LEVEL, 240.0),
                              (6.5, K_OUTFLOW, 40.0), (6.5, K_LEVEL, 200.0), (7.5, K_PRINT, 200.0),
@@ -110,7 +134,7 @@ def test_predictions_by_hand():
     moves B to 300 − (1 − 0.3077)·100 = 230.77 at e3, 30.77 after e4's print, so its own 60 leaves 29."""
     ev = tape()
     cands, _ = select_candidates(ev)
-    st = build_streams(ev, cands, 10.0)
+    st = build_streams(ev, cands, 10.0, own_prints="drop")
     cons = predict(st, cands, ModelSpec("conservative"), (5, 10)).fills
     assert cons.tolist() == [[60, 200], [0, 0], [0, 0], [0, 0]]
     assert predict(st, cands, ModelSpec("power", 2.0), (5, 10)).fills.tolist() == cons.tolist()
@@ -123,12 +147,74 @@ def test_predictions_by_hand():
     assert predict(keep, cands, ModelSpec("paper"), (5, 10)).fills[2].tolist() == [0, 200]  # ξ = 600 > Q 400
 
 
+def test_reassign_streams_by_hand():
+    """Reassign on the first tape: A's execution of 200 at t=4 finds B (100) and C (200) queued behind it:
+    B_t − c = 300 ≥ 200, the whole 200 stays a print (as in keep). B's 60 at t=4.5 finds C's 200 behind: all
+    60 stay. C's 200 at t=7.5 finds nobody behind (it joined last): the print vanishes (as in drop).
+    Conservative fills at 5 / 10 s: A's front is 0, so its own 200 reaches it at t=4 (capped at 300 − 100
+    cancelled = 200): [200, 200]; B's front 300 − 200 = 100 > 60: 0; C gets no print: 0 (drop: A [60, 200];
+    keep: C [0, 200])."""
+    ev = tape()
+    cands, _ = select_candidates(ev)
+    st = build_streams(ev, cands, 10.0)  # reassign is the default
+    keep = build_streams(ev, cands, 10.0, own_prints="keep")
+    drop = build_streams(ev, cands, 10.0, own_prints="drop")
+    assert stream(st, 0)[3:5] == [(4.0, K_PRINT, 200.0), (4.0, K_OWN_EXEC, 200.0)]
+    assert stream(st, 0) == stream(keep, 0) and stream(st, 1) == stream(keep, 1)
+    assert (4.5, K_PRINT, 60.0) in stream(st, 1)
+    assert stream(st, 2) == stream(drop, 2) and (7.5, K_PRINT, 200.0) in stream(keep, 2)
+    cons = ModelSpec("conservative")
+    assert predict(st, cands, cons, (5, 10)).fills.tolist() == [[200, 200], [0, 0], [0, 0], [0, 0]]
+    res = validate_fills(ev, None, [cons], (10,))
+    assert res.info["own_prints"] == "reassign"
+    assert res.table(horizon=10.0)[0]["predicted"] == pytest.approx(200 / 700)
+
+
+def test_reassign_modify_partial_and_running_sum_by_hand():
+    """``mbo_tape``, R (Q 40, L 300). Behind R (later priority, at 10.00): X 100 from e2; P's cancel (e4) keeps
+    its priority ahead of R; P's MODIFY to a larger size (e5) puts its 50 behind: B = 150. e6: R executes 50,
+    B − c = 150 ≥ 50: print 50 (whole), c = 50. W moves in (e7): B = 230; X moves out (e8): B = 130. e9: R
+    executes 120, B − c = 130 − 50 = 80: print 80 (partial; 40 vanish), c = 130. e10: R executes 130,
+    B − c = 130 − 130 = 0: nothing (vanishes). Keep: 50, 120, 130; drop: none.
+    Conservative (front stays 40: the level never falls below it): reassign 50 − 40 = 10 at e6, + 80 at
+    e9 = 90; keep 10 + 120 + 130 = 260; drop 0. Realised 300. P and X are excluded (modified)."""
+    ev = mbo_tape()
+    cands, _ = select_candidates(ev)
+    assert cands.order_id.tolist() == [5, 1, 2] and cands.ahead.tolist() == [0, 40, 340]
+    prints = {}
+    for mode in ("reassign", "keep", "drop"):
+        st = build_streams(ev, cands, 10.0, own_prints=mode)
+        prints[mode] = [(t, q) for t, k, q in stream(st, 1) if k == K_PRINT]
+        assert [(t, q) for t, k, q in stream(st, 1) if k == K_OWN_EXEC] == [(3.5, 50.0), (6.0, 120.0),
+                                                                             (7.0, 130.0)]
+        fills = predict(st, cands, ModelSpec("conservative"), (10,)).fills[1, 0]
+        assert fills == {"reassign": 90, "keep": 260, "drop": 0}[mode]
+    assert prints == {"reassign": [(3.5, 50.0), (6.0, 80.0)], "keep": [(3.5, 50.0), (6.0, 120.0), (7.0, 130.0)],
+                      "drop": []}
+    res = validate_fills(ev, None, ["conservative"], (10,))
+    assert res.exclusions["10s"]["modified"] == 2 and res.exclusions["10s"]["scored"] == 1
+    row = res.table(horizon=10.0)[0]
+    assert row["realised"] == 1.0 and row["predicted"] == pytest.approx(90 / 300)
+
+
+def test_order_states_priority_rules():
+    """``mbo_tape``'s priority rows: P from e0, kept by its cancel (e4), restarted by the larger MODIFY (e5);
+    W restarted at e7 (new price); an event without an order id changes nothing."""
+    from sorlib.fillcheck.events import order_states
+
+    ev = mbo_tape()
+    pb, pbx, pbs, pa, pax, pas = order_states(ev.venue, ev.order_id, ev.action, ev.price, ev.size)
+    assert pa.tolist() == [0, 1, 2, 3, 0, 5, 1, 7, 8, 1, -1, -1]
+    assert pb[5] == 0 and pbs[5] == 30 and pas[5] == 50 and pbx[7] == 9.99 and pax[7] == 10.00
+    assert pas[9] == 130 and pas[10] == 0 and np.isnan(pax[10])
+
+
 def test_bucket_maths_by_hand():
     """10 s, conservative: realised 200, 60, 200, 0 of sizes 300, 100, 200, 100; predicted 200, 0, 0, 0.
     Buckets: <=0.5 {A}: 2/3 vs 2/3; 1-2 {C}: 1 vs 0; 2-5 {B, D}: 60/200 vs 0. Calibration error =
     (300·0 + 200·1 + 200·0.3)/700 = 37.142857 points; bias = (200 − 460)/700 = −37.142857 points;
     Brier = (0 + 0.6² + 1² + 0)/4 = 0.34."""
-    res = validate_fills(tape(), None, ["conservative"], (5, 10))
+    res = validate_fills(tape(), None, ["conservative"], (5, 10), own_prints="drop")
     row = res.table(horizon=10.0)[0]
     assert row["n"] == 4 and row["shares"] == 700
     assert row["realised"] == pytest.approx(460 / 700) and row["predicted"] == pytest.approx(200 / 700)
@@ -261,7 +347,7 @@ def books(draw):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(books(), hs.sampled_from(["conservative", "power", "log", "power2", "power3", "paper"]),
-       hs.sampled_from(["drop", "keep"]), hs.floats(0.2, 5.0))
+       hs.sampled_from(["reassign", "drop", "keep"]), hs.floats(0.2, 5.0))
 def test_random_books_bounds_and_reference(ev, kind, own, n):
     """Predicted and realised fills lie in [0, size], rates in [0, 1], and the kernel equals the reference
     driven by sorlib.sim.queue's classes."""
@@ -278,6 +364,50 @@ def test_random_books_bounds_and_reference(ev, kind, own, n):
         if r["shares"]:
             assert 0 <= r["realised"] <= 1 and 0 <= r["predicted"] <= 1
             assert 0 <= r["calib_pp"] <= 100 and 0 <= r["brier"] <= 1
+
+
+def reassigned(ev: OrderEvents, cands, horizon_s: float) -> list[list[tuple[int, int]]]:
+    """Per candidate, (t ns, shares) of the prints its own executions leave under reassign, from a book of
+    live orders rebuilt by replaying the tape (an implementation independent of the kernel's priority rows):
+    B = shares of the live orders at its price added after it, c = the running sum already given."""
+    out = []
+    for c in range(len(cands)):
+        live: dict[int, list] = {}  # id -> [price, size, add row]
+        me, a = int(cands.order_id[c]), int(cands.event[c])
+        given, got = 0, []
+        for i in range(len(ev)):
+            oid, act, sz, t = int(ev.order_id[i]), int(ev.action[i]), int(ev.size[i]), int(ev.ts[i])
+            if i > a and oid == me and act == EXEC and t <= int(cands.ts[c]) + horizon_s * S:
+                b = sum(v[1] for k, v in live.items() if v[2] > a and abs(v[0] - cands.price[c]) < 1e-9)
+                e = min(sz, max(b - given, 0))
+                given += e
+                if e:
+                    got.append((t, e))
+            if act == ADD:
+                live[oid] = [float(ev.price[i]), sz, i]
+            elif oid in live:
+                live[oid][1] -= sz
+        out.append(got)
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_random_books_reassign_reference(ev):
+    """On random FIFO books the reassign prints equal :func:`reassigned`'s, and each lies between drop (0) and
+    keep (the execution); a candidate's print is at the time of one of its own executions."""
+    cands, _ = select_candidates(ev)
+    if len(cands) == 0:
+        return
+    st = build_streams(ev, cands, 10.0, own_prints="reassign")
+    want = reassigned(ev, cands, 10.0)
+    for c in range(len(cands)):
+        sl = slice(st.start[c], st.start[c + 1])
+        own = {int(t): q for t, k, q in zip(st.t[sl], st.kind[sl], st.qty[sl], strict=True) if k == K_OWN_EXEC}
+        got = [(int(t), int(q)) for t, k, q in zip(st.t[sl], st.kind[sl], st.qty[sl], strict=True)
+               if k == K_PRINT and int(t) in own]
+        assert got == want[c]
+        assert all(0 < q <= own[t] for t, q in got)
 
 
 @settings(max_examples=25, deadline=None)
@@ -327,6 +457,24 @@ def test_figures_and_headline_build():
     assert res.verdict() in page.replace("&#x27;", "'") and "37.14" in page and "hand tape" in page
 
 
+def test_verdict_names_the_best_queue_position_model():
+    """When the best-calibrated model is not a queue-position model (simple, paper), the verdict also names
+    the best of those (here power3:fit, 1.62 < conservative 1.69); when it is one, nothing is added."""
+    from sorlib.fillcheck.validate import FillValidation
+
+    def row(m, calib):
+        return {"model": m, "sample": "all", "horizon_s": 60.0, "n": 10, "shares": 1000, "realised": 0.2,
+                "predicted": 0.19, "bias_pp": -calib, "calib_pp": calib, "brier": 0.1}
+
+    res = FillValidation("hand", (60.0,), ["conservative", "simple", "power3:fit"],
+                         summary=[row("conservative", 1.69), row("simple", 1.11), row("power3:fit", 1.62)])
+    text = res.verdict()
+    assert text.startswith("simple validates best") and "best queue-position model" in text
+    assert "power3:fit: 1.62 points, bias -1.62" in text
+    res.summary.pop(1)
+    assert res.verdict().startswith("power3:fit validates best") and "queue-position" not in res.verdict()
+
+
 def test_hidden_executions_are_no_prints_but_trade_through():
     """A bid of 100 at 10.00 set the best (Q 0). A hidden execution of 50 at 10.00 (t=1) never reaches the
     displayed queue: no print, nothing filled; a hidden execution at 9.99 (t=2) traded through: all 100 fill."""
@@ -349,8 +497,22 @@ def test_bracket_by_hand():
     bias −8.571; drop mode 37.143 (test_bucket_maths_by_hand)."""
     from sorlib.plots.fillcheck import bracket_frame
 
-    drop = validate_fills(tape(), None, ["conservative"], (10,))
+    drop = validate_fills(tape(), None, ["conservative"], (10,), own_prints="drop")
     keep = validate_fills(tape(), None, ["conservative"], (10,), own_prints="keep")
     row = bracket_frame(drop, keep).iloc[0]
     assert row["calib 10s (drop)"] == pytest.approx(100 * 260 / 700)
     assert row["calib 10s (keep)"] == pytest.approx(100 * 60 / 700) and row["bias 10s (keep)"] == pytest.approx(-100 * 60 / 700)
+
+
+def test_bracket_three_modes_by_hand():
+    """At 5 s (realised A 200, B 60, C 0 — its execution is at 7.5 —, D 0), conservative: reassign predicts A
+    200 (its own execution at t=4, absorbed by B and C behind it), others 0: only bucket 2-5 is off, by 60 of
+    200 shares: 60/700 = 8.571 points; drop predicts A 60 (B's print at 4.5): buckets <=0.5 off by 140 and 2-5
+    by 60: 200/700 = 28.571; keep as reassign here: 8.571."""
+    from sorlib.plots.fillcheck import bracket_frame
+
+    runs = [validate_fills(tape(), None, ["conservative"], (5, 10), own_prints=m) for m in ("reassign", "drop", "keep")]
+    row = bracket_frame(*runs, horizon=5.0).iloc[0]
+    assert row["calib 5s (reassign)"] == pytest.approx(100 * 60 / 700)
+    assert row["calib 5s (drop)"] == pytest.approx(100 * 200 / 700)
+    assert row["calib 5s (keep)"] == pytest.approx(100 * 60 / 700)

@@ -18,8 +18,9 @@ def register(sub) -> None:
     p.add_argument("--orders", default=None, metavar="LOBSTER",
                    help="order-level data (a LOBSTER zip) to fit queue_cancel_bias (power3's n) of its venues "
                         "against real resting orders (sorlib validate-fills --fit); overrides --mbo for them")
-    p.add_argument("--orders-own-prints", default="drop", choices=["drop", "keep"],
-                   help="with --orders: the real orders' executions are dropped from the prints, or kept")
+    p.add_argument("--orders-own-prints", default="reassign", choices=["reassign", "drop", "keep"],
+                   help="with --orders: what the real orders' executions leave on the tape (as sorlib "
+                        "validate-fills --own-prints: reassign to the orders behind, drop, or keep)")
     p.add_argument("--queue-power", type=real(0, 100, ""), default=1.0, metavar="N",
                    help="power3 exponent of the queue probes for venues without an MBO fit, (0, 100]")
     p.add_argument("--probe-every", type=real(0, 3600, "seconds"), default=10.0, metavar="SECONDS",

@@ -25,9 +25,10 @@ def register(sub) -> None:
                    help="queue models: conservative, power[:n], power2[:n], power3[:n], log, log2, simple, paper")
     p.add_argument("--fit", action="store_true",
                    help="also fit power and power3 per venue on the first half of the day; score on the second")
-    p.add_argument("--own-prints", default="drop", choices=["drop", "keep"],
-                   help="drop: the real order's executions are removed from the prints; keep: they stay as the "
-                        "aggressors' prints at its price")
+    p.add_argument("--own-prints", default="reassign", choices=["reassign", "drop", "keep"],
+                   help="what the real order's executions leave on the tape. reassign: the print the orders "
+                        "queued behind it would have received (price-time priority); drop: nothing (lower "
+                        "bound); keep: the whole execution (upper bound)")
     p.add_argument("--seed", type=seed_type, default=0, help="seed of the simple model's draws")
     p.add_argument("--out", default="fill_validation", metavar="DIR",
                    help="folder for fill_validation.json and the CSV tables")

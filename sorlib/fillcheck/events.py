@@ -16,12 +16,22 @@ order's (venue, side, price) — its *level* — while it rests, with ``rem`` th
   executions (``EXEC_HIDDEN``) never reach the displayed queue and are no prints here (as in the replay);
 * the level just after the event (``level_before`` + the event's change), minus ``rem`` → a *level* step;
 * a ``CANCEL``/``DELETE`` of another order → an *outflow* step (only the ``paper`` rule reads it);
-* the real order's own executions go to :data:`K_OWN_EXEC` (the realised truth). With ``own_prints="drop"``
-  (strict removal) they are not prints; with ``"keep"`` they also stay on the tape as prints at the price —
-  the aggressor that hit the real order would have traded at that price anyway (against the hypothetical
-  order, or the orders behind it), which is what a backtest's tape holds. The level sizes never include the
-  real order either way. Its own partial cancels shrink the hypothetical order's size by the same shares
-  (:data:`K_OWN_CANCEL`).
+* the real order's own executions go to :data:`K_OWN_EXEC` (the realised truth). What becomes of them on
+  the tape is ``own_prints`` (:data:`OWN_PRINTS`; the level sizes never include the real order in any mode):
+
+  - ``"drop"`` (strict removal, a lower bound): they are not prints — the aggressor vanishes with the order;
+  - ``"keep"`` (an upper bound): each stays a print of its full size e at the price;
+  - ``"reassign"`` (the default: price-time priority's counterfactual): without the real order the aggressor
+    would have hit the orders queued *behind* it at the price, so an execution of e shares at time t leaves
+    a print of ``min(e, max(B_t − c, 0))`` shares, where B_t = displayed shares of the orders at (venue,
+    side, price) with later priority than the real order still resting just before t, and c = the shares
+    already reassigned to them over the real order's life (running sum). What finds no order behind would
+    have walked to the next price: it vanishes, as in ``drop``. Priority is followed from the order events
+    (:func:`order_states`): an ADD starts it; a MODIFY to a new price or a larger size (or of an order
+    whose state is unknown) restarts it; partial cancels and executions keep it. The assumption: the
+    aggressor's size is demand that does not depend on the real order being there.
+
+  Its own partial cancels shrink the hypothetical order's size by the same shares (:data:`K_OWN_CANCEL`).
 
 An execution (visible or hidden) on the same venue and side at a *worse* price (for a bid: below it) while the
 order rests traded through it: a *through* step (everything left fills, as :func:`sorlib.sim.queue.fill_from_prints`).
@@ -59,7 +69,9 @@ BAD_NAMES = {BAD_MODIFIED: "modified", BAD_LEVEL_UNKNOWN: "level_unknown", BAD_D
              BAD_CLEARED: "cleared"}
 NEVER = np.iinfo(np.int64).max
 EPS = 1e-7  # $: prices closer than this are equal
-OWN_PRINTS = ("drop", "keep")
+OWN_PRINTS = ("reassign", "drop", "keep")  #: the first is the default
+# own_prints codes of the kernel
+OWN_DROP, OWN_KEEP, OWN_REASSIGN = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -142,11 +154,11 @@ def visible_floors(ev: OrderEvents, md: MarketData | None) -> tuple[np.ndarray, 
 
 
 def build_streams(ev: OrderEvents, cands: Candidates, max_horizon_s: float, md: MarketData | None = None,
-                  own_prints: str = "drop") -> Streams:
+                  own_prints: str = "reassign") -> Streams:
     """Scan every candidate's venue events over its window (module docstring) into :class:`Streams`.
 
-    ``own_prints``: ``drop`` (the real order's executions are not prints) or ``keep`` (they stay on the tape
-    as prints at its price: the aggressors that hit it would have traded at that price anyway)."""
+    ``own_prints``: what the real order's executions leave on the tape — ``reassign`` (the print the orders
+    behind it would have received), ``drop`` (nothing) or ``keep`` (the whole execution)."""
     if own_prints not in OWN_PRINTS:
         raise ConfigError(f"own_prints must be one of {', '.join(OWN_PRINTS)}, got {own_prints!r}")
     order = np.argsort(ev.venue, kind="stable")  # venue-major, time order kept within a venue
@@ -155,8 +167,13 @@ def build_streams(ev: OrderEvents, cands: Candidates, max_horizon_s: float, md: 
     fb, fa = visible_floors(ev, md)
     cols = (ev.ts[order], ev.venue[order], ev.order_id[order], ev.action[order], ev.side[order],
             ev.price[order], ev.size[order], ev.level_before[order], fb[order], fa[order])
+    mode = {"drop": OWN_DROP, "keep": OWN_KEEP, "reassign": OWN_REASSIGN}[own_prints]
+    if mode == OWN_REASSIGN:
+        states = order_states(cols[1], cols[2], cols[3], cols[5], cols[6])
+    else:  # unused by the kernel: empty arrays of the right types
+        states = (np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)) * 2
     horizon_ns = np.int64(round(max_horizon_s * 1e9))
-    args = (*cols, pos[cands.event], cands.size, horizon_ns, own_prints == "keep")
+    args = (*cols, *states, pos[cands.event], cands.size, horizon_ns, mode)
     counts = _scan(*args, np.zeros(len(cands) + 1, np.int64), None)[0]
     start = np.zeros(len(cands) + 1, np.int64)
     np.cumsum(counts[:-1], out=start[1:])
@@ -164,6 +181,53 @@ def build_streams(ev: OrderEvents, cands: Candidates, max_horizon_s: float, md: 
     out = (np.empty(n, np.int64), np.empty(n, np.int8), np.empty(n, np.float64))
     _, life_end, bad_t, bad_why = _scan(*args, start, out)
     return Streams(start, *out, life_end, bad_t, bad_why)
+
+
+def order_states(venue: np.ndarray, oid: np.ndarray, action: np.ndarray, price: np.ndarray,
+                 size: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each event's order just before and just after the event: ``(prio, px, sz)`` twice (before, after).
+
+    ``prio`` is the row (of these arrays, time-ordered within a venue) at which the order's current time
+    priority began, −1 when unknown (it rested before the data start, or it is gone); ``px`` its price ($,
+    NaN if unknown/gone), ``sz`` its displayed shares (0 if unknown/gone). Rules (module docstring): ADD
+    starts priority; a MODIFY to a new price, to a larger size, or of an order of unknown state restarts it;
+    CANCEL / EXEC shrink the order (gone at 0); DELETE removes it. Events without an order id change nothing."""
+    grp = np.lexsort((np.arange(venue.shape[0]), oid, venue))
+    return _order_states(grp, venue, oid, action, price, size)
+
+
+@nb.njit(cache=True)
+def _order_states(grp, venue, oid, action, price, size):
+    n = grp.shape[0]
+    pb_prio, pa_prio = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    pb_px, pa_px = np.full(n, np.nan), np.full(n, np.nan)
+    pb_sz, pa_sz = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    prio, px, sz, known = -1, np.nan, 0, False
+    for j in range(n):
+        r = grp[j]
+        if j == 0 or oid[r] != oid[grp[j - 1]] or venue[r] != venue[grp[j - 1]]:
+            prio, px, sz, known = -1, np.nan, 0, False  # a new order: state unknown until it is added
+        if oid[r] == 0:
+            continue
+        pb_prio[r], pb_px[r], pb_sz[r] = prio, px, sz
+        act = action[r]
+        if act == ADD:
+            prio, px, sz, known = r, price[r], size[r], True
+        elif act == CANCEL or act == EXEC:
+            if known:
+                sz -= size[r]
+                if sz <= 0:
+                    prio, px, sz = -1, np.nan, 0
+        elif act == DELETE:
+            prio, px, sz, known = -1, np.nan, 0, True
+        elif act == MODIFY:
+            if not known or prio < 0 or abs(price[r] - px) > EPS or size[r] > sz:
+                prio = r
+            px, sz, known = price[r], size[r], True
+            if sz <= 0:
+                prio, px, sz = -1, np.nan, 0
+        pa_prio[r], pa_px[r], pa_sz[r] = prio, px, sz
+    return pb_prio, pb_px, pb_sz, pa_prio, pa_px, pa_sz
 
 
 @nb.njit(cache=True)
@@ -176,8 +240,8 @@ def _emit(out, c_start, k, t, kind, qty):
 
 
 @nb.njit(cache=True)
-def _scan(ts, venue, oid, action, side, price, size, lvl, fb, fa, cpos, csize, horizon_ns, keep_own, start,
-          out):
+def _scan(ts, venue, oid, action, side, price, size, lvl, fb, fa, pb_prio, pb_px, pb_sz, pa_prio, pa_px, pa_sz,
+          cpos, csize, horizon_ns, mode, start, out):
     """Count (``out`` None: counts in ``start[c]``) or write the steps of every candidate (module docstring)."""
     nc = cpos.shape[0]
     n = ts.shape[0]
@@ -193,6 +257,8 @@ def _scan(ts, venue, oid, action, side, price, size, lvl, fb, fa, cpos, csize, h
         k = 0
         base = start[c] if out is not None else 0
         last = float(lvl[a])  # last level value the model saw (removed world): Q at the join
+        behind = 0  # reassign: displayed shares with later priority at our level (B_t)
+        given = 0  # reassign: shares of the real order's executions reassigned to them so far (c)
         end = t_end
         i = a + 1
         while i < n and venue[i] == v and ts[i] <= t_end:
@@ -204,6 +270,11 @@ def _scan(ts, venue, oid, action, side, price, size, lvl, fb, fa, cpos, csize, h
                 elif action[i] == CLEAR:
                     bad_t[c], bad_why[c] = t, BAD_CLEARED
             act = action[i]
+            if mode == OWN_REASSIGN and side[i] == s and oid[i] != me and oid[i] != 0:
+                if pb_prio[i] > a and abs(pb_px[i] - p) <= EPS:
+                    behind -= pb_sz[i]
+                if pa_prio[i] > a and abs(pa_px[i] - p) <= EPS:
+                    behind += pa_sz[i]
             if side[i] == s and (act == EXEC or act == EXEC_HIDDEN) and (
                     (s > 0 and price[i] < p - EPS) or (s < 0 and price[i] > p + EPS)):
                 k = _emit(out, base, k, t, K_THROUGH, float(size[i]))
@@ -211,8 +282,12 @@ def _scan(ts, venue, oid, action, side, price, size, lvl, fb, fa, cpos, csize, h
                 if oid[i] == me and act != ADD:
                     if act == EXEC:
                         rem -= size[i]
-                        if keep_own:
-                            k = _emit(out, base, k, t, K_PRINT, float(size[i]))
+                        e = size[i]
+                        if mode == OWN_REASSIGN:
+                            e = min(e, max(behind - given, 0))
+                            given += e
+                        if mode != OWN_DROP and e > 0:
+                            k = _emit(out, base, k, t, K_PRINT, float(e))
                         k = _emit(out, base, k, t, K_OWN_EXEC, float(size[i]))
                     elif act == CANCEL or act == DELETE:
                         rem -= size[i]

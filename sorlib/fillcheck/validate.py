@@ -29,6 +29,9 @@ from .score import BUCKET_LABELS, Mids, buckets, markouts, rates
 HORIZONS_S = (10.0, 30.0, 60.0)
 MARKOUT_S = (1.0, 10.0, 60.0)
 FIT_KINDS = ("power", "power3")
+#: models that follow a queue position and fill only from print volume beyond the queue ahead (not ``simple``,
+#: whose Binomial draw ignores the print's size, nor ``paper``, settled from the level's outflow)
+QUEUE_KINDS = ("conservative", "power", "power2", "power3", "log", "log2")
 
 
 @dataclass
@@ -61,21 +64,29 @@ class FillValidation:
         s = sample or self.score_sample
         return [r for r in self.summary if r["sample"] == s and (horizon is None or r["horizon_s"] == horizon)]
 
-    def best(self, horizon: float | None = None, sample: str | None = None) -> dict | None:
-        """The row with the smallest calibration error at ``horizon`` (default: the longest)."""
+    def best(self, horizon: float | None = None, sample: str | None = None, kinds=None) -> dict | None:
+        """The row with the smallest calibration error at ``horizon`` (default: the longest); ``kinds``: only
+        models of these kinds (e.g. :data:`QUEUE_KINDS`)."""
         h = max(self.horizons) if horizon is None else horizon
-        rows = [r for r in self.table(sample, h) if r["calib_pp"] is not None and np.isfinite(r["calib_pp"])]
+        rows = [r for r in self.table(sample, h) if r["calib_pp"] is not None and np.isfinite(r["calib_pp"])
+                and (kinds is None or r["model"].split(":")[0] in kinds)]
         return min(rows, key=lambda r: r["calib_pp"]) if rows else None
 
     def verdict(self) -> str:
-        """One sentence naming the best-calibrated model at the longest horizon and its error."""
+        """One sentence naming the best-calibrated model at the longest horizon and its error, and the best
+        queue-position model (:data:`QUEUE_KINDS`) when the best is not one."""
         b = self.best()
         if b is None:
             return "No candidate order could be scored (see the exclusions)."
         where = "out of sample (second half of the day)" if self.fitted else "on all candidate orders"
-        return (f"{b['model']} validates best {where}: calibration error {b['calib_pp']:.2f} points at "
+        text = (f"{b['model']} validates best {where}: calibration error {b['calib_pp']:.2f} points at "
                 f"{b['horizon_s']:g} s (realised fill rate {100 * b['realised']:.1f}%, predicted "
-                f"{100 * b['predicted']:.1f}%, bias {b['bias_pp']:+.2f} points, {b['n']:,} orders).")
+                f"{100 * b['predicted']:.1f}%, bias {b['bias_pp']:+.2f} points, {b['n']:,} orders)")
+        q = self.best(kinds=QUEUE_KINDS)
+        if q is not None and b["model"].split(":")[0] not in QUEUE_KINDS:
+            text += (f"; the best queue-position model (fills only from the prints beyond the queue ahead) is "
+                     f"{q['model']}: {q['calib_pp']:.2f} points, bias {q['bias_pp']:+.2f}")
+        return text + "."
 
     def to_dict(self) -> dict:
         return {"source": self.source, "horizons_s": list(self.horizons), "models": self.models,
@@ -107,14 +118,15 @@ def _csv(rows: list[dict]) -> str:
 
 def validate_fills(events: OrderEvents, md: MarketData | None = None, models=DEFAULT_MODELS,
                    horizons=HORIZONS_S, *, fit: bool = False, markout_s=MARKOUT_S, seed: int = 0,
-                   own_prints: str = "drop", source: str | None = None) -> FillValidation:
+                   own_prints: str = "reassign", source: str | None = None) -> FillValidation:
     """Validate ``models`` (names such as ``"power:2"``, or :class:`ModelSpec`) against the real resting orders
     of ``events`` at each horizon (seconds). ``md``: the same data's :class:`MarketData`, whose book depth
     decides what is visible (a level-1 book cannot see a queue that is no longer the best; None, or MBO data
     whose book is rebuilt from every order: full depth).
     ``fit``: also fit ``power`` and ``power3`` per venue on the first half and score out of sample.
-    ``own_prints``: ``drop`` (strict removal: the real order's executions are not prints) or ``keep`` (they
-    stay as the aggressors' prints at its price; :func:`~.events.build_streams`)."""
+    ``own_prints``: what the real order's executions leave on the tape (:mod:`.events`): ``reassign`` (the
+    default: the print the orders queued behind it would have received under price-time priority), ``drop``
+    (nothing: a lower bound) or ``keep`` (the whole execution: an upper bound)."""
     horizons = tuple(float(h) for h in horizons)
     if not horizons or any(not np.isfinite(h) or h <= 0 for h in horizons):
         raise DataError(f"horizons must be positive seconds, got {horizons}")
@@ -230,7 +242,7 @@ def _fit(st, cands: Candidates, horizons, real, valid, train, bucket) -> tuple[d
 
 
 def fit_profile_exponent(events: OrderEvents, md: MarketData | None = None, kind: str = "power3",
-                         horizons=HORIZONS_S, own_prints: str = "drop") -> dict[int, dict]:
+                         horizons=HORIZONS_S, own_prints: str = "reassign") -> dict[int, dict]:
     """Per venue, the exponent of ``kind`` (``power`` or ``power3``; power3's n is the venue profile's
     ``queue_cancel_bias``) fitted on the first half of the candidates, with its training and out-of-sample
     (second half) calibration errors at the longest horizon and the conservative model's out-of-sample error

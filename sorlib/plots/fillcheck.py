@@ -110,22 +110,27 @@ def summary_frame(res: FillValidation, sample: str | None = None):
     return df.rename(columns={"realised": "realised %", "predicted": "predicted %"}).drop(columns="sample")
 
 
-def bracket_frame(a: FillValidation, b: FillValidation, horizon: float | None = None):
-    """Calibration error and bias (points) of every model under two validations of the same orders that differ
-    in ``own_prints`` (drop: a lower bound, keep: an upper bound of what the models should fill), side by side."""
+def bracket_frame(a: FillValidation, *others: FillValidation, horizon: float | None = None):
+    """Calibration error and bias (points) of every model under two or more validations of the same orders that
+    differ in ``own_prints`` (reassign: the default; drop: a lower bound, keep: an upper bound of what the models
+    should fill), side by side."""
     import pandas as pd
 
     h = max(a.horizons) if horizon is None else horizon
     rows = []
     for m in a.models:
         row = {"model": m}
-        for r in (a, b):
+        for r in (a, *others):
             x = next((x for x in r.table(horizon=h) if x["model"] == m), None)
-            own = r.info.get("own_prints", "drop")
+            own = r.info.get("own_prints", "reassign")
             row[f"calib {h:g}s ({own})"] = x["calib_pp"] if x else float("nan")
             row[f"bias {h:g}s ({own})"] = x["bias_pp"] if x else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+_OWN_TEXT = {"reassign": "leave the prints the orders queued behind them would have received (reassign)",
+             "drop": "are removed from the prints (drop)", "keep": "stay on the tape as prints (keep)"}
 
 
 def verdict_html(res: FillValidation, note: str = "") -> str:
@@ -152,8 +157,7 @@ def verdict_html(res: FillValidation, note: str = "") -> str:
             f"<div style='overflow-x:auto'><table><tr><th>model (points)</th>{head}</tr>{''.join(body)}</table></div>"
             f"<p>{res.info.get('candidates', 0):,} candidate orders (joiners of the best); scored at {max(hs):g} s: "
             f"{ex.get('scored', 0):,}{'; excluded: ' + html.escape(left) if left else ''}. Sample: "
-            f"{res.score_sample}; the real order's own executions "
-            f"{'stay on the tape as prints' if res.info.get('own_prints') == 'keep' else 'are removed from the prints'}"
+            f"{res.score_sample}; the real order's own executions {_OWN_TEXT.get(res.info.get('own_prints'), '')}"
             ".</p>"
             + (f"<p><i>{html.escape(note)}</i></p>" if note else "") + "</div>")
 
