@@ -196,12 +196,13 @@ class FlowResult:
 
 def run_flow(data, orders: OrdersTable | str | Path, cfg: BacktestConfig | None = None, *,
              executions: ExecutionsTable | str | Path | None = None, fmt: str = "auto",
-             regular_hours: bool = False, venues_file: str | None = None, scheduler="processes",
+             regular_hours: bool | str = False, venues_file: str | None = None, scheduler="processes",
              workers: int | None = None) -> FlowResult:
     """Replay the orders file over DATA (a file, a folder, or a list of ``MarketData``); module docstring.
 
     ``cfg``: the router and market settings (its fixed-schedule fields are not used); ``executions``: the
-    desk's real fills; ``scheduler`` / ``workers``: :func:`sorlib.search.executors.make_executor` (a single
+    desk's real fills; ``regular_hours``: keep 09:30-16:00 New York time (True), everything (False), or
+    ``"auto"``: keep it when some day extends beyond it; ``scheduler`` / ``workers``: :func:`sorlib.search.executors.make_executor` (a single
     day runs in this process)."""
     cfg = cfg or BacktestConfig()
     cfg.validate()
@@ -228,25 +229,28 @@ def run_flow(data, orders: OrdersTable | str | Path, cfg: BacktestConfig | None 
     return _combine(table, days, [d for d in sorted(by_day)], maps, got, cfg, ex_table)
 
 
-def _data(data, fmt: str, regular_hours: bool, venues_file: str | None, cfg: BacktestConfig):
+def _data(data, fmt: str, regular_hours: bool | str, venues_file: str | None, cfg: BacktestConfig):
     """The executor's data spec, the days, and venue key → (name, taker fee, maker rebate) $/share."""
     from .data import load
     from .venues import VenueTable, apply_fee_regime
 
-    if isinstance(data, list | tuple) and data and all(isinstance(d, MarketData) for d in data):
-        mds = [d.regular_hours() if regular_hours else d for d in data]
-        spec, sources = DataSpec.memory(mds, venues_file), [f"day {i + 1} ({d.symbol})" for i, d in enumerate(mds)]
+    memory = isinstance(data, list | tuple) and data and all(isinstance(d, MarketData) for d in data)
+    if memory:
+        mds, sources = list(data), [f"day {i + 1} ({d.symbol})" for i, d in enumerate(data)]
     else:
         paths = [q for p in (data if isinstance(data, list | tuple) else [data]) for q in data_files(p)]
-        mds = []
+        mds, sources = [], [str(p) for p in paths]
         for i, p in enumerate(paths):
             try:
-                md = load(p, format=fmt)
+                mds.append(load(p, format=fmt))
             except DataError as e:
                 raise DataError(f"DATA file {i + 1} of {len(paths)}: {e}") from None
-            mds.append(md.regular_hours() if regular_hours else md)
-        spec = DataSpec.files(paths, fmt, regular_hours, venues_file)
-        sources = [str(p) for p in paths]
+    if regular_hours == "auto":  # on when some day extends beyond 09:30-16:00 New York (a no-op on the others)
+        regular_hours = any(len(md.regular_hours().quotes) < len(md.quotes) for md in mds)
+    if regular_hours:
+        mds = [md.regular_hours() for md in mds]
+    spec = DataSpec.memory(mds, venues_file) if memory else DataSpec.files(paths, fmt, bool(regular_hours),
+                                                                           venues_file)
     days = scan_days(mds, sources)
     vt = VenueTable.load(venues_file)
     venues: dict[int, tuple[str, float, float]] = {}

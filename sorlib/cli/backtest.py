@@ -18,6 +18,7 @@ from ._common import (
     result_warnings,
     show_progress,
 )
+from ._orders import add_orders_args, run_orders, wants_orders
 
 
 def register(sub) -> None:
@@ -32,10 +33,13 @@ def register(sub) -> None:
     p.add_argument("--out", default="results.json", help="results JSON path")
     p.add_argument("--plots", default=None, metavar="DIR", help="write comparison plots (HTML, PNG) here")
     add_risk_args(p)
+    add_orders_args(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if wants_orders(args):  # the desk's orders file instead of the fixed schedule (sorlib.flow)
+        return run_orders(args)
     from ..backtest import grid_points, parent_orders, run_backtest
     from ..engine.book import Book
     from ..venues import VenueTable
