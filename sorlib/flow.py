@@ -308,6 +308,9 @@ def _combine(table: OrdersTable, days: list[Day], day_ids: list[int], maps: list
             vs = r["real"]["versus"]
             versus.append(vs.assign(order_id=lab[vs["order_id"].to_numpy(int)], symbol=d.symbol))
     rows_df = pd.concat(frames, ignore_index=True)[list(ROW_COLUMNS)]
+    rank = {n: i for i, n in enumerate(("router", *BASELINES, "real"))}  # strategies, then orders-file order
+    rows_df = rows_df.iloc[np.lexsort((rows_df["line"].to_numpy(), rows_df["strategy"].map(rank).to_numpy()))]
+    rows_df = rows_df.reset_index(drop=True)
     savings = _savings(rows_df, "router", BASELINES, cfg.seed)
     real = None
     if ex is not None:

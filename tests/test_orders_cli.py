@@ -91,3 +91,31 @@ def test_orders_run_writes_json_and_csv(tmp_path, capsys, monkeypatch):
         assert r["savings_vs_baselines_bps"][b] == pytest.approx((w[b] - w["router"]).sum() / notional * 1e4,
                                                                  abs=1e-6)
     assert r["real"]["volume_share_pct"]["max"] > 0
+
+
+@pytest.mark.slow
+def test_folder_of_two_symbols(tmp_path, capsys, monkeypatch):
+    """DATA = a folder with two Databento CSVs written by ``sorlib synth`` (SYNT seed 0, SYNB seed 1, 20 min,
+    plus a README that is skipped); orders of both symbols replay on their own day, on worker processes."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "days"
+    folder.mkdir()
+    for seed, sym in ((0, "SYNT"), (1, "SYNB")):
+        assert main(["synth", "--seed", str(seed), "--symbol", sym, "--minutes", "20",
+                     "--out", str(folder / f"{sym}.csv")]) == 0
+    (folder / "README.md").write_text("not data\n")
+    (tmp_path / "orders.csv").write_text("time,side,quantity,symbol,horizon_seconds\n"
+                                         "2024-03-15T09:35:00,buy,300,SYNT,120\n"
+                                         "2024-03-15T09:36:00,sell,400,SYNB,120\n"
+                                         "2024-03-15T09:40:00,buy,200,SYNB,120\n")
+    capsys.readouterr()
+    rc, out, err = _run(["backtest", str(folder), "--orders", "orders.csv", "--grid", "penalty", "--out", "r.json"],
+                        capsys)
+    assert rc == 0, err
+    rows = pd.read_csv(tmp_path / "r_orders.csv")
+    router = rows[rows.strategy == "router"].set_index("order_id")
+    assert router["symbol"].to_dict() == {1: "SYNT", 2: "SYNB", 3: "SYNB"}
+    assert router["side"].tolist() == ["buy", "sell", "buy"]
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["symbols"] == ["SYNB", "SYNT"] and set(r["savings_by_symbol"]) == {"SYNB", "SYNT"}
+    assert "SYNB 2024-03-15" in out and "SYNT 2024-03-15" in out
