@@ -256,11 +256,11 @@ class BacktestResult:
 def check_orders(book: Book, orders, max_gap_seconds: float = 60.0) -> list[ParentOrder]:
     """The user's parent orders (``run_backtest(orders=...)``) checked against ``book``; every problem is a
     :class:`~sorlib.errors.ConfigError` naming the order id: not a :class:`ParentOrder`, a repeated id, no
-    shares, a deadline not after its arrival, an arrival before the first two-sided NBBO or a deadline after
-    the data's last record + 1 ns (outside the data), no two-sided NBBO at arrival, or a window
-    [arrival, deadline) over a data gap (more than ``max_gap_seconds`` without any quote record). Unlike
-    the fixed schedule's (:func:`order_schedule`, reported as unplaced), such orders are errors: the user
-    asked for them. Returned in the order given."""
+    shares, a deadline not after its arrival, an arrival outside the data (before its first or after its last
+    quote record), no two-sided NBBO at arrival, or a window [arrival, deadline) over a data gap (more than
+    ``max_gap_seconds`` without any quote record). Unlike the fixed schedule's (:func:`order_schedule`,
+    reported as unplaced), such orders are errors: the user asked for them. A deadline after the data's last
+    quote record is capped at that record + 1 ns, as the schedule's are. Returned in the order given."""
     out = list(orders)
     if not out:
         raise ConfigError("no parent orders given: pass at least one ParentOrder")
@@ -280,9 +280,9 @@ def check_orders(book: Book, orders, max_gap_seconds: float = 60.0) -> list[Pare
             raise ConfigError(f"{where}: size must be a whole number of shares > 0, got {o.size!r}")
         if o.deadline_ns <= o.arrival_ns:
             raise ConfigError(f"{where}: deadline {_iso(o.deadline_ns)} is not after its arrival {_iso(o.arrival_ns)}")
-        if o.arrival_ns < t0 or o.deadline_ns > t_end:
-            raise ConfigError(f"{where}: window {_iso(o.arrival_ns)} to {_iso(o.deadline_ns)} is outside the data "
-                              f"({_iso(t0)} to {_iso(t_end)}); move it inside or load the day it belongs to")
+        if o.arrival_ns < t0 or o.arrival_ns >= t_end:
+            raise ConfigError(f"{where}: arrival {_iso(o.arrival_ns)} is outside the data ({_iso(t0)} to "
+                              f"{_iso(t_end)}); move it inside or load the day it belongs to")
         j = book.index_at(o.arrival_ns)
         if j < 0 or not book.two_sided[j]:
             raise ConfigError(f"{where}: no two-sided NBBO at its arrival {_iso(o.arrival_ns)}; arrive later")
@@ -291,7 +291,7 @@ def check_orders(book: Book, orders, max_gap_seconds: float = 60.0) -> list[Pare
             g = int(hit[0])
             raise ConfigError(f"{where}: its window crosses a data gap {_hms(gap_start[g])}–{_hms(gap_end[g])} "
                               f"(UTC); end it before the gap or raise max_gap_seconds")
-    return out
+    return [o if o.deadline_ns <= t_end else replace(o, deadline_ns=t_end) for o in out]
 
 
 def _iso(t_ns: int) -> str:

@@ -1,14 +1,21 @@
 """Execution metrics: cash, prices, fills, implementation shortfall, savings in bps with intervals.
 
-Definitions (all for buys; cash in $, prices in $/share):
+Definitions (cash in $, prices in $/share; ``side`` +1 for a buy, −1 for a sell).
 
-* cash of a fill = (price + fee) × qty, fee in $/share (+ taker fee, − maker rebate); ``total_cash``
+**The sign convention** (the one place it is stated; :mod:`sorlib.tca` and the reports follow it):
+
+* cost ("cash") of a fill = (side × price + fee) × qty, fee in $/share (+ taker fee, − maker rebate): a buy
+  pays price + fee, a sell's cost is minus its proceeds net of fees. ``total_cash`` (the cost of an order)
   includes the clean-up order, whose cost is also reported alone (``cleanup_cash``).
-* ``avg_fill_px`` = total_cash / shares — the all-in average price.
-* implementation shortfall (bps) = (avg_fill_px − arrival mid) / arrival mid × 10⁴.
-* savings of A vs baseline B (bps) = (cash_B − cash_A) / cash_B × 10⁴ for the same shares; positive
-  means A was cheaper. The headline figure pools all parent orders (Σ cash); the interval is a seeded
-  percentile bootstrap over parent orders of the mean per-order savings.
+* ``avg_fill_px`` = side × total_cash / shares — the all-in average price for the order's side (a buy's
+  price paid incl. fees, a sell's price received net of fees).
+* implementation shortfall (bps) = side × (avg_fill_px − arrival mid) / arrival mid × 10⁴ (fees included
+  in the all-in price): positive = worse than the arrival mid for the order's side.
+* savings of A vs baseline B (bps) = (cost_B − cost_A) / |cost_B| × 10⁴ for the same orders; positive
+  means A did better for the orders' sides (paid less on a buy, received more on a sell). The headline
+  figure pools all parent orders ((Σ cost_B − Σ cost_A) / Σ|cost_B|); the interval is a seeded percentile
+  bootstrap over parent orders of the mean per-order savings. For buys alone |cost| = cost: the old figures
+  to the bit.
 """
 
 from __future__ import annotations
@@ -19,6 +26,26 @@ import numpy as np
 import pandas as pd
 
 from .engine.replay import KIND_CLEANUP, Execution
+
+
+def fill_sides(ex: Execution) -> np.ndarray | None:
+    """``(fills,)`` int8: each fill's side from its parent order (+1 buy, −1 sell); None when every order is
+    a buy (the cost formulas then stay the buy-only ones, bit for bit)."""
+    sides = np.array([o.side for o in ex.orders], np.int8)
+    if not (sides < 0).any():
+        return None
+    ids = np.array([o.order_id for o in ex.orders], np.int64)
+    order = np.argsort(ids, kind="stable")
+    return sides[order][np.searchsorted(ids[order], ex.fills.order_id)]
+
+
+def fill_cash(ex: Execution) -> np.ndarray:
+    """Cost per fill ($): (side × price + fee) × qty (module docstring); (price + fee) × qty for buys."""
+    f = ex.fills
+    side = fill_sides(ex)
+    if side is None:
+        return f.cash
+    return (side * f.price + f.fee) * f.qty
 
 
 def order_columns(ex: Execution) -> dict[str, np.ndarray]:
@@ -36,20 +63,29 @@ def order_columns(ex: Execution) -> dict[str, np.ndarray]:
 
     qty = f.qty.astype(np.float64)
     shares = per_order(qty).astype(np.int64)
-    total = per_order(f.cash)
+    cash = fill_cash(ex)
+    total = per_order(cash)
     mid = np.asarray(ex.arrival_mid, np.float64)
+    side = np.array([o.side for o in ex.orders], np.int8)
+    sell = side < 0
     with np.errstate(invalid="ignore", divide="ignore"):
         avg = np.where(shares > 0, total / np.where(shares > 0, shares, 1), np.nan)
+        if sell.any():  # a sell's all-in price is its proceeds net of fees per share
+            avg = np.where(sell, -avg, avg)
         shortfall = (avg - mid) / mid * 1e4
+        if sell.any():
+            shortfall = np.where(sell, -shortfall, shortfall)
     return {
         "order_id": ids,
         "arrival_ns": np.array([o.arrival_ns for o in ex.orders], np.int64),
         "deadline_ns": np.array([o.deadline_ns for o in ex.orders], np.int64),
         "size": np.array([o.size for o in ex.orders], np.int64),
+        "side": side.astype(np.int64),
+        "limit_price": np.array([o.limit_price for o in ex.orders], np.float64),
         "shares": shares,
         "total_cash": total,
         "cleanup_shares": per_order(qty, cleanup).astype(np.int64),
-        "cleanup_cash": per_order(f.cash, cleanup),
+        "cleanup_cash": per_order(cash, cleanup),
         "fees": per_order(f.fee * f.qty),
         "fills": np.bincount(pos, minlength=n)[:n].astype(np.int64),
         "arrival_mid": mid,
@@ -59,8 +95,8 @@ def order_columns(ex: Execution) -> dict[str, np.ndarray]:
 
 
 def order_table(ex: Execution) -> pd.DataFrame:
-    """One row per parent order: shares, cash ($), clean-up, fees ($), fills, average price ($/share),
-    implementation shortfall (bps)."""
+    """One row per parent order: side (+1/−1), limit price ($, NaN = none), shares, cost ($, module docstring),
+    clean-up, fees ($), fills, all-in average price for the side ($/share), implementation shortfall (bps)."""
     return pd.DataFrame(order_columns(ex))
 
 
@@ -70,11 +106,14 @@ def summary(ex: Execution) -> dict:
     f = ex.fills
     shares = int(t["shares"].sum())
     cash = float(t["total_cash"].sum())
+    sides = set(t["side"].tolist())
     non_cleanup = f.kind != KIND_CLEANUP
     sizes = f.qty[non_cleanup]
     return {
         "total_cash": cash,
-        "avg_fill_px": cash / shares if shares else float("nan"),
+        # the all-in price for the side (one side only; mixed sides have none)
+        "avg_fill_px": (cash / shares if sides == {1} else -cash / shares if sides == {-1} else float("nan"))
+        if shares else float("nan"),
         "shares": shares,
         "ordered": int(t["size"].sum()),
         "fills": int(non_cleanup.sum()),
@@ -114,15 +153,16 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, level: float = 0.95, se
 
 
 def savings_from_cash(cash: np.ndarray, base: np.ndarray, seed: int = 0) -> dict:
-    """Savings of per-order ``cash`` vs ``base`` (same parent orders, $) in bps: pooled
-    ``(Σ base − Σ cash)/Σ base·10⁴`` (exact sums), the per-order mean and its bootstrap 95% interval."""
+    """Savings of per-order costs ``cash`` vs ``base`` (same parent orders, $, module docstring's sign) in bps:
+    pooled ``(Σ base − Σ cash)/Σ|base|·10⁴`` (exact sums), the per-order mean of ``(base − cash)/|base|·10⁴``
+    and its bootstrap 95% interval."""
     cash, base = np.asarray(cash, float), np.asarray(base, float)
     if cash.size == 0:
         return {"bps": math.nan, "mean_bps": math.nan, "ci95": [math.nan, math.nan], "orders": 0}
-    per = (base - cash) / base * 1e4
+    per = (base - cash) / np.abs(base) * 1e4
     tb, ta = math.fsum(base), math.fsum(cash)
     lo, hi = bootstrap_ci(per, seed=seed)
-    return {"bps": (tb - ta) / tb * 1e4, "mean_bps": math.fsum(per) / per.size, "ci95": [lo, hi],
+    return {"bps": (tb - ta) / math.fsum(np.abs(base)) * 1e4, "mean_bps": math.fsum(per) / per.size, "ci95": [lo, hi],
             "orders": int(per.size)}
 
 
@@ -139,8 +179,9 @@ def savings_bps(ex: Execution, baseline: Execution, seed: int = 0) -> dict:
 STRATEGY_LABELS = {"router": "Router", "best_ask": "Best Ask", "twap": "TWAP", "vwap": "VWAP"}
 
 #: What the sign of a saving means; printed wherever savings appear.
-SAVING_SIGN_NOTE = ("A saving against a baseline is (baseline's cash − router's cash) / baseline's cash × 10⁴ "
-                    "bps for the same parent orders: positive means the router paid less, negative that it "
+SAVING_SIGN_NOTE = ("A saving against a baseline is (baseline's cost − router's cost) / |baseline's cost| × 10⁴ "
+                    "bps for the same parent orders (a sell's cost is minus its proceeds net of fees): positive "
+                    "means the router paid less (received more on a sell), negative that it "
                     "paid more.")
 
 _MINUS = "−"  # U+2212, the typographic minus

@@ -2,19 +2,22 @@
 rates and participation. Pure functions of an :class:`~sorlib.engine.replay.Execution` and the
 :class:`~sorlib.engine.Book` it was replayed on; DataFrames out.
 
-All orders are buys. Prices in $/share, cash in $, times in ns (``*_s`` in seconds), basis points (bps) of the
+Orders of either side: ``s`` = +1 for a buy, −1 for a sell, and every price term below is multiplied by
+``s`` (fees are not) — the sign convention of :mod:`sorlib.metrics`: a cost is positive when the order did
+worse than the arrival mid for its side. Prices in $/share, cash in $, times in ns (``*_s`` in seconds), basis points (bps) of the
 arrival notional ``P_d · X`` unless stated. Mids are NBBO mids of the recorded tape (best bid and best ask
 over the venues quoting, the rule of :meth:`Book.mid`).
 
 **Implementation shortfall** (Perold 1988) of a parent order of X shares decided at the arrival mid P_d:
 
-    IS = Σ_j q_j (p_j − P_d) + (X − Σ_j q_j)(P_end − P_d) + Σ_j q_j f_j
+    IS = s · [Σ_j q_j (p_j − P_d) + (X − Σ_j q_j)(P_end − P_d)] + Σ_j q_j f_j
 
 over its fills j (q shares at price p, fee f $/share: + taker fee, − maker rebate), P_end the mid just before
 the deadline. Every order here is completed by the deadline clean-up, so X − Σ q = 0 unless no ask was
-visible at all (``Execution.unfilled``). Each fill j is compared with m_j, the mid of the book it met (the
+visible at all or a limit price kept shares unfilled (``Execution.unfilled``). Each fill j is compared with m_j, the mid of the book it met (the
 snapshot in force at its time; for the clean-up, the last snapshot before it), and its price carries I_j, the
-part that is our own simulated impact (``Execution.fill_impact``; 0 on the frozen tape). With m_1 the mid when
+part that is our own simulated impact (``Execution.fill_impact``, signed: it lowers a sell's price; 0 on the
+frozen tape). With m_1 the mid when
 the first child order reached the market, W the child orders' fills and C the clean-up's, the parts are
 
 * **delay** = Q_W · (m_1 − P_d): the mid's move from the decision to the first child order, on the shares
@@ -34,8 +37,9 @@ f_j, or for the clean-up (m_j − P_d) + (p_j − I_j − m_j) + I_j + f_j), so 
 to the total to rounding (~1e-12 $ per order; :func:`order_costs` returns both). The impact parts add up to
 ``Execution.impact_cost``.
 
-**Markouts** at horizon h (1, 5, 30, 60 s): ``(mid(t + h) − (p − I)) / (p − I) · 10⁴`` bps per fill, from the
-buyer's side (positive = the price rose after we bought; negative = adverse), with p − I the fill price
+**Markouts** at horizon h (1, 5, 30, 60 s): ``s · (mid(t + h) − (p − I)) / (p − I) · 10⁴`` bps per fill, from
+the order's side (positive = the price moved our way after the fill: up after a buy, down after a sell;
+negative = adverse), with p − I the fill price
 before our own simulated impact (the tape's later mids do not carry it); NaN when t + h is after the data's
 last quote. Averages are share-weighted.
 
@@ -112,10 +116,16 @@ def _fill_impact(ex: Execution) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------ fill table
+def _sides(ex: Execution, pos: np.ndarray) -> np.ndarray:
+    """``(fills,)`` float: the side (+1/−1) of each fill's parent order (``pos``: its order's position)."""
+    side = np.array([o.side for o in ex.orders], float)
+    return side[pos] if side.size else np.ones(pos.shape[0])
+
+
 def fill_table(ex: Execution, book: Book, mids: np.ndarray | None = None) -> pd.DataFrame:
     """One row per fill: ``order_id``, ``ts`` (ns), ``venue``, ``kind`` (0 take, 1 resting, 2 clean-up),
     ``qty`` (shares), ``price`` and ``fee`` ($/share), ``impact`` ($/share of the price that is our own
-    simulated impact), ``mid`` (the mid of the book it met, $) and ``arrival_mid`` ($)."""
+    simulated impact), ``mid`` (the mid of the book it met, $), ``arrival_mid`` ($) and ``side`` (+1/−1)."""
     mids = nbbo_mids(book) if mids is None else mids
     f = ex.fills
     ids = np.array([o.order_id for o in ex.orders], np.int64)
@@ -125,14 +135,15 @@ def fill_table(ex: Execution, book: Book, mids: np.ndarray | None = None) -> pd.
         "order_id": f.order_id, "ts": f.ts, "venue": f.venue.astype(np.int64), "kind": f.kind.astype(np.int64),
         "qty": f.qty, "price": f.price, "fee": f.fee, "impact": _fill_impact(ex),
         "mid": _mid_of_fill(book, mids, f.ts, f.kind),
-        "arrival_mid": arr[pos] if ids.size else np.empty(0)})
+        "arrival_mid": arr[pos] if ids.size else np.empty(0),
+        "side": _sides(ex, pos).astype(np.int64) if ids.size else np.empty(0, np.int64)})
 
 
 # ----------------------------------------------------------------------------- implementation shortfall
 def order_costs(ex: Execution, book: Book, mids: np.ndarray | None = None) -> pd.DataFrame:
     """Implementation shortfall per parent order and its exact decomposition (module docstring).
 
-    Columns: ``order_id``, ``arrival_ns``, ``size`` (X, shares), ``arrival_mid`` (P_d), ``first_child_ns`` and
+    Columns: ``order_id``, ``arrival_ns``, ``side`` (+1/−1), ``size`` (X, shares), ``arrival_mid`` (P_d), ``first_child_ns`` and
     ``first_child_mid`` (m_1; NaN when no child order was sent), ``end_mid`` (P_end), ``child_shares``,
     ``cleanup_shares``, ``unfilled_shares``, ``sent_shares`` (child orders sent); for each part of
     :data:`COMPONENTS` and ``trading``, ``opportunity``, ``total``: ``<part>_usd`` ($) and ``<part>_bps``
@@ -181,27 +192,31 @@ def order_costs(ex: Execution, book: Book, mids: np.ndarray | None = None) -> pd
 
     pdj = pd_[pos] if n else np.zeros(0)
     m1j = m1[pos] if n else np.zeros(0)
+    so = np.array([o.side for o in orders], float)  # s per order
+    s = so[pos] if n else np.zeros(0)  # s per fill
     child_sh = per(q, child)
     clean_sh = per(q, clean)
     unfilled = (np.zeros(n, np.int64) if ex.unfilled is None else np.asarray(ex.unfilled, np.int64)).astype(float)
     # the delay term on child shares only: orders without child fills have none (m_1 may be undefined)
-    delay = np.where(child_sh > 0, child_sh * (m1 - pd_), 0.0)
+    delay = np.where(child_sh > 0, child_sh * (m1 - pd_) * so, 0.0)
     usd = {
         "delay": delay,
-        "trading_drift": per(q * (m - m1j), child),
-        "trading_spread": per(q * (p - imp - m), child),
-        "trading_impact": per(q * imp, child),
-        "opportunity_drift": per(q * (m - pdj), clean) + np.where(unfilled > 0, unfilled * (end_mid - pd_), 0.0),
-        "opportunity_spread": per(q * (p - imp - m), clean),
-        "opportunity_impact": per(q * imp, clean),
+        "trading_drift": per(q * (m - m1j) * s, child),
+        "trading_spread": per(q * (p - imp - m) * s, child),
+        "trading_impact": per(q * imp * s, child),
+        "opportunity_drift": per(q * (m - pdj) * s, clean)
+        + np.where(unfilled > 0, unfilled * (end_mid - pd_) * so, 0.0),
+        "opportunity_spread": per(q * (p - imp - m) * s, clean),
+        "opportunity_impact": per(q * imp * s, clean),
         "fees": per(q * fee, np.ones(len(f), bool)),
     }
     usd["trading"] = usd["trading_drift"] + usd["trading_spread"] + usd["trading_impact"]
     usd["opportunity"] = usd["opportunity_drift"] + usd["opportunity_spread"] + usd["opportunity_impact"]
     # Perold's IS from the fills alone (the parts above are never used to compute it)
-    usd["total"] = (per(q * (p - pdj), np.ones(len(f), bool)) + np.where(unfilled > 0, unfilled * (end_mid - pd_), 0.0)
-                    + per(q * fee, np.ones(len(f), bool)))
-    out = pd.DataFrame({"order_id": ids, "arrival_ns": arrival, "size": size, "arrival_mid": pd_,
+    usd["total"] = (per(q * (p - pdj) * s, np.ones(len(f), bool))
+                    + np.where(unfilled > 0, unfilled * (end_mid - pd_) * so, 0.0) + per(q * fee, np.ones(len(f), bool)))
+    out = pd.DataFrame({"order_id": ids, "arrival_ns": arrival, "side": so.astype(np.int64), "size": size,
+                        "arrival_mid": pd_,
                         "first_child_ns": np.where(first_ns >= 0, first_ns.astype(float), np.nan),
                         "first_child_mid": m1, "end_mid": end_mid,
                         "child_shares": child_sh.astype(np.int64), "cleanup_shares": clean_sh.astype(np.int64),
@@ -233,18 +248,19 @@ def cost_summary(costs: pd.DataFrame, seed: int = 0, level: float = 0.95) -> pd.
 
 # -------------------------------------------------------------------------------------------- markouts
 def markouts(ex: Execution, book: Book, horizons_s=HORIZONS_S, mids: np.ndarray | None = None) -> pd.DataFrame:
-    """:func:`fill_table` plus ``markout_<h>s_bps`` per horizon (module docstring): buyer's side, against the
-    fill price before our own impact; NaN when t + h is after the last quote."""
+    """:func:`fill_table` plus ``markout_<h>s_bps`` per horizon (module docstring): the order's side, against
+    the fill price before our own impact; NaN when t + h is after the last quote."""
     mids = nbbo_mids(book) if mids is None else mids
     t = fill_table(ex, book, mids)
     ref = (t["price"] - t["impact"]).to_numpy(float)
+    sd = t["side"].to_numpy(float)
     ts = t["ts"].to_numpy(np.int64)
     end = int(book.times[-1]) if book.times.size else -1
     for h in horizons_s:
         th = ts + int(round(float(h) * NS))
         mh = _mid_at(book, mids, th)
         with np.errstate(invalid="ignore", divide="ignore"):
-            t[f"markout_{h:g}s_bps"] = np.where(th <= end, (mh - ref) / ref * 1e4, np.nan)
+            t[f"markout_{h:g}s_bps"] = np.where(th <= end, (mh - ref) / ref * 1e4 * sd, np.nan)
     return t
 
 
@@ -414,7 +430,8 @@ def tca_results(executions: dict[str, Execution], book: Book, seed: int = 0, buc
                         ("trade_through", trade_through_share(ex))):
             out[key] += df.assign(strategy=name).to_dict(orient="records")
     out["units"] = {"usd": "$ per parent order", "bps": "bps of the arrival notional (arrival mid x order size)",
-                    "markouts": "bps of the fill price before our own impact, buyer's side (+ = price rose)",
+                    "markouts": "bps of the fill price before our own impact, the order's side (+ = the price "
+                                "moved our way: up after a buy, down after a sell)",
                     "fill_rate": "filled / sent shares (child orders; clean-up excluded)",
                     "participation_pct": "our child-order fills / market prints in the bucket, %",
                     "through_share": "passive shares filled by prints below our price / all passive shares",

@@ -70,11 +70,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba as nb
 import numpy as np
 
+from ..data.mirror import mirror_center, mirror_market, mirror_prices
+from ..errors import ConfigError
 from ..sim.cleanup import CleanupModel, depth_fills, flat_fills, ladder_fills, venue_profile, visible
 from ..sim.model import MarketModel, market_model
 from ..sim.queue import QueueFill, QueueState, SimpleQueue, fill_parts, make_queue_model, paper_fill, rng_for
@@ -83,6 +85,8 @@ from ..strategies.view import Fills, MarketView, Past
 from .book import Book, price_key
 
 TICK = 0.01
+GRID = 1e-8  # $: prices compare on this grid (price_key); a limit admits prices up to limit + EPS
+EPS = 1e-9
 KIND_TAKE, KIND_REST, KIND_CLEANUP = 0, 1, 2
 
 __all__ = ["Children", "Execution", "Fills", "KIND_CLEANUP", "KIND_REST", "KIND_TAKE", "TICK", "available",
@@ -184,7 +188,8 @@ class _Recorder:
         if self._own is None or self._own[0] != key:
             f = self.fills(start)
             for a in vars(f).values():
-                a.setflags(write=False)
+                if a is not None:
+                    a.setflags(write=False)
             self._own = (key, f)
         return self._own[1]
 
@@ -452,87 +457,152 @@ def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[Par
     ``progress``, when given, is called with 1 after each parent order (e.g. a tqdm bar's ``update``).
     ``market``: the market model (:func:`sorlib.sim.market_model`: a preset name, a dict or a
     :class:`~sorlib.sim.MarketModel`); None or ``"frozen"``: the recorded tape. ``fill_model``: the queue model
-    of resting orders; None takes the market model's (conservative unless the preset says otherwise)."""
-    mm = market_model(market)
-    mk = None if mm.frozen else _Market(mm.resolve(book.market), book)
+    of resting orders; None takes the market model's (conservative unless the preset says otherwise).
+    Sells and limit prices: module docstring, "Sides and limit prices"."""
+    mm = market_model(market).resolve(book.market)  # estimated inputs from the real data, also for sells
+    mk = None if mm.frozen else _Market(mm, book)
     fill_model = fill_model or mm.queue
     rec = _Recorder()
-    K = book.venues.shape[0]
-    fee, rebate = book.taker_fee, book.maker_rebate
     n = len(orders)
     mids = np.full(n, np.nan)
     beyond = np.zeros(n, np.int64)
     unfilled = np.zeros(n, np.int64)
     impact = np.zeros(n)
-    overbook = bool(getattr(strategy, "overbooks", False))
-    paper = fill_model.model == "paper"
     arrival_mids = book.tape.nbbo_mids() if n else None  # Book.mid at every snapshot, computed once per book
+    mirror = mirror_book(book) if any(o.side < 0 for o in orders) else None
+    sells: list[tuple[int, int]] = []  # the fills [start, end) of each sell, recorded in mirrored prices
     for oi, order in enumerate(orders):
         j_arr = book.index_at(order.arrival_ns)  # -1: the order arrives before any quote
-        j_end = int(np.searchsorted(book.times, order.deadline_ns, side="left"))  # exclusive
         if j_arr >= 0:
             mids[oi] = arrival_mids[j_arr]
-        taken = _Taken(K)
         first = len(rec)
-        rec.rest_shift = 0.0
         paid = rec.impact_cash
-        if mk is not None:
-            mk.start(book, order.order_id, order.arrival_ns)
-        strategy.begin(_view(book, j_arr, order.arrival_ns, order, int(order.size), taken, fee, rebate, rec, first,
-                             mk))
-        remaining = int(order.size)
-        resting: list[_Resting] = []
-        pending: list[_Resting] = []  # limit orders sent, joining their venue's bid when they arrive
-        next_decision = order.arrival_ns
-        j = max(j_arr, 0)
-        while j < j_end and remaining > 0:
-            t = max(int(book.times[j]), order.arrival_ns)
-            rows = book.row[j]
-            if taken.by_venue:
-                taken.advance(book, j)
-            elif j > taken.j:
-                taken.j = j
-            if pending:
-                resting.extend(r for r in pending if r.placed_ns <= t)
-                pending = [r for r in pending if r.placed_ns > t]
-            # resting orders: prints since the last step, then the quote update
-            if resting and not paper:
-                remaining = _advance_resting(book, resting, rows, t, order, rec, rebate, remaining,
-                                             fill_model)
-            if t >= next_decision and remaining > 0:
-                if paper:
-                    remaining = _settle(book, resting, t, order, rec, rebate, remaining, fill_model)
-                resting.clear()  # cancel what is left before deciding again
-                view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk)
-                dec = strategy.decide(view)
-                remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, overbook,
-                                              mk)
-                next_decision = t + strategy.interval_ns if strategy.interval_ns > 0 else t + 1
-                if dec.wake_ns is not None:
-                    next_decision = max(next_decision, int(dec.wake_ns))
-                next_decision = max(next_decision, arrived)  # decide again once every child order has arrived
-            if (paper or not (resting or pending)) and next_decision > t + 1:  # nothing happens before then
-                j = max(j + 1, int(np.searchsorted(book.times, next_decision, side="left")))
-            else:
-                j += 1
-        resting.extend(pending)
-        if resting and paper and remaining > 0:  # cancelled at the deadline: events stamped before it
-            remaining = _settle(book, resting, int(order.deadline_ns) - 1, order, rec, rebate, remaining,
-                                fill_model)
-        if remaining > 0:
-            beyond[oi], unfilled[oi] = _cleanup(book, j_end - 1, taken, order, remaining, rec, fee, mk,
-                                                strategy.cleanup_take, mm.cleanup)
+        if order.side < 0:
+            center, mbook = mirror
+            lim = float(mirror_prices(order.limit_price, center)) if order.has_limit else math.inf
+            seen = replace(order, side=1, limit_price=max(lim, GRID) if order.has_limit else order.limit_price)
+            beyond[oi], unfilled[oi] = _replay_one(mbook, strategy, seen, lim, rec, mk, mm, fill_model)
+            sells.append((first, len(rec)))
+        else:
+            lim = float(order.limit_price) if order.has_limit else math.inf
+            beyond[oi], unfilled[oi] = _replay_one(book, strategy, order, lim, rec, mk, mm, fill_model)
         impact[oi] = rec.impact_cash - paid
         if progress is not None:
             progress(1)
-    return Execution(strategy.name, strategy.params(), tuple(orders), rec.fills(), mids, beyond, unfilled, impact,
-                     rec.children(), np.asarray(rec.extra, np.float64), np.asarray(rec.through, np.int8))
+    fills, extra = rec.fills(), np.asarray(rec.extra, np.float64)
+    if sells:
+        fills, extra = _unmirror(fills, extra, sells, mirror[0])
+    return Execution(strategy.name, strategy.params(), tuple(orders), fills, mids, beyond, unfilled, impact,
+                     rec.children(), extra, np.asarray(rec.through, np.int8))
+
+
+def mirror_book(book: Book) -> tuple[float, Book]:
+    """``(C, the Book of the mirrored market)`` a sell replays on (:func:`sorlib.data.mirror.mirror_market`
+    about ``C`` = :func:`~sorlib.data.mirror.mirror_center`), with ``book``'s venue profiles and snapshot rule;
+    built once per book (kept on it) and only when a sell is replayed."""
+    got = book.__dict__.get("_sorlib_mirror")
+    if got is not None and got[1].profiles == book.profiles:
+        return got
+    if book.market is None:
+        raise ConfigError("a sell needs a Book built with Book.from_market (the source data): it is replayed "
+                          "on the mirrored market")
+    center = mirror_center(book.market)
+    mbook = Book.from_market(mirror_market(book.market, center), keep="first" if _keeps_first(book) else "last")
+    mbook = replace(mbook, profiles=book.profiles)
+    got = (center, mbook)
+    book.__dict__["_sorlib_mirror"] = got  # a frozen dataclass: cached like its cached_property values
+    return got
+
+
+def _keeps_first(book: Book) -> bool:
+    """``book`` was built with the ``"first"`` snapshot rule (its kept rows are the first of each time)."""
+    if book.kept_rows is None or book.market is None:
+        return False
+    from ..data.snapshots import snapshot_index
+
+    return np.array_equal(snapshot_index(book.market.quotes, "first"), book.kept_rows)
+
+
+def _unmirror(fills: Fills, extra: np.ndarray, sells: list[tuple[int, int]], center: float
+              ) -> tuple[Fills, np.ndarray]:
+    """The fills of sells (index spans ``sells``) mapped back from the mirror: a price p' that paid the impact
+    e' ($/share) becomes C − (p' − e') on the 1e-8 $ grid, minus e' (impact lowers a sell's price), and its
+    impact record −e'; ``side`` −1 for them, +1 for the rest."""
+    price, extra = fills.price.copy(), extra.copy()
+    side = np.ones(len(fills), np.int8)
+    for a, b in sells:
+        e = extra[a:b]
+        price[a:b] = mirror_prices(price[a:b] - e, center) - e
+        extra[a:b] = -e
+        side[a:b] = -1
+    return replace(fills, price=price, side=side), extra
+
+
+def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, rec: _Recorder,
+                mk: _Market | None, mm: MarketModel, fill_model: QueueFill) -> tuple[int, int]:
+    """One parent order (a buy on ``book``; ``lim`` its limit price $, +inf: none); fills go to ``rec``.
+    Returns ``(shares the clean-up bought beyond the visible book, shares left unbought)``."""
+    K = book.venues.shape[0]
+    fee, rebate = book.taker_fee, book.maker_rebate
+    overbook = bool(getattr(strategy, "overbooks", False))
+    paper = fill_model.model == "paper"
+    j_arr = book.index_at(order.arrival_ns)  # -1: the order arrives before any quote
+    j_end = int(np.searchsorted(book.times, order.deadline_ns, side="left"))  # exclusive
+    taken = _Taken(K)
+    first = len(rec)
+    rec.rest_shift = 0.0
+    if mk is not None:
+        mk.start(book, order.order_id, order.arrival_ns)
+    strategy.begin(_view(book, j_arr, order.arrival_ns, order, int(order.size), taken, fee, rebate, rec, first,
+                         mk, lim))
+    remaining = int(order.size)
+    resting: list[_Resting] = []
+    pending: list[_Resting] = []  # limit orders sent, joining their venue's bid when they arrive
+    next_decision = order.arrival_ns
+    j = max(j_arr, 0)
+    while j < j_end and remaining > 0:
+        t = max(int(book.times[j]), order.arrival_ns)
+        rows = book.row[j]
+        if taken.by_venue:
+            taken.advance(book, j)
+        elif j > taken.j:
+            taken.j = j
+        if pending:
+            resting.extend(r for r in pending if r.placed_ns <= t)
+            pending = [r for r in pending if r.placed_ns > t]
+        # resting orders: prints since the last step, then the quote update
+        if resting and not paper:
+            remaining = _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, fill_model)
+        if t >= next_decision and remaining > 0:
+            if paper:
+                remaining = _settle(book, resting, t, order, rec, rebate, remaining, fill_model)
+            resting.clear()  # cancel what is left before deciding again
+            view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk, lim)
+            dec = strategy.decide(view)
+            remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, overbook,
+                                          mk, lim)
+            next_decision = t + strategy.interval_ns if strategy.interval_ns > 0 else t + 1
+            if dec.wake_ns is not None:
+                next_decision = max(next_decision, int(dec.wake_ns))
+            next_decision = max(next_decision, arrived)  # decide again once every child order has arrived
+        if (paper or not (resting or pending)) and next_decision > t + 1:  # nothing happens before then
+            j = max(j + 1, int(np.searchsorted(book.times, next_decision, side="left")))
+        else:
+            j += 1
+    resting.extend(pending)
+    if resting and paper and remaining > 0:  # cancelled at the deadline: events stamped before it
+        remaining = _settle(book, resting, int(order.deadline_ns) - 1, order, rec, rebate, remaining, fill_model)
+    if remaining > 0:
+        return _cleanup(book, j_end - 1, taken, order, remaining, rec, fee, mk, strategy.cleanup_take, mm.cleanup,
+                        lim)
+    return 0, 0
 
 
 def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken: _Taken, fee, rebate,
-          rec: _Recorder, first: int, mk: _Market | None = None) -> MarketView:
+          rec: _Recorder, first: int, mk: _Market | None = None, lim: float = math.inf) -> MarketView:
     """The strategy's view at snapshot ``j`` (-1: before any quote) and time ``t`` (with a market model: fades
-    in force at ``t`` taken off, prices shifted by the impact ``R(t)``)."""
+    in force at ``t`` taken off, prices shifted by the impact ``R(t)``; with a limit price ``lim`` $, the ask
+    levels above it show no available shares)."""
     rows = _rows(book, j)
     full = j >= book.full_from and j >= 0
     px, avail = _ladders(book, rows, taken, mk, t, full)
@@ -551,15 +621,19 @@ def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken:
     shift = mk.shift(t) if mk is not None else 0.0
     if shift:
         px, bid_px = px + shift, bid_px + shift
+    if lim < math.inf:
+        avail = np.where(px <= lim + EPS, avail, 0)
     return MarketView(t_ns=t, order=order, remaining=remaining, filled=order.size - remaining,
                       venues=book.venues, ask_px=px, ask_avail=avail, bid_px=bid_px, bid_sz=bid_sz, fee=fee,
                       rebate=rebate, past=Past(book.tape, t), _own_fills=lambda: rec.own(first))
 
 
 def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Taken, remaining, resting,
-             overbook: bool = False, mk: _Market | None = None) -> tuple[int, int]:
+             overbook: bool = False, mk: _Market | None = None, lim: float = math.inf) -> tuple[int, int]:
     """Send the decision's child orders; each meets its venue's book when it arrives (``mk``; at once
-    without a market model). Returns ``(remaining, time the last child order arrived)``."""
+    without a market model). With a limit price ``lim`` ($) a marketable order takes only what it can at or
+    below it (:func:`_within`) and a resting order whose price (+ impact shift) is above it is rejected.
+    Returns ``(remaining, time the last child order arrived)``."""
     market = np.asarray(dec.market, np.int64)
     if market.shape != (book.venues.shape[0],):
         raise ValueError(f"strategy returned {market.shape} market quantities for {book.venues.shape[0]} venues")
@@ -584,6 +658,10 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
         keys = []
         for lv, q in _take_ladder(px, avail, want):
             price, extra = float(px[lv]), 0.0
+            if lim < math.inf:
+                q = _within(mk.impact if mk is not None else None, ta, price, q, lim)
+                if q <= 0:
+                    break  # the levels beyond cost more
             if mk is not None and mk.impact is not None:
                 extra = mk.impact.take(ta, q)
                 price += extra
@@ -600,6 +678,7 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
         limit = np.asarray(dec.limit, np.int64)
         pos = int(np.searchsorted(book.trades_ts, t, side="right"))
         budget = remaining
+        cap = lim - (mk.shift(last) if mk is not None else 0.0)  # ≥ the shift its fills will pay (R decays)
         for k in np.flatnonzero(limit > 0):
             k = int(k)
             ta, jk = (t, j) if mk is None else mk.arrival(book, j, t, k)
@@ -607,7 +686,7 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
             bpx = float(book.bid_px[row, 0]) if row >= 0 else float("nan")  # the recorded bid (no shift)
             bsz = int(book.bid_sz[row, 0]) if np.isfinite(bpx) else 0
             pk = pos if ta == t else int(np.searchsorted(book.trades_ts, ta, side="right"))
-            if not np.isfinite(bpx) or budget <= 0:
+            if not np.isfinite(bpx) or budget <= 0 or bpx > cap + EPS:  # above the limit: rejected
                 continue
             q = min(int(limit[k]), budget)
             if not overbook:  # queue-filled orders never rest more than the remainder in total
@@ -618,6 +697,33 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
     if mk is not None:
         rec.rest_shift = mk.shift(last)
     return remaining, last
+
+
+def _within(imp, t_ns: int, price: float, qty: int, lim: float) -> int:
+    """Shares (≤ ``qty``) a marketable fill at the displayed ``price`` ($) can take at ``t_ns`` without the price
+    it pays passing the limit ``lim`` ($): ``price ≤ lim`` without impact; with the impact state ``imp`` the
+    largest n with price + R(t) + path(Q, Q + n) ≤ lim (:meth:`~sorlib.sim.impact.ImpactState.take`'s extra,
+    increasing in n: bisection)."""
+    if price > lim + EPS:
+        return 0
+    if imp is None:
+        return int(qty)
+    r, qa, coef = imp.shift(t_ns), imp.q, imp._coef
+
+    def paid(n: int) -> float:
+        qb = qa + float(n)
+        return price + r + coef * ((2.0 / 3.0) * (qb ** 1.5 - qa ** 1.5) / (qb - qa) - math.sqrt(qa))
+
+    if paid(qty) <= lim + EPS:
+        return int(qty)
+    lo, hi = 0, int(qty)  # paid(lo) within (lo = 0: nothing taken), paid(hi) beyond
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if paid(mid) <= lim + EPS:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _venue_ladder(book: Book, k: int, row: int, taken: _Taken, mk: _Market | None, t_ns: int):
@@ -725,15 +831,17 @@ def _through_ok(book: Book, k: int, ts: np.ndarray, px: np.ndarray, price: float
 
 
 def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: int, rec: _Recorder,
-             fee: np.ndarray, mk: _Market | None = None, split=None, cm: CleanupModel | None = None
-             ) -> tuple[int, int]:
+             fee: np.ndarray, mk: _Market | None = None, split=None, cm: CleanupModel | None = None,
+             lim: float = math.inf) -> tuple[int, int]:
     """Clean-up market order at the deadline on the books of snapshot ``jc`` (the last before it; -1: none);
     module docstring, rule 4, and :mod:`sorlib.sim.cleanup` (``cm``; None: the default ``depth`` rule) for what
     is visible and the price of the shares beyond it. ``split(venues, ask_px, ask_avail, fee, qty)`` gives the
     shares per venue (the strategy's :meth:`~sorlib.strategies.Strategy.cleanup_take`: cheapest first, whole
     lots under its sizing rules; None: :func:`~sorlib.strategies.base.sweep_cheapest`). With latency, venue k's
     share meets its book in force just before ``deadline + latency_k`` and is stamped then; with impact every
-    share pays it. Returns ``(shares beyond the visible book, shares left unbought)``."""
+    share pays it. With a limit price ``lim`` ($) no share is bought above it (levels above it are not swept,
+    each fill is cut by :func:`_within`); the rest is left unbought. Returns ``(shares beyond the visible book,
+    shares left unbought)``."""
     cm = cm if cm is not None else CleanupModel()
     t = int(order.deadline_ns)
     if jc >= 0:
@@ -753,14 +861,22 @@ def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: 
     if not vis.all():  # a stale quote is not swept
         px, avail = np.where(vis[:, None], px, np.nan), np.where(vis[:, None], avail, 0)
     imp = mk.impact if mk is not None else None
+    capped = lim < math.inf
+    if capped:  # levels above the limit are not swept (nor offered to the split)
+        avail = np.where(px <= lim + EPS, avail, 0)
 
-    def fill(k: int, q: int, price: float) -> None:
+    def fill(k: int, q: int, price: float) -> int:
+        if capped:
+            q = _within(imp, int(ta[k]), price, q, lim)
+            if q <= 0:
+                return 0
         extra = 0.0
         if imp is not None:
             extra = imp.take(int(ta[k]), q)
             price += extra
             rec.impact_cash += extra * q
         rec.add(order.order_id, int(ta[k]), int(book.venues[k]), q, price, float(fee[k]), KIND_CLEANUP, extra)
+        return q
 
     if np.isfinite(px).any():
         take = sweep_cheapest(px, avail, fee, remaining) if split is None else \
@@ -770,22 +886,22 @@ def _cleanup(book: Book, jc: int, taken: _Taken, order: ParentOrder, remaining: 
             send = send[np.argsort(ta[send], kind="stable")]
         for k in send:
             for lv, q in _take_ladder(px[k], avail[k], int(take[k])):
-                fill(int(k), q, float(px[k, lv]))
-                remaining -= q
+                remaining -= fill(int(k), q, float(px[k, lv]))
     if remaining <= 0:
         return 0, 0
+    left = remaining
     if cm.rule == "depth":
         left = _beyond_depth(book, rows, px, vis, fee, t, remaining, cm, fill)
         if left < remaining:
-            return remaining, 0
+            return remaining - left, left
     anchor = _anchor(book, jc, rows, px, vis, ta, cm.stale_after, latency=mk is not None and mk.lat)
     if anchor is None:
         return 0, remaining
     k, top = anchor
     for q, price in (flat_fills(top, remaining, cm.tick) if cm.rule != "ladder" else
                      ladder_fills(top, remaining, cm.ladder_shares, cm.tick)):
-        fill(k, q, price)
-    return remaining, 0
+        left -= fill(k, q, price)
+    return remaining - left, left
 
 
 def _quote_age(book: Book, rows: np.ndarray, t_ns) -> np.ndarray:
@@ -841,7 +957,7 @@ def _anchor(book: Book, jc: int, rows, px, vis, ta, stale_after, latency: bool) 
 def _beyond_depth(book: Book, rows, px, vis, fee, t: int, qty: int, cm: CleanupModel, fill) -> int:
     """The ``depth`` rule: ``qty`` shares over the visible venues' hidden levels (:func:`sorlib.sim.cleanup.
     depth_fills`, profiles from each venue's records in the ``lookback_seconds`` before ``t``); ``fill(k, q,
-    price)`` records each. Returns the shares left (all of them when no visible venue has a profile)."""
+    price)`` records each (returning the shares it bought: fewer under a limit price). Returns the shares left (all of them when no visible venue has a profile)."""
     K = rows.shape[0]
     touch = np.full(K, np.nan)
     extent = np.zeros(K, np.int64)
@@ -866,8 +982,7 @@ def _beyond_depth(book: Book, rows, px, vis, fee, t: int, qty: int, cm: CleanupM
         profiles[k] = None if pr is None else pr[:2]
     left = int(qty)
     for k, q, price in depth_fills(touch, extent, profiles, fee, left, cm.tick):
-        fill(k, q, price)
-        left -= q
+        left -= fill(k, q, price)
     return left
 
 
