@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 ROWS_PER_SCALE = 220_000  # records of an 8-venue day per unit of --scale (measured: 989,273 at 4.5)
+PIECE_ROWS = 2e7  # above this, the day is generated as 13 half-hour pieces (generating holds ~790 B/record)
 
 
 def _phase(name: str, file: str, work: str) -> dict:
@@ -47,10 +48,29 @@ def _phase(name: str, file: str, work: str) -> dict:
         rows = float(os.environ["BENCH_ROWS"])
         base = ModelParams()
         scale = rows / ROWS_PER_SCALE
-        md = generate_market(venues=8, seed=0, params=replace(base, book_rate=base.book_rate * scale,
-                                                              trade_rate=base.trade_rate * scale))
-        write_databento_dbn(md, file, levels=10)
-        out["quote_rows"], out["trade_rows"] = len(md.quotes), len(md.trades)
+        params = replace(base, book_rate=base.book_rate * scale, trade_rate=base.trade_rate * scale)
+        if rows <= PIECE_ROWS:
+            md = generate_market(venues=8, seed=0, params=params)
+            write_databento_dbn(md, file, levels=10)
+            out["quote_rows"], out["trade_rows"] = len(md.quotes), len(md.trades)
+        else:  # 13 half-hour sessions generated and written one at a time (memory: one piece)
+            import pandas as pd
+
+            from sorlib.synth.dbn import write_databento_dbn_parts
+
+            counts = [0, 0]
+
+            def pieces():
+                for i in range(13):
+                    hh, mm = divmod(9 * 60 + 30 + 30 * i, 60)
+                    md = generate_market(venues=8, seed=i, start=f"{hh:02d}:{mm:02d}", minutes=30, params=params)
+                    counts[0] += len(md.quotes)
+                    counts[1] += len(md.trades)
+                    yield md
+
+            t0_, t1_ = (pd.Timestamp(f"2024-03-15 {t}", tz="America/New_York").value for t in ("09:30", "16:00"))
+            write_databento_dbn_parts(pieces(), file, start_ns=t0_, end_ns=t1_, levels=10)
+            out["quote_rows"], out["trade_rows"] = counts
     elif name in ("parse", "build", "cached"):
         from sorlib.data import load
 
@@ -73,7 +93,10 @@ def _phase(name: str, file: str, work: str) -> dict:
 
 
 def _run(name: str, file: Path, work: Path, rows: float) -> dict:
-    env = dict(os.environ, SORLIB_CACHE_DIR=str(work / "cache"), BENCH_ROWS=str(rows))
+    # the phases import a frozen copy of sorlib (see bench): an edit to sorlib/data in the checkout during a
+    # long run would change the cache key (the reader digest) between the build and cached phases
+    env = dict(os.environ, SORLIB_CACHE_DIR=str(work / "cache"), BENCH_ROWS=str(rows),
+               PYTHONPATH=os.pathsep.join([str(work / "code"), os.environ.get("PYTHONPATH", "")]))
     p = subprocess.run([sys.executable, __file__, "--phase", name, "--file", str(file), "--dir", str(work)],
                        env=env, capture_output=True, text=True)
     if p.returncode:
@@ -85,6 +108,10 @@ def bench(rows: float, root: Path, phases: list[str], keep: bool) -> list[dict]:
     work = Path(tempfile.mkdtemp(prefix="bigday-", dir=root))
     file = work / "day.mbp-10.dbn.zst"
     out = []
+    import sorlib
+
+    shutil.copytree(Path(sorlib.__file__).parent, work / "code" / "sorlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     try:
         for name in ["gen", *phases]:
             r = _run(name, file, work, rows)
@@ -176,7 +203,11 @@ def main() -> None:
     ap.add_argument("--file", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.phase:
-        print(json.dumps(_phase(a.phase, a.file, a.dir)))
+        import sorlib
+
+        out = _phase(a.phase, a.file, a.dir)
+        out["sorlib"] = str(Path(sorlib.__file__).parent)
+        print(json.dumps(out))
         return
     if a.days:
         print(bench_days(a.days, a.minutes, a.scale, Path(a.dir), a.keep))

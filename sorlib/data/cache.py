@@ -22,6 +22,11 @@ e.g. for the read-only ``/work/shared/data/real``. ``SORLIB_CACHE_DIR=off`` disa
 **Housekeeping** — at most :data:`KEEP_PER_SOURCE` entries per source file are kept (the most recently
 used; a read refreshes an entry's mtime); building one deletes the older ones of that file.
 
+**Streaming build** — a Databento DBN file (no ``symbol``/``date``/extra options) is converted chunk by
+chunk by :mod:`.dbn_stream` through :class:`EntryWriter` (peak memory ~340 MB whatever the file size; the
+entry equals the whole-file parse array by array); a file it cannot convert exactly is parsed whole, as
+before. The status line says ``streamed``.
+
 **File layout** (one file ``<name>-<path hash>-<key16>.sdc`` per entry; little-endian)::
 
     b"SORLIBC1" | array 0 | array 1 | ... (each 64-byte aligned) | header JSON |
@@ -78,6 +83,7 @@ class CacheStatus:
     path: Path | None = None
     reason: str = ""
     seconds: float = 0.0
+    streamed: bool = False  # built chunk by chunk in bounded memory (:mod:`.dbn_stream`)
 
     def line(self, source: str) -> str:
         """The one line ``sorlib inspect`` / ``backtest`` print."""
@@ -85,7 +91,8 @@ class CacheStatus:
             return f"cache: read {source} from {self.path} ({self.seconds:.2f} s)"
         if self.action in ("built", "rebuilt"):
             why = f" (the old entry was invalid: {self.reason})" if self.action == "rebuilt" else ""
-            return f"cache: built {self.path} from {source} ({self.seconds:.2f} s){why}"
+            how = ", streamed" if self.streamed else ""
+            return f"cache: built {self.path} from {source} ({self.seconds:.2f} s{how}){why}"
         return f"cache: not used for {source}" + (f" ({self.reason})" if self.reason else "")
 
 
@@ -240,6 +247,73 @@ def write_entry(md: MarketData, target: Path, key: str) -> Path:
     return target
 
 
+class EntryWriter:
+    """Write one entry piece by piece, in bounded memory (the streaming builds: :mod:`.dbn_stream`).
+
+    :meth:`layout` reserves each array's region for ``capacity`` rows (dtype and row shape fixed); :meth:`append`
+    writes rows at the end of an array's filled part (``os.pwrite``; ``crc32`` kept running); :meth:`finish`
+    writes the header (shapes = rows written, which may be fewer than the capacity: the rest of the region
+    stays a hole) and the footer. The file is the same format :func:`read_entry` maps."""
+
+    def __init__(self, f, path: Path) -> None:
+        self.f, self.path, self.index, self.end = f, Path(path), {}, len(MAGIC)
+        self.cap: dict[str, int] = {}
+        f.write(MAGIC)
+        f.flush()
+
+    def layout(self, specs: dict[str, tuple[np.dtype, tuple[int, ...], int]]) -> None:
+        """``specs``: name → (dtype, row shape, capacity rows)."""
+        pos = self.end
+        for name, (dt, row_shape, cap) in specs.items():
+            dt = np.dtype(dt)
+            pos += -pos % _ALIGN
+            self.index[name] = {"offset": pos, "dtype": dt.str, "shape": [0, *row_shape], "crc32": 0}
+            self.cap[name] = cap
+            pos += cap * dt.itemsize * int(np.prod(row_shape, dtype=np.int64))
+        self.end = pos
+
+    def append(self, name: str, a: np.ndarray) -> None:
+        spec = self.index[name]
+        a = np.ascontiguousarray(a, np.dtype(spec["dtype"]))
+        if list(a.shape[1:]) != spec["shape"][1:] or spec["shape"][0] + len(a) > self.cap[name]:
+            raise ValueError(f"cache entry array {name}: rows {a.shape} do not fit the layout")
+        if not a.size:
+            return
+        buf = memoryview(a).cast("B")
+        row_bytes = a.nbytes // len(a)
+        at = spec["offset"] + spec["shape"][0] * row_bytes
+        while buf:  # pwrite may write less than asked
+            k = os.pwrite(self.f.fileno(), buf, at)
+            buf, at = buf[k:], at + k
+        spec["crc32"] = zlib.crc32(memoryview(a).cast("B"), spec["crc32"])
+        spec["shape"][0] += len(a)
+
+    def finish(self, key: str, meta: dict) -> None:
+        header = json.dumps({"version": CACHE_VERSION, "key": key, "arrays": self.index, "meta": meta},
+                            allow_nan=False).encode()
+        os.pwrite(self.f.fileno(), header + _FOOTER.pack(self.end, len(header), zlib.crc32(header), 0, MAGIC),
+                  self.end)
+
+
+def stream_entry(target: Path, key: str, stream) -> bool:
+    """``stream(writer, key)`` fills an :class:`EntryWriter` on a temporary file; True when it wrote a whole
+    entry (then moved to ``target`` atomically), False when it declined (nothing is left behind)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    ok = False
+    try:
+        os.fchmod(fd, file_mode())
+        with os.fdopen(fd, "wb") as f:
+            ok = bool(stream(EntryWriter(f, Path(tmp)), key))
+        if ok:
+            os.replace(tmp, target)
+    finally:
+        if not ok:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return ok
+
+
 # ----------------------------------------------------------------------------------------------- read
 def read_entry(target: Path, key: str | None = None, *, verify: bool = True) -> MarketData:
     """Map the entry at ``target``; :class:`CacheInvalid` when it is truncated, corrupt, of another
@@ -294,8 +368,12 @@ def _market(a: dict[str, np.ndarray], meta: dict) -> MarketData:
 
 # ---------------------------------------------------------------------------------------------- entry
 def cached(path: str | Path, options: dict, build, *, directory: Path | None = None,
-           verify: bool | None = None) -> tuple[MarketData, CacheStatus]:
+           verify: bool | None = None, stream=None) -> tuple[MarketData, CacheStatus]:
     """``build()`` (the full parse) once per (file, options); later calls map the stored entry.
+
+    ``stream`` (optional, ``stream(writer, key) -> bool``): builds the entry chunk by chunk in bounded
+    memory (:func:`stream_entry`); when it declines (a file it cannot convert exactly in one streaming pass)
+    ``build()`` runs as usual.
 
     ``directory`` defaults to :func:`cache_dir_for`. An invalid entry is rebuilt; a cache folder that
     cannot be written only costs the speed-up (the status says why), never the load. ``verify`` (default:
@@ -327,6 +405,15 @@ def cached(path: str | Path, options: dict, build, *, directory: Path | None = N
             return md, CacheStatus("read", target, seconds=time.perf_counter() - t0)
         except CacheInvalid as e:
             reason = str(e)
+    if stream is not None:
+        try:
+            if stream_entry(target, key, stream):
+                prune(path, directory)
+                md = read_entry(target, key, verify=False)  # just written and checksummed while streaming
+                return md, CacheStatus("rebuilt" if reason else "built", target, reason, time.perf_counter() - t0,
+                                       streamed=True)
+        except OSError:  # read-only or full disk: the whole parse below reports what the write costs
+            pass
     md = build()
     try:
         write_entry(md, target, key)
@@ -336,5 +423,6 @@ def cached(path: str | Path, options: dict, build, *, directory: Path | None = N
     return md, CacheStatus("rebuilt" if reason else "built", target, reason, time.perf_counter() - t0)
 
 
-__all__ = ["CACHE_VERSION", "KEEP_PER_SOURCE", "CacheInvalid", "CacheStatus", "cache_dir_for", "cache_key",
-           "cached", "entry_path", "prune", "read_entry", "user_cache_dir", "write_entry"]
+__all__ = ["CACHE_VERSION", "KEEP_PER_SOURCE", "CacheInvalid", "CacheStatus", "EntryWriter", "cache_dir_for",
+           "cache_key", "cached", "entry_path", "prune", "read_entry", "stream_entry", "user_cache_dir",
+           "write_entry"]

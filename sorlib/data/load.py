@@ -108,7 +108,10 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
     from .cache import cached
 
     options = {"format": fmt, "symbol": symbol, "date": date, **kw}
-    md, status = cached(path, options, lambda: _parse(path, fmt, symbol, date, kw_read))
+    from .dbn_stream import dbn_streamer
+
+    md, status = cached(path, options, lambda: _parse(path, fmt, symbol, date, kw_read),
+                        stream=dbn_streamer(path, fmt, symbol, date, kw, progress))
     md.report.cache = status.line(str(path))
     return md
 

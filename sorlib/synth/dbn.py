@@ -102,4 +102,38 @@ def write_databento_dbn(md: MarketData, path: str | Path, *, levels: int = 1, de
     return path
 
 
-__all__ = ["write_databento_dbn"]
+def write_databento_dbn_parts(parts, path: str | Path, *, start_ns: int, end_ns: int, levels: int = 1,
+                              depth_seed: int = 0, chunk: int = CHUNK, compress_level: int = 1) -> Path:
+    """Write consecutive pieces of one day (an iterable of :class:`MarketData`, each later than the one
+    before, made lazily: e.g. 30-minute sessions of :func:`~.model.generate_market`) as one ``.dbn.zst``, so a
+    day too big to generate in memory at once (100 M records) is held one piece at a time.
+
+    ``start_ns`` / ``end_ns``: the file's time range (metadata, UTC ns). The records are those
+    :func:`write_databento_dbn` writes for each piece (sequence numbers restart per piece); the depth draws
+    continue one per chunk across pieces. Returns the path and leaves the piece count to the caller."""
+    import zstandard
+
+    if levels not in (1, 10):
+        raise ValueError(f"levels must be 1 or 10, got {levels}")
+    dtype = _record_dtype(levels)
+    path = Path(path)
+    i, head = 0, False
+    with atomic_writer(path) as f:
+        with zstandard.ZstdCompressor(level=compress_level).stream_writer(f, closefd=False) as z:
+            for md in parts:
+                if not head:
+                    z.write(_metadata(md, levels, start_ns, end_ns))
+                    head = True
+                r = mbp1_records(md)
+                del md
+                n = len(r["ts"])
+                for lo in range(0, n, chunk):
+                    hi = min(n, lo + chunk)
+                    rec = np.zeros(hi - lo, dtype)
+                    _fill(rec, r, lo, hi, levels, np.random.default_rng([depth_seed, i]))
+                    z.write(rec.tobytes())
+                    i += 1
+    return path
+
+
+__all__ = ["write_databento_dbn", "write_databento_dbn_parts"]

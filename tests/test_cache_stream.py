@@ -1,0 +1,179 @@
+"""Streaming DBN → day cache (:mod:`sorlib.data.dbn_stream`): the entry built chunk by chunk equals the
+whole-file parse array by array, whatever the chunk size.
+
+The reference is always ``load(..., cache=False)`` — the whole-file reader, which holds the day in memory and
+applies every repair over all of it at once — compared with :func:`test_data_cache.assert_same` (dtypes,
+shapes, NaN positions, report counts and notes, venue names, symbol, feed latencies). The files are
+synthetic MBP-10 DBN days with damage placed on purpose where chunk borders fall: duplicate records (some
+straddling a border, in runs of equal time stamps longer than a chunk), bad-book and bad-``ts_recv`` flags,
+a clear-book record, stub levels, crossed and locked rows and irregular feed delays. Chunks of 7 and 50
+records force hundreds of borders; 10**6 is one chunk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_data_cache import _dbn_records, assert_same
+
+import sorlib.data.dbn_stream as stream
+from sorlib.data import load
+from sorlib.data.databento import F_BAD_TS_RECV, F_MAYBE_BAD_BOOK
+from sorlib.data.validate import duplicate_mask
+from sorlib.errors import DataError
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("SORLIB_CACHE_DIR", str(d))
+    return d
+
+
+def _damaged(tmp_path, seed: int = 0):
+    """(header bytes, records) of a synthetic 2-venue MBP-10 day with every kind of damage the repairs fix."""
+    head, rec = _dbn_records(tmp_path)
+    rng = np.random.default_rng(seed)
+    n = len(rec)
+    # irregular feed delays 1..500 µs (their per-venue medians are the feed latencies); one undefined ts_recv
+    rec["ts_recv"] = rec["ts_event"] + rng.integers(1_000, 500_000, n).astype(np.uint64)
+    rec["ts_recv"][5] = np.iinfo(np.uint64).max
+    # a run of 120 records on one time stamp (longer than a 50-record chunk), with duplicates inside it
+    rec["ts_event"][200:320] = rec["ts_event"][200]
+    rec["flags"][rng.choice(n, 9, replace=False)] |= F_MAYBE_BAD_BOOK
+    rec["flags"][rng.choice(n, 5, replace=False)] |= F_BAD_TS_RECV
+    rec["action"][77] = ord("R")
+    q = np.flatnonzero((rec["action"] != ord("T")) & (rec["ask_px_00"] < 2**62) & (rec["bid_px_00"] < 2**62))
+    rec["ask_px_05"][q[10]] = rec["ask_px_00"][q[10]] * 40  # a stub level (40x the price)
+    rec["bid_px_00"][q[20]] = rec["ask_px_00"][q[20]] + 10_000_000  # crossed by a cent
+    rec["bid_px_00"][q[30]] = rec["ask_px_00"][q[30]]  # locked
+    # duplicates: copies right after their originals, in runs and at many positions (borders of 7 and 50)
+    dup_at = np.sort(np.r_[rng.choice(n, 40, replace=False), 210, 211, 212, 300, 48, 49, 6, 13])
+    rec = np.insert(rec, dup_at + 1, rec[dup_at])
+    rec = np.insert(rec, 251, rec[250])  # a triple: the copy of a copy
+    rec = np.insert(rec, 251, rec[250])
+    return head, rec
+
+
+def _write(path, head, rec):
+    path.write_bytes(head + rec.tobytes())
+    return path
+
+
+@pytest.mark.parametrize("chunk", [7, 50, 10**6])
+def test_streamed_entry_equals_whole_parse(tmp_path, cache_dir, monkeypatch, chunk):
+    """Every repair the whole-file reader makes is made identically when the file is streamed in chunks; the
+    test data trigger each of them (counts checked to be non-zero, so a repair that stops firing is seen)."""
+    head, rec = _damaged(tmp_path)
+    f = _write(tmp_path / "d.mbp-10.dbn", head, rec)
+    fresh = load(f, cache=False)
+    r = fresh.report.repairs
+    assert r["duplicate_record"] == 50 and r["bad_book_flag"] >= 8 and r["stub_quote"] >= 1
+    assert r["crossed_book"] >= 1 and r["locked_book"] >= 1
+    assert any("F_BAD_TS_RECV" in s for s in fresh.report.notes)
+    assert len(set(fresh.feed_latency_us.values())) == 2  # two venues, irregular delays: two medians
+    monkeypatch.setattr(stream, "CHUNK", chunk)
+    built = load(f)
+    assert "streamed" in built.report.cache, built.report.cache
+    assert_same(fresh, built)
+    again = load(f)
+    assert again.report.cache.startswith("cache: read")
+    assert_same(fresh, again)
+
+
+def test_out_of_order_file_is_declined_and_parsed_whole(tmp_path, cache_dir, monkeypatch):
+    """ts_event out of order needs a whole-day sort: the streaming build declines, the whole-file parse builds
+    the entry (no 'streamed'), and the result is still the reference."""
+    head, rec = _damaged(tmp_path)
+    rec["ts_event"][400], rec["ts_event"][401] = rec["ts_event"][401] + 1, rec["ts_event"][400]
+    f = _write(tmp_path / "u.mbp-10.dbn", head, rec)
+    fresh = load(f, cache=False)
+    assert fresh.report.repairs["unsorted_time"] >= 1
+    monkeypatch.setattr(stream, "CHUNK", 50)
+    built = load(f)
+    assert built.report.cache.startswith("cache: built") and "streamed" not in built.report.cache
+    assert_same(fresh, built)
+
+
+def test_several_instruments_same_error(tmp_path, cache_dir):
+    """A venue quoting two instrument ids: the same error message as the whole-file parse (the stream
+    declines; the whole parse names the instruments)."""
+    head, rec = _damaged(tmp_path)
+    v0 = rec["publisher_id"] == rec["publisher_id"][0]
+    rec["instrument_id"][np.flatnonzero(v0)[::3]] += 1
+    f = _write(tmp_path / "i.mbp-10.dbn", head, rec)
+    with pytest.raises(DataError) as e1:
+        load(f, cache=False)
+    with pytest.raises(DataError) as e2:
+        load(f)
+    assert "instruments interleaved" in str(e1.value) and str(e1.value) == str(e2.value)
+
+
+def test_bad_record_same_error(tmp_path, cache_dir, monkeypatch):
+    """A negative level-3 bid in record 90: the cached load raises the whole parse's error, naming record 90."""
+    head, rec = _damaged(tmp_path)
+    rec["bid_px_03"][89] = -5
+    f = _write(tmp_path / "b.mbp-10.dbn", head, rec)
+    monkeypatch.setattr(stream, "CHUNK", 7)
+    with pytest.raises(DataError) as e1:
+        load(f, cache=False)
+    with pytest.raises(DataError) as e2:
+        load(f)
+    assert "record 90" in str(e1.value) and str(e1.value) == str(e2.value)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 10])
+def test_dedup_carry_equals_whole_mask(chunk):
+    """:class:`Dedup` over chunks equals :func:`duplicate_mask` over the whole (sorted) column set, including
+    copies whose originals are several chunks back inside one long run of equal times."""
+    rng = np.random.default_rng(1)
+    ts = np.sort(rng.integers(0, 4, 60))
+    a = rng.integers(0, 2, 60)
+    lv = rng.integers(0, 2, (60, 2)).astype(float)
+    lv[:, 1] = 1.0
+    lv[::7, 1] = np.nan  # NaN equals NaN
+    want = ~duplicate_mask([ts, a, lv])
+    d = stream.Dedup()
+    got = np.concatenate([d.keep([ts[s:s + chunk], a[s:s + chunk], lv[s:s + chunk]]) for s in range(0, 60, chunk)])
+    assert want.sum() < 40  # many duplicates
+    np.testing.assert_array_equal(got, want)
+
+
+def test_spilled_medians_equal_numpy():
+    """The radix-select median per key equals ``np.median`` exactly: odd and even counts, a key with one
+    value, values sharing their high bits, values near 2**62, read in small chunks."""
+    rng = np.random.default_rng(2)
+    d = np.concatenate([rng.integers(1, 10**6, 1001), rng.integers(2**62 - 1000, 2**62, 500), [7],
+                        (1 << 40) + rng.integers(0, 3, 300)]).astype(np.int64)
+    v = np.concatenate([np.full(1001, 3), np.full(500, 9), [65535], np.full(300, 11)]).astype(np.int32)
+    order = rng.permutation(len(d))
+    d, v = d[order], v[order]
+    got = stream.spilled_medians(d, v, chunk=97)
+    want = {int(k): float(np.median(d[v == k])) for k in np.unique(v)}
+    assert got == want
+    assert stream.spilled_medians(np.empty(0, np.int64), np.empty(0, np.int32)) == {}
+
+
+def test_dbn_parts_writer_is_the_pieces_in_order(tmp_path, cache_dir):
+    """``write_databento_dbn_parts`` (the 100 M-record benchmark day, generated piece by piece) writes one
+    file whose quotes and trades are the pieces' in order (level 0 as generated), and it streams into the
+    cache equal to the whole parse."""
+    import pandas as pd
+
+    from sorlib.synth import generate_market
+    from sorlib.synth.dbn import write_databento_dbn_parts
+
+    def pieces():
+        yield generate_market(venues=2, seed=1, start="10:00", minutes=4)
+        yield generate_market(venues=2, seed=2, start="10:04", minutes=4)
+
+    parts = list(pieces())
+    t0, t1 = (pd.Timestamp(f"2024-03-15 {t}", tz="America/New_York").value for t in ("10:00", "10:08"))
+    f = write_databento_dbn_parts(pieces(), tmp_path / "p.mbp-10.dbn.zst", start_ns=t0, end_ns=t1, levels=10)
+    fresh = load(f, cache=False)
+    np.testing.assert_array_equal(fresh.quotes.ts, np.concatenate([p.quotes.ts for p in parts]))
+    np.testing.assert_array_equal(fresh.quotes.ask_px[:, 0], np.concatenate([p.quotes.ask_px[:, 0] for p in parts]))
+    np.testing.assert_array_equal(fresh.trades.size, np.concatenate([p.trades.size for p in parts]))
+    built = load(f)
+    assert "streamed" in built.report.cache
+    assert_same(fresh, built)
