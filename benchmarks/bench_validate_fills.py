@@ -2,7 +2,7 @@
 
 Times, on one process: reading the file (:func:`sorlib.data.load_with_orders`), and validating every model of
 the default line-up plus the per-venue fit of power and power3 (:func:`sorlib.fillcheck.validate_fills` with
-``fit=True``, horizons 10/30/60 s) — the first call compiles the numba kernels (cached on disk afterwards),
+``fit=True``, horizons 10/30/60 s, the default ``own_prints="reassign"``) — the first call compiles the numba kernels (cached on disk afterwards),
 so the median of ``--repeat`` runs is printed as well as the first. Target: load + validate under 120 s.
 
     SORLIB_REAL_DATA=../shared/data/real .venv/bin/python benchmarks/bench_validate_fills.py [--repeat 3]

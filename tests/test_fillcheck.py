@@ -197,6 +197,20 @@ def test_reassign_modify_partial_and_running_sum_by_hand():
     assert row["realised"] == 1.0 and row["predicted"] == pytest.approx(90 / 300)
 
 
+def test_reassign_capped_by_the_displayed_level():
+    """R (100, Q 0) and X (100) behind it; X's delete is missing from the file (as when a level-1 LOBSTER file
+    no longer sees the price): the order events still count B = 100 at R's execution of 100, but the level
+    before it shows 100 = R alone: B = min(100, 100 − 100) = 0, the print vanishes."""
+    rows = [(0.0, 1, ADD, 1, 10.00, 100, 0, 10.00), (1.0, 2, ADD, 1, 10.00, 100, 100, 10.00),
+            (2.0, 1, EXEC, 1, 10.00, 100, 100, 10.00), (100.0, 0, OTHER, 0, np.nan, 0, -1, np.nan)]
+    ev = _events(rows)
+    cands, _ = select_candidates(ev)
+    st = build_streams(ev, cands, 10.0)
+    assert stream(st, 0) == [(1.0, K_LEVEL, 100.0), (2.0, K_OWN_EXEC, 100.0)]  # X's add seen; no print
+    whole = _events([*rows[:2], (2.0, 1, EXEC, 1, 10.00, 100, 200, 10.00), rows[3]])  # X still shown: kept
+    assert (2.0, K_PRINT, 100.0) in stream(build_streams(whole, cands, 10.0), 0)
+
+
 def test_order_states_priority_rules():
     """``mbo_tape``'s priority rows: P from e0, kept by its cancel (e4), restarted by the larger MODIFY (e5);
     W restarted at e7 (new price); an event without an order id changes nothing."""

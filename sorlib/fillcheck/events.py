@@ -25,7 +25,9 @@ order's (venue, side, price) — its *level* — while it rests, with ``rem`` th
     would have hit the orders queued *behind* it at the price, so an execution of e shares at time t leaves
     a print of ``min(e, max(B_t − c, 0))`` shares, where B_t = displayed shares of the orders at (venue,
     side, price) with later priority than the real order still resting just before t, and c = the shares
-    already reassigned to them over the real order's life (running sum). What finds no order behind would
+    already reassigned to them over the real order's life (running sum); B_t is capped by the displayed level
+    minus the real order (``level_before`` − rem: a file that misses some events, such as a level-1 LOBSTER
+    message file once the price leaves its top level, cannot leave a stale B). What finds no order behind would
     have walked to the next price: it vanishes, as in ``drop``. Priority is followed from the order events
     (:func:`order_states`): an ADD starts it; a MODIFY to a new price or a larger size (or of an order
     whose state is unknown) restarts it; partial cancels and executions keep it. The assumption: the
@@ -281,11 +283,12 @@ def _scan(ts, venue, oid, action, side, price, size, lvl, fb, fa, pb_prio, pb_px
             elif side[i] == s and abs(price[i] - p) <= EPS:
                 if oid[i] == me and act != ADD:
                     if act == EXEC:
-                        rem -= size[i]
                         e = size[i]
                         if mode == OWN_REASSIGN:
-                            e = min(e, max(behind - given, 0))
+                            b = behind if lvl[i] < 0 else min(behind, lvl[i] - rem)  # never above the display
+                            e = min(e, max(b - given, 0))
                             given += e
+                        rem -= size[i]
                         if mode != OWN_DROP and e > 0:
                             k = _emit(out, base, k, t, K_PRINT, float(e))
                         k = _emit(out, base, k, t, K_OWN_EXEC, float(size[i]))
