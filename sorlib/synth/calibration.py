@@ -62,7 +62,10 @@ vs ~7x for IBM on NYSE (level removals after price moves dominate in both).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from ..errors import ConfigError
+from .informed import CALIBRATED_DRIFT, InformedFlow
 
 #: Bump when the model changes in a way that changes its output (keys the cache in :mod:`.cache`).
 MODEL_VERSION = 2
@@ -132,9 +135,36 @@ class ModelParams:
     diurnal_close: float = 0.8
     diurnal_tau: float = 1800.0          # [s]
     behaviour: tuple[VenueBehaviour, ...] = field(default=DEFAULT_BEHAVIOUR)
+    informed: InformedFlow = InformedFlow()  # informed drift after market orders (off by default; .informed)
 
     def key(self) -> tuple:
-        """A hashable, stable description (used to key the cache)."""
-        return tuple((k, getattr(self, k)) for k in self.__dataclass_fields__ if k != "behaviour") + (
+        """A hashable, stable description (used to key the cache; ``informed`` only when on, so the default
+        day keeps its cache file)."""
+        skip = ("behaviour",) if self.informed.active else ("behaviour", "informed")
+        return tuple((k, getattr(self, k)) for k in self.__dataclass_fields__ if k not in skip) + (
             tuple((b.publisher_id, b.book_weight, b.trade_weight, b.queue_lots, b.speed)
                   for b in self.behaviour),)
+
+
+#: Adverse-selection settings of the synthetic day (``sorlib synth --adverse``, :func:`adverse_params`).
+ADVERSE_SETTINGS: tuple[str, ...] = ("v2", "calibrated", "off")
+
+
+def adverse_params(setting: str = "v2", base: ModelParams | None = None) -> ModelParams:
+    """``base`` (default :class:`ModelParams`) with one adverse-selection setting.
+
+    * ``v2`` -- the embedded default day: each market order moves the efficient price half a tick its way
+      with probability ``impact_prob`` (0.6), no informed drift (``base`` unchanged);
+    * ``calibrated`` -- that coin-flip impact off (``impact_prob`` 0: after snipes it also moved the price, a
+      cascade that inflates the volatility) and the informed drift :data:`~.informed.CALIBRATED_DRIFT` on,
+      fitted to real passive-fill markouts (``docs/reference/synthetic-day.md``);
+    * ``off`` -- neither: no mechanism of adverse selection (what is left is the book's own dynamics).
+    """
+    p = base or ModelParams()
+    if setting == "v2":
+        return p
+    if setting == "calibrated":
+        return replace(p, impact_prob=0.0, informed=CALIBRATED_DRIFT)
+    if setting == "off":
+        return replace(p, impact_prob=0.0, informed=InformedFlow())
+    raise ConfigError(f"adverse selection setting must be one of {', '.join(ADVERSE_SETTINGS)}, got {setting!r}")

@@ -84,8 +84,9 @@ def _trade_lots(rng, p1, tail, cap):
 @njit(cache=True)
 def _simulate(rng, duration, tau0, x0, qbar, a_rate, c_rate, m_rate, speed, lam_x, snipe, pull, improve,
               limit_p, trade_p1, trade_tail, max_trade, d_base, d_open, d_close, d_tau, session,
-              cap_q, cap_t, impact_p):
+              cap_q, cap_t, impact_p, drift_a, drift_tau):
     """The event loop.  Times in seconds from the start; prices in ticks (x in half-ticks); sizes in lots.
+    ``drift_a``, ``drift_tau``: the informed drift of :mod:`.informed` (off when ``drift_a == 0``).
 
     Returns ``(nq, nt, quote arrays..., trade arrays...)``; ``nq == -1`` when a capacity was too small.
     """
@@ -127,7 +128,8 @@ def _simulate(rng, duration, tau0, x0, qbar, a_rate, c_rate, m_rate, speed, lam_
             q_as[nq] = aq[k] if s == 1 else 0
             nq += 1
     nr = K * 2 * 6
-    rates = np.empty(nr + 1)
+    rates = np.empty(nr + 2)
+    pend = 0  # informed drift not yet in the efficient price (signed half-ticks)
     t = 0.0
     while True:
         f = _diurnal(tau0 + t, d_base, d_open, d_close, d_tau, session)
@@ -177,16 +179,23 @@ def _simulate(rng, duration, tau0, x0, qbar, a_rate, c_rate, m_rate, speed, lam_
                 total += lim + can + mkt + sn + pl + im
         rates[nr] = lam_x * f
         total += rates[nr]
+        rates[nr + 1] = abs(pend) / drift_tau if pend != 0 else 0.0
+        total += rates[nr + 1]
         t += rng.exponential(1.0 / total)
         if t >= duration:
             break
         r = rng.random() * total
         i = 0
         acc = rates[0]
-        while acc <= r and i < nr:
+        while acc <= r and i < nr + 1:
             i += 1
             acc += rates[i]
-        if i == nr:  # efficient price move
+        if i == nr + 1 and pend != 0:  # one pending half-tick of informed drift reaches the price
+            step = 1 if pend > 0 else -1
+            X += step
+            pend -= step
+            continue
+        if i >= nr:  # efficient price move
             X += 1 if rng.random() < 0.5 else -1
             continue
         k = i // 12
@@ -229,6 +238,10 @@ def _simulate(rng, duration, tau0, x0, qbar, a_rate, c_rate, m_rate, speed, lam_
                 # permanent impact / informed flow: the efficient price moves half a tick the trade's way
                 if impact_p > 0.0 and rng.random() < impact_p:
                     X += -1 if s == 0 else 1
+                if drift_a > 0.0 and kind == _MARKET:  # informed drift (module .informed): not after snipes,
+                    # whose information is already in X
+                    jump = int(math.floor(drift_a * math.sqrt(size) + rng.random()))
+                    pend += -jump if s == 0 else jump
             q -= size
             if q == 0:  # touch depleted: the next level becomes the touch
                 px = px - 1 if s == 0 else px + 1
@@ -333,7 +346,9 @@ def generate_market(venues: int = 5, seed: int = 0, start: str = "09:30", minute
     lam_x = (p.daily_vol * p.price0 / (TICK / 2)) ** 2 / SESSION_SECONDS
     # trades now carry part of the efficient price's variance (impact_prob half-ticks per market order):
     # the diffusive rate keeps the rest, so the daily volatility stays near ``daily_vol``
-    lam_x = max(lam_x - p.impact_prob * p.trade_rate * (1.0 + p.impact_share), 0.2 * lam_x)
+    # (and the informed drift E[J^2] half-ticks^2 per market order, module .informed)
+    jump2 = p.informed.jump_second_moment(p.trade_p1, p.trade_tail, p.max_trade_lots)
+    lam_x = max(lam_x - p.impact_prob * p.trade_rate * (1.0 + p.impact_share) - jump2 * p.trade_rate, 0.2 * lam_x)
     tau_d = p.diurnal_tau
     excess = (p.diurnal_open + p.diurnal_close) * tau_d / SESSION_SECONDS
     d_base = 1.0 - excess
@@ -349,7 +364,7 @@ def generate_market(venues: int = 5, seed: int = 0, start: str = "09:30", minute
         out = _simulate(rng, duration, tau0, x0, qbar, a_rate, c_rate, m_rate, speed, lam_x,
                         p.snipe_rate, p.pull_rate, p.improve_rate, p.limit_p, p.trade_p1, p.trade_tail,
                         p.max_trade_lots, d_base, p.diurnal_open, p.diurnal_close, tau_d, SESSION_SECONDS,
-                        cap_q, cap_t, p.impact_prob)
+                        cap_q, cap_t, p.impact_prob, p.informed.drift, p.informed.decay_s)
         if out[0] >= 0:
             break
         cap_q, cap_t = cap_q * 2, cap_t * 2
