@@ -44,6 +44,7 @@ from .data.executions import ExecutionsTable, read_executions
 from .data.market import MarketData
 from .data.orders import OrdersTable, read_orders
 from .errors import ConfigError, DataError
+from .metrics import strategy_label
 from .search.executors import DataSpec, make_executor, worker_books
 from .strategies.view import ParentOrder
 from .tca_executions import CAVEAT, pooled_saving, real_execution, real_tca, versus_real
@@ -192,6 +193,56 @@ class FlowResult:
     real: dict | None
     days: list[Day]
     results: dict
+
+    def headline_results(self) -> dict:
+        """A backtest results dict for the page headline (:func:`sorlib.report.show_verdict`): the first
+        symbol-day's results (prices, shortfalls, clean-up of that day) with the savings replaced by this flow's
+        IS-based savings over every order (module docstring) and ``parent_orders`` by their number."""
+        day = dict(self.results["days"][0]["results"])
+        day["savings_intervals"] = self.savings["total"]
+        day["savings_vs_baselines_bps"] = {b: v["bps"] for b, v in self.savings["total"].items()}
+        day["parent_orders"] = int(self.results["orders"])
+        return day
+
+    def savings_frame(self) -> pd.DataFrame:
+        """The router's savings as a table: ``symbol`` (``all symbols`` first), ``baseline``, ``saving_bps``
+        (pooled), ``mean_saving_bps``, ``ci95_lo_bps``, ``ci95_hi_bps``, ``orders``."""
+        groups = [("all symbols", self.savings["total"]), *sorted(self.savings["by_symbol"].items())]
+        return pd.DataFrame([{"symbol": sym, "baseline": strategy_label(b), "saving_bps": s["bps"], "mean_saving_bps": s["mean_bps"],
+                              "ci95_lo_bps": s["ci95"][0], "ci95_hi_bps": s["ci95"][1], "orders": s["orders"]}
+                             for sym, d in groups for b, s in d.items()])
+
+    def real_savings_frame(self) -> pd.DataFrame:
+        """Each strategy's saving against the real fills (empty without executions): ``strategy``,
+        ``saving_vs_real_bps`` (pooled), ``ci95_lo_bps``, ``ci95_hi_bps``, ``orders``."""
+        items = (self.real or {}).get("savings_vs_real", {}).items()
+        return pd.DataFrame([{"strategy": strategy_label(k), "saving_vs_real_bps": v["bps"], "ci95_lo_bps": v["ci95"][0],
+                              "ci95_hi_bps": v["ci95"][1], "orders": v["orders"]} for k, v in items])
+
+    def wide(self) -> pd.DataFrame:
+        """One row per order (orders-file order): ``order_id``, ``symbol``, ``side``, ``quantity``,
+        ``limit_price``, then ``<strategy> shortfall_bps`` and ``<strategy> unfilled`` per strategy."""
+        r = self.rows
+        w = r.pivot_table(index=["line", "order_id", "symbol", "side", "quantity"], columns="strategy",
+                          values=["shortfall_bps", "unfilled"], aggfunc="first", sort=False)
+        w.columns = [f"{'real fills' if s == 'real' else strategy_label(s)} {v}" for v, s in w.columns]
+        limits = r.drop_duplicates("order_id").set_index("order_id")["limit_price"]
+        w = w.reset_index()
+        w.insert(5, "limit_price", w["order_id"].map(limits).to_numpy())
+        return w.drop(columns="line")
+
+    def real_markouts(self) -> dict[str, float]:
+        """Share-weighted mean markout (bps) of the real fills per horizon (``"1s"``, ``"5s"``, …); {} without."""
+        if self.real is None:
+            return {}
+        m = self.real["markouts"]
+        out = {}
+        for c in (c for c in m.columns if c.startswith("markout_")):
+            ok = m[c].notna().to_numpy()
+            w = m["qty"].to_numpy(float)[ok]
+            out[c[len("markout_"):-len("_bps")]] = float((m[c].to_numpy(float)[ok] * w).sum() / w.sum()) \
+                if w.sum() > 0 else float("nan")
+        return out
 
 
 def run_flow(data, orders: OrdersTable | str | Path, cfg: BacktestConfig | None = None, *,
@@ -380,11 +431,11 @@ def _results(table, days, day_ids, got, rows_df, savings, real, ex) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ example
-def example_pair(folder: str | Path, seed: int = 0, n_orders: int = 12, minutes: float = 390.0,
+def example_pair(folder: str | Path | None = None, seed: int = 0, n_orders: int = 12, minutes: float = 390.0,
                  md: MarketData | None = None) -> tuple[Path, Path]:
     """Write an **example** orders file and executions file made from the synthetic day (``md``, default
     :func:`sorlib.synth.default_market` of ``seed`` and ``minutes``) — for the notebook and the docs, not real
-    desk data. Returns (orders path, executions path) in ``folder``.
+    desk data. Returns (orders path, executions path) in ``folder`` (None: a new temporary folder).
 
     Orders: ``n_orders`` arrivals drawn uniformly (seeded) over 5–80 % of the day, either side with
     probability ½, 200–3,000 shares in 100s, horizons of 5, 10 or 15 min, every third one with a limit 5 bps
@@ -422,6 +473,10 @@ def example_pair(folder: str | Path, seed: int = 0, n_orders: int = 12, minutes:
                           "venue": [md.venue_name(v) for v in f.venue],
                           "side": [rows[int(k)]["side"] for k in f.order_id], "quantity": f.qty,
                           "price": np.round(f.price + bump, 2), "liquidity": np.where(f.kind == KIND_REST, "A", "R")})
+    if folder is None:
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="sorlib-example-orders-")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     po, pe = folder / "example_orders.csv", folder / "example_executions.csv"

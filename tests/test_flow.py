@@ -157,3 +157,20 @@ def test_fill_errors(tmp_path, days):
     e.write_text(f"time,order_id,venue,side,quantity,price,liquidity\n{t0 + NS},X,{v},buy,150,60,R\n")
     with pytest.raises(DataError, match=r"line 2, column 'quantity': the fills of order 'X' reach 150 shares, more than its 100"):
         run_flow([md], p, CFG, executions=e, scheduler="serial")
+
+
+def test_flow_tables_and_figures(tmp_path, days):
+    """The notebook's helpers: one wide row per order in file order, the savings table with 'all symbols'
+    first, the headline dict carrying the flow's savings, and the two figures (one trace per strategy/baseline)."""
+    from sorlib.plots.flow import order_shortfall_figure, symbol_savings_figure
+
+    res = run_flow(days, _orders(tmp_path, days, ROWS), CFG, scheduler="serial")
+    w = res.wide()
+    assert w["order_id"].tolist() == [r[0] for r in ROWS]
+    assert "Router shortfall_bps" in w.columns and "VWAP unfilled" in w.columns
+    s = res.savings_frame()
+    assert s["symbol"].tolist()[:3] == ["all symbols"] * 3 and len(s) == 9
+    h = res.headline_results()
+    assert h["parent_orders"] == len(ROWS) and h["savings_intervals"] == res.savings["total"]
+    assert len(order_shortfall_figure(res.rows).data) == 4
+    assert len(symbol_savings_figure(res.savings).data) == 3
