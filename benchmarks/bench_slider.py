@@ -13,6 +13,13 @@ Cont–Kukanov placement panel of notebook 04 (:class:`sorlib.whatif.CKExplorer`
 ``--ck-methods`` (the notebook's live panel: fast). Exit status 1 when a p95 of a notebook's live panel is
 over the 200 ms target (the other solvers of the placement panel are printed for comparison only: notebook
 04 runs ``fast``).
+
+``--keys`` times the comparison panel as arrow keys move it instead: each slider (penalties and order size)
+steps N stops, one stop per move, set through the panel's own controls (as the browser's key press sets
+them), with ``--gap`` seconds of idle time between moves (what a person or the browser benchmark leaves;
+the panel replays its likely next points then, :mod:`sorlib.whatif.prefetch`; ``--no-prefetch`` turns
+that off). It prints how many moves found their point replayed already. ``--load`` runs one extra
+CPU-bound process for the whole run; the load is printed first and last.
 """
 
 from __future__ import annotations
@@ -22,9 +29,10 @@ import sys
 import time
 
 import numpy as np
+from _cpu_load import cpu_load, load_text
 
 from sorlib.synth import default_market
-from sorlib.whatif import INERT, MODES, CKExplorer, WhatIf
+from sorlib.whatif import DEFAULT_PARAMS, INERT, MODES, CKExplorer, WhatIf
 
 TARGET_MS = 200.0
 
@@ -70,6 +78,38 @@ def comparison(md, moves: int, every: float, start: dict | None = None) -> float
     return worst
 
 
+def key_moves(md, moves: int, every: float, start: dict | None, gap_s: float, prefetch: bool) -> float:
+    """Arrow-key-like moves of the comparison panel's live sliders (see the module docstring)."""
+    view = WhatIf(md, every_minutes=every, prefetch=prefetch, params={**DEFAULT_PARAMS, **(start or {})})
+    view.widget()
+    print(f"comparison panel, key moves every {gap_s:.2f} s idle, prefetch {'on' if prefetch else 'off'}: "
+          f"{view.describe()}")
+    worst = 0.0
+    for mode in MODES:
+        view.controls["mode"].value = mode
+        for name in ("lambda_over", "lambda_under", "theta_queue", "order_size"):
+            c = view.controls[name]
+            if c.disabled:
+                continue
+            time.sleep(gap_s)
+            ms, ready, sign = [], 0, +1
+            for _ in range(moves):
+                nxt = view._stop(name, sign)
+                if nxt is None:
+                    sign = -sign
+                    nxt = view._stop(name, sign)
+                hit = view._will_hit({name: nxt})
+                c.value = nxt
+                ms.append(view.last_ms)
+                ready += hit
+                time.sleep(gap_s)
+            worst = max(worst, _line(f"keys/{mode}", name, ms))
+            print(f"{'':14s} {'':14s} {ready}/{moves} moves found their point replayed already")
+        view.controls["order_size"].value = 5000
+    view._prefetcher.idle(60)
+    return worst
+
+
 def placement(md, moves: int, method: str) -> float:
     t = time.perf_counter()
     ck = CKExplorer(md, method=method, n_iter=5000)
@@ -98,14 +138,24 @@ def main() -> int:
     ap.add_argument("--start", default="", metavar="P=V,...",
                     help="start every slider of the comparison panel at this point instead of the warm-up's, "
                          "e.g. lambda_over=0.01,theta_queue=0.0005")
+    ap.add_argument("--keys", action="store_true", help="time one-stop moves (arrow keys) with idle gaps instead")
+    ap.add_argument("--gap", type=float, default=0.5, help="with --keys: idle seconds between moves")
+    ap.add_argument("--no-prefetch", action="store_true", help="with --keys: no replays while idle")
+    ap.add_argument("--load", action="store_true", help="run one extra CPU-bound process the whole time")
     args = ap.parse_args()
     start = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.start.split(",") if kv)}
-    md = default_market(seed=0)
-    worst = comparison(md, args.moves, args.every, start)
-    if not args.no_ck_panel:
-        for method in args.ck_methods:
-            p95 = placement(md, args.moves, method)
-            worst = max(worst, p95) if method == "fast" else worst
+    with cpu_load(args.load) as load:
+        print(load)
+        md = default_market(seed=0)
+        if args.keys:
+            worst = key_moves(md, args.moves, args.every, start, args.gap, not args.no_prefetch)
+        else:
+            worst = comparison(md, args.moves, args.every, start)
+        if not args.no_ck_panel:
+            for method in args.ck_methods:
+                p95 = placement(md, args.moves, method)
+                worst = max(worst, p95) if method == "fast" else worst
+        print(f"at the end: {load_text()}")
     print(f"worst p95 of the notebooks' live panels: {worst:.1f} ms -> "
           f"{'under' if worst < TARGET_MS else 'OVER'} {TARGET_MS:.0f} ms")
     return 0 if worst < TARGET_MS else 1

@@ -112,9 +112,15 @@ def format_ms(ms: float | None) -> str:
     return f"{ms:.0f} ms" if ms is not None and math.isfinite(ms) else "—"
 
 
-def status_html(head: str, ms: float | None) -> str:
-    """The status line above the figures: ``head`` and the time of the last recomputation."""
-    return f"<div class='sorlib-status'>{head} · recomputed in {format_ms(ms)}</div>"
+def status_html(head: str, ms: float | None, note: str | None = None) -> str:
+    """The status line above the figures: ``head`` and the time of the last recomputation (and ``note``)."""
+    tail = f" ({note})" if note else ""
+    return f"<div class='sorlib-status'>{head} · recomputed in {format_ms(ms)}{tail}</div>"
+
+
+def recomputing_html(head: str) -> str:
+    """The status line while a move replays (shown at once; the figures still show the last point)."""
+    return f"<div class='sorlib-status'>{head} · <b>recomputing…</b></div>"
 
 
 class Timer:

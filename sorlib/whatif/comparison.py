@@ -21,6 +21,7 @@ same view; only :meth:`WhatIf.widget` needs ``ipywidgets`` and ``anywidget``.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -42,6 +43,8 @@ from ..plots.style import finish
 from ..strategies import ParentOrder
 from ..venues import VenueTable
 from . import _widgets as ui
+from .order_cache import OrderReplays
+from .prefetch import Prefetcher
 
 DEFAULT_PARAMS = {"lambda_over": 5.0, "lambda_under": 0.05, "theta_queue": 0.05}
 PARAMS = ("lambda_over", "lambda_under", "theta_queue")
@@ -64,6 +67,17 @@ FIGURES = ("progress", "venue_split", "fill_sizes", "savings")
 #: Parent order sizes the panel's order-size slider offers (shares); the view's own size is added. The
 #: baselines of every offered size are replayed when the panel is built, so a size move replays the router only.
 ORDER_SIZES = (500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000)
+
+
+#: Idle seconds after a move before the panel replays the next key press's likely points (the browser draws
+#: the move first, on the same two cores).
+PREFETCH_DELAY_S = 0.15
+
+
+def _q(value: float) -> float:
+    """A slider's value to 9 significant digits: the browser's and Python's ``10 ** exponent`` then key the
+    same memoised point (the readouts show 4 digits)."""
+    return float(f"{float(value):.9g}")
 
 
 def router_name(mode: str) -> str:
@@ -193,6 +207,8 @@ class WhatIf:
         mode: router mode, ``"ck"`` (default), ``"uncapped"`` or ``"spec"``.
         max_orders: keep at most this many parent orders (evenly spaced) — bounds the slider latency.
         ck_horizon_seconds: T of the ``ck`` router (it re-decides every T seconds).
+        prefetch: with sliders (:meth:`widget`), replay the points the next key press probably asks for while
+            the panel is idle (:mod:`.prefetch`; a move there then replays nothing).
         seed: seed of the bootstrap intervals (and of the ``ck`` router's SA solver).
         venue_names: venue key → name for the figures (default: the data's names).
     """
@@ -209,6 +225,7 @@ class WhatIf:
     params: dict = field(default_factory=lambda: dict(DEFAULT_PARAMS))
     venue_names: dict | None = None
     ck_horizon_seconds: float = 30.0
+    prefetch: bool = True
 
     def __post_init__(self) -> None:
         self.book = self.data if isinstance(self.data, Book) else Book.from_market(self.data, self.venue_table)
@@ -221,6 +238,12 @@ class WhatIf:
         self._base_rows: dict[int, dict[str, dict]] = {}
         self._router: OrderedDict[tuple, tuple[Execution, pd.DataFrame, dict]] = OrderedDict()
         self._fixed: dict[tuple, tuple[Execution, pd.DataFrame, dict]] = {}  # parameter-free router replays
+        self._per_order = OrderReplays(self.book)  # the router's replays per parent order
+        self._prefetcher = Prefetcher()  # replays the next key press's points while idle (widget only)
+        self._bg_keys: set = set()  # router points replayed by the prefetcher
+        self._move: tuple[str, int] | None = None  # (slider, direction) of the last move
+        self._last_prepared = False  # the last move found its point replayed while idle
+        self._table: str | None = None  # the summary table's HTML as last shown
         self._widgets: dict[str, go.Figure] = {}  # what the live figures show, updated in place
         self._live = None  # the widget that draws them (sorlib.whatif._live.LiveFigures)
         self._shown: tuple | None = None  # (order size, venues of the split) the live figures show
@@ -279,13 +302,25 @@ class WhatIf:
         baselines')."""
         return self._router_entry(lambda_over, lambda_under, theta_queue, order_size, mode)[0]
 
-    def _router_entry(self, lo, lu, tq, size, mode) -> tuple[Execution, pd.DataFrame, dict]:
-        size, mode = int(size or self.order_size), mode or self.mode
-        self._check_mode(mode)
+    def _key(self, lo, lu, tq, size, mode) -> tuple[tuple, dict, bool]:
+        """``(memo key, parameter values, fixed)`` of a router point: inert parameters left out of the key;
+        ``fixed``: every parameter is inert in ``mode`` (the replay depends on the order size only)."""
         values = {"lambda_over": float(lo), "lambda_under": float(lu), "theta_queue": float(tq)}
         inert = INERT[mode]
-        key = (mode, size, *(None if p in inert else values[p] for p in PARAMS))
-        fixed = set(inert) >= set(PARAMS)  # parameter-free in this mode: kept, never evicted
+        key = (mode, int(size), *(None if p in inert else values[p] for p in PARAMS))
+        return key, values, set(inert) >= set(PARAMS)
+
+    def _cached(self, lo, lu, tq, size, mode) -> bool:
+        """Whether the router's replay at this point is memoised (a move there replays nothing)."""
+        key, _, fixed = self._key(lo, lu, tq, size, mode)
+        return key in (self._fixed if fixed else self._router)
+
+    def _router_entry(self, lo, lu, tq, size, mode, stop=None) -> tuple[Execution, pd.DataFrame, dict] | None:
+        """The router's replay at one point with its order table and fills row (memoised); None only when
+        ``stop()`` (a background job's) turned true before it was complete."""
+        size, mode = int(size or self.order_size), mode or self.mode
+        self._check_mode(mode)
+        key, values, fixed = self._key(lo, lu, tq, size, mode)
         hit = (self._fixed if fixed else self._router).get(key)
         if hit is not None:
             if not fixed:
@@ -293,7 +328,12 @@ class WhatIf:
             return hit
         cfg = self._config(size, mode)
         cfg.validate()
-        ex = replay(self.book, router_for(cfg, values), self.orders(size))
+        if fixed:
+            ex = replay(self.book, router_for(cfg, values), self.orders(size))
+        else:  # per order: reused where the new point decides alike (sorlib.whatif.order_cache)
+            ex = self._per_order.get((mode, size), key, lambda: router_for(cfg, values), self.orders(size), stop)
+            if ex is None:
+                return None
         entry = (ex, order_table(ex), fills_row(ex))
         if fixed:
             self._fixed[key] = entry
@@ -308,13 +348,18 @@ class WhatIf:
             theta_queue: float | None = None, order_size: int | None = None,
             mode: str | None = None) -> SimpleNamespace:
         """Router vs baselines at one point → ``.router``, ``.baselines``, ``.executions`` and ``.results``
-        (``savings_intervals`` per baseline, in bps). Missing arguments keep the current values."""
+        (``savings_intervals`` per baseline, in bps). Missing arguments keep the current values. Runs with the
+        prefetcher's lock held (a background replay stops first)."""
+        with self._prefetcher.foreground():
+            return self._run(lambda_over, lambda_under, theta_queue, order_size, mode)
+
+    def _run(self, lambda_over, lambda_under, theta_queue, order_size, mode) -> SimpleNamespace:
         if mode is not None:
             self._check_mode(mode)
             self.mode = mode
         p = self.params
-        p.update({k: float(v) for k, v in (("lambda_over", lambda_over), ("lambda_under", lambda_under),
-                                           ("theta_queue", theta_queue)) if v is not None})
+        p.update({k: _q(v) for k, v in (("lambda_over", lambda_over), ("lambda_under", lambda_under),
+                                        ("theta_queue", theta_queue)) if v is not None})
         if order_size is not None:
             self.order_size = int(order_size)
         base = self.baselines(self.order_size)
@@ -384,16 +429,83 @@ class WhatIf:
         traces stay, unless the order size changed); a new trace layout (a venue appears in the split)
         rebuilds that figure once.
         """
-        with ui.Timer() as t:
+        with ui.Timer() as t, self._prefetcher.foreground():
+            ready = self._will_hit(params)
+            if not ready and self._summary_widget is not None:  # a replay: say so at once
+                self._summary_widget.value = self._summary_html(self._table, recomputing=True)
             res = self.run(**params)
             if self._widgets:
                 self._redraw(res)
             self._show_reasons()
-            table = _table_html(self._summary(res))
+            self._table = _table_html(self._summary(res))
         self.last_ms = t.ms
+        self._last_prepared = ready and self._key_of(params) in self._bg_keys
         if self._summary_widget is not None:
-            self._summary_widget.value = self._summary_html(table)
+            self._summary_widget.value = self._summary_html(self._table)
+        self._prefetch()
         return self.last_ms
+
+    def _point(self, params: dict) -> tuple:
+        """``(lambda_over, lambda_under, theta_queue, order size, mode)`` a move to ``params`` asks for."""
+        p = {**self.params, **{k: _q(v) for k, v in params.items() if k in PARAMS and v is not None}}
+        return (p["lambda_over"], p["lambda_under"], p["theta_queue"], int(params.get("order_size") or self.order_size),
+                params.get("mode") or self.mode)
+
+    def _key_of(self, params: dict) -> tuple:
+        return self._key(*self._point(params))[0]
+
+    def _will_hit(self, params: dict) -> bool:
+        """Whether the router's replay at the point ``params`` moves to is memoised already."""
+        return self._cached(*self._point(params))
+
+    # ---- the next key press's points, replayed while idle (sorlib.whatif.prefetch)
+    def _prefetch(self) -> None:
+        """Queue the points the next key press probably asks for (a panel with sliders, ``prefetch`` on)."""
+        if self.prefetch and self._controls:
+            self._prefetcher.schedule([self._job(params) for params in self._next_points()], PREFETCH_DELAY_S)
+
+    def _job(self, params: dict):
+        point = self._point(params)  # the point as of now (the panel's parameters may move on)
+
+        def job(stop) -> None:
+            if not self._cached(*point) and self._router_entry(*point, stop=stop) is not None:
+                self._bg_keys.add(self._key(*point)[0])
+        return job
+
+    def _next_points(self, limit: int = 12, ahead: int = 3) -> list[dict]:
+        """Likely next points, most likely first: the slider moved last one, two … ``ahead`` stops further the
+        same way, the next slider of the panel one stop up, the slider moved last one stop back, then every
+        live slider one stop either way. A penalty slider's stop is its exponent snapped to the slider's step
+        grid (as a key press moves it); order size: the next size offered."""
+        names = [n for n in (*PARAMS, "order_size") if n not in INERT[self.mode]]
+        order: list[tuple[str, int]] = []
+        if self._move is not None and self._move[0] in names:
+            name, sign = self._move
+            after = names[(names.index(name) + 1) % len(names)]
+            order += [(name, sign * i) for i in range(1, ahead + 1)] + [(after, +1), (name, -sign)]
+        order += [(n, s) for s in (+1, -1) for n in names]
+        points, seen = [], set()
+        for name, steps in order:
+            if (name, steps) in seen:
+                continue
+            seen.add((name, steps))
+            value = self._stop(name, steps)
+            if value is not None:
+                points.append({name: value})
+        return points[:limit]
+
+    def _stop(self, name: str, steps: int):
+        """The value ``|steps|`` key presses move slider ``name`` to (``steps`` > 0: right); None past its end."""
+        c = self.controls.get(name)
+        if c is None:
+            return None
+        if name == "order_size":
+            sizes = self.order_sizes()
+            i = sizes.index(int(self.order_size)) + steps
+            return sizes[i] if 0 <= i < len(sizes) else None
+        e = math.log10(self.params[name])
+        e = c.min + round((e + steps * c.step - c.min) / c.step) * c.step
+        return _q(10 ** e) if c.min - 1e-9 <= e <= c.max + 1e-9 else None
 
     def _redraw(self, res) -> None:
         data = _trace_data(res, router_name(self.mode))
@@ -418,12 +530,14 @@ class WhatIf:
         self._shown = (self.order_size, split_venues)
         ui.show(self._live, self._widgets, changed)
 
-    def _summary_html(self, table: str | None = None) -> str:
+    def _summary_html(self, table: str | None = None, recomputing: bool = False) -> str:
         p = self.params
         inert = INERT[self.mode]
         vals = ", ".join(f"{k} = {p[k]:.4g}" + (" (inert)" if k in inert else "") for k in PARAMS)
         head = (f"<b>{self.describe()}</b> — router in <b>{self.mode}</b> mode: {vals} USD/share")
-        return ui.status_html(head, self.last_ms) + (table or _table_html(self.summary_frame()))
+        status = (ui.recomputing_html(head) if recomputing else
+                  ui.status_html(head, self.last_ms, "replayed while idle" if self._last_prepared else None))
+        return status + (table or _table_html(self.summary_frame()))
 
     def _show_reasons(self) -> None:
         if self._controls:
@@ -461,14 +575,20 @@ class WhatIf:
         self._controls = {n: c[n] for n in PARAMS}
         self._reasons = {n: ui.reason_label() for n in PARAMS}
         self._show_reasons()
-        self._summary_widget = w.HTML(self._summary_html())
+        self._table = _table_html(self.summary_frame())
+        self._summary_widget = w.HTML(self._summary_html(self._table))
 
-        def on_change() -> None:
+        def on_change(change) -> None:
+            name = next((n for n, x in c.items() if x is change["owner"]), None)
+            if name is not None and isinstance(change["new"], int | float) and change["new"] != change["old"]:
+                self._move = (name, 1 if change["new"] > change["old"] else -1)
             self.update(lambda_over=c["lambda_over"].value, lambda_under=c["lambda_under"].value,
                         theta_queue=c["theta_queue"].value, order_size=c["order_size"].value, mode=mode.value)
 
         ui.align(c.values())
-        ui.on_any_change([*c.values(), mode], on_change)
+        for control in [*c.values(), mode]:
+            control.observe(on_change, names="value")
+        self._prefetch()
         rows = [ui.param_row(ui.labelled("router mode", mode, c["lambda_over"])),
                 *(ui.param_row(c[n], self._reasons[n]) for n in PARAMS), ui.param_row(c["order_size"])]
         note = ("Interactive view: a sample of the parent orders (first line of the table); the analysis above "
