@@ -13,11 +13,11 @@ Real figures (bps at 1 / 10 / 60 s; measured by ``test_real_markouts_behind_the_
 * AAPL level 1:  −0.81 / −0.98 / −0.98  (23,658 fills, 1.85 M shares)
 * GOOG level 1 and level 10 (the same executions and touch):  −1.30 / −1.62 / −1.62  (7,765, 0.49 M)
 * AMZN level 1:  −1.91 / −2.66 / −3.56  (8,974, 0.61 M)
-* not used: the MBO file (ARL, XNAS 2025-07-17) has 7 fills of candidate orders in ``validate-fills`` (−96 bps
-  at 1 s in a thin small-cap book): too few and not comparable with a liquid one-tick stock.
+* not used: the MBO file (ARL, XNAS 2025-07-17) has 11 visible executions in 13.7 h (231 shares; −172 bps
+  at 1 s, median spread $0.63 on a $13 stock): too few and not comparable with a liquid one-tick stock.
 
 Band = the range over the three stocks at each horizon (below). Target = their median, GOOG. Over seeds 0-5 the
-calibrated day gives about −0.95 / −1.36 / −1.32 (seed 0: −0.96 / −1.40 / −1.35): inside the band, short of
+calibrated day gives −0.95 / −1.37 / −1.32 on average (seed 0: −0.96 / −1.40 / −1.35): inside the band, short of
 GOOG's −1.30 / −1.62 / −1.62 because a stronger drift pushes the day's volatility further above the samples'
 (module docstring of :mod:`sorlib.synth.informed`; docs/reference/synthetic-day.md).
 """

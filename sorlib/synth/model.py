@@ -35,6 +35,12 @@ buy filled at the bid suffers the adverse selection real fills do (passive bid-f
 -0.9 bps at 1 / 5 / 30 s vs IBM's -0.8 / -1.0 / -0.9).  The diffusive rate is lowered by
 ``impact_prob * trade_rate * (1 + impact_share)`` (floor: a fifth of it) to keep the daily volatility near target.
 
+Informed drift (an option, :mod:`.informed`; ``adverse_params("calibrated")``, ``sorlib synth --adverse
+calibrated``).  Each uninformed market order of ``n`` lots adds ``floor(a sqrt(n) + U)`` half-ticks of pending
+drift its way, each reaching the efficient price after an ``Exp(decay_s)`` wait; snipes add none.  With the
+calibrated ``a = 1.2``, ``decay_s = 0.1`` and the coin-flip impact off, passive-fill markouts sit inside the
+range of the LOBSTER samples (docs/reference/synthetic-day.md).  Off by default: the default day is unchanged.
+
 Output.  Every event is one book row (MBP-1 state of that venue after it).  A market order is, as in
 Databento MBP-1, a trade plus two book rows with the trade's timestamp: the book as the trade printed (the
 ``T`` record's levels, unchanged) and then the book after its size left the touch.
