@@ -79,7 +79,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 def test_mirror_is_an_involution_to_the_bit(day):
     """mirror(mirror(day, C), C) == day, every array bit for bit (prices on the 1e-8 grid); C is twice the
-    median mid on the cent grid, so mirrored prices stay near the real ones."""
+    day's first quoted price on the cent grid (the first row's bid), so that price maps onto itself."""
     c = mirror_center(day)
     assert round(c / 0.02) * 0.02 == pytest.approx(c, abs=1e-9)  # two ticks: the cent grid maps onto itself
     twice = mirror_market(mirror_market(day, c), c)
@@ -88,10 +88,18 @@ def test_mirror_is_an_involution_to_the_bit(day):
         for name, x in vars(a).items():
             if x is not None:
                 assert _same(x, getattr(b, name)), (part, name)
-    once = mirror_market(day, c)
-    mid = np.nanmedian(0.5 * (day.quotes.bid_px[:, 0] + day.quotes.ask_px[:, 0]))
-    # the mirrored median mid is C − m; |C − 2m| ≤ 2 × half a cent (m rounded to the cent, then doubled)
-    assert abs(np.nanmedian(0.5 * (once.quotes.bid_px[:, 0] + once.quotes.ask_px[:, 0])) - mid) <= 0.01 + 1e-9
+    first = day.quotes.bid_px[np.flatnonzero(np.isfinite(day.quotes.bid_px[:, 0]))[0], 0]
+    assert c == pytest.approx(2 * first, abs=1e-9)
+
+
+def test_centre_reads_only_the_first_record(day):
+    """C is known before any order arrives: rewriting every record after the first quote time (prices + 1 $,
+    as tests/test_lookahead.py does) leaves it unchanged — so a sell's view (prices C − p) cannot leak the
+    future through C."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_lookahead import rewrite_after
+
+    assert mirror_center(rewrite_after(day, int(day.quotes.ts[0]))) == mirror_center(day)
 
 
 def _mirrored_cost(ex, center: float, n: int) -> np.ndarray:

@@ -7,9 +7,11 @@ is C − p. The replay engine uses it to execute sells (:mod:`sorlib.engine.repl
 buy (taking the ask ladder, resting at the bid, the queue models, the clean-up sweep, fades, impact) then
 applies to a sell without a second copy of the code.
 
-``C`` (the *centre*, $) is twice a reference price on the tick grid (:func:`mirror_center`: twice the median
-NBBO mid rounded to the cent), so mirrored prices stay near the real ones (C − p ≈ p) and rules stated in
-percent of the price barely move. Mirrored prices are rounded to the 1e-8 $ grid the engine matches prices
+``C`` (the *centre*, $) is twice a reference price on the tick grid (:func:`mirror_center`: twice the day's
+first quoted price rounded to the cent), so mirrored prices stay near the real ones (C − p ≈ p, off by twice
+the move since the first quote) and rules stated in percent of the price barely move. The first price, not a
+day statistic: C is then known before any order arrives, so a sell's view (prices C − p) depends on nothing
+stamped after its decision (no look-ahead through C). Mirrored prices are rounded to the 1e-8 $ grid the engine matches prices
 on (:func:`sorlib.engine.book.price_key`), which makes :func:`mirror_market` an involution for data on that
 grid: ``mirror_market(mirror_market(md, C), C) == md`` to the bit (``tests/test_mirror.py``). Everything
 else (times, venues, sizes, book-eligibility of prints, the load report) is unchanged; an unknown aggressor
@@ -36,14 +38,19 @@ def mirror_prices(px, center: float) -> np.ndarray:
 
 
 def mirror_center(md: MarketData, tick: float = TICK) -> float:
-    """``C`` = 2 × the median of the quote rows' level-0 mids ($, rows with both sides), rounded to ``tick``;
-    2 × the median print when no row is two-sided. A multiple of 2 ticks, so the tick grid maps onto itself."""
+    """``C`` = 2 × the first quoted price ($: the level-0 bid, else ask, of the first quote row showing one, in
+    time order; else the first print; else 1 $), rounded to ``tick``. A multiple of 2 ticks, so the tick grid
+    maps onto itself; it reads only the first record with a price (no look-ahead)."""
     q = md.quotes
-    with np.errstate(invalid="ignore"):
-        mid = 0.5 * (q.bid_px[:, 0] + q.ask_px[:, 0]) if len(q) else np.empty(0)
-    mid = mid[np.isfinite(mid)]
-    ref = float(np.median(mid)) if mid.size else (float(np.median(md.trades.price)) if len(md.trades) else 1.0)
-    return 2.0 * round(round(ref / tick) * tick, 8)
+    ref = 1.0
+    if len(q):
+        px = np.where(np.isfinite(q.bid_px[:, 0]), q.bid_px[:, 0], q.ask_px[:, 0])
+        ok = np.flatnonzero(np.isfinite(px) & (px > 0))
+        if ok.size:
+            ref = float(px[ok[np.argmin(q.ts[ok])]])  # the first of equal times (argmin: first minimum)
+    elif len(md.trades):
+        ref = float(md.trades.price[int(np.argmin(md.trades.ts))])
+    return 2.0 * max(round(round(ref / tick) * tick, 8), tick)
 
 
 def mirror_quotes(q: Quotes, center: float) -> Quotes:
