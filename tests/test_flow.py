@@ -174,3 +174,27 @@ def test_flow_tables_and_figures(tmp_path, days):
     assert h["parent_orders"] == len(ROWS) and h["savings_intervals"] == res.savings["total"]
     assert len(order_shortfall_figure(res.rows).data) == 4
     assert len(symbol_savings_figure(res.savings).data) == 3
+
+
+def test_real_sell_by_hand(tmp_path, days):
+    """A sell of 1,000 shares; the desk sold 600 at the arrival bid − 1 cent, fee 0.003 $/share. For a sell
+    IS = 600·(P_d − p) + 600·0.003 + 400·(P_d − P_end) (a cost for the seller), cost = −600·(p − 0.003)."""
+    md = days[0]
+    book = Book.from_market(md)
+    t0 = int(md.quotes.ts.min())
+    arr, dl = t0 + 5 * 60 * NS, t0 + 7 * 60 * NS
+    p = tmp_path / "o.csv"
+    p.write_text(f"time,side,quantity,deadline,order_id\n{arr},sell,1000,{dl},X\n")
+    j = book.index_at(arr)
+    r = book.row[j]
+    bid = float(np.nanmax(book.bid_px[r[r >= 0], 0]))
+    pd_ = book.mid(j)
+    end_mid = book.mid(int(np.searchsorted(book.times, dl, side="left")) - 1)
+    px = round(bid - 0.01, 2)
+    e = tmp_path / "e.csv"
+    e.write_text(f"time,order_id,venue,side,quantity,price,fee\n{arr + NS},X,{int(md.venues[0])},S,600,{px},0.003\n")
+    res = run_flow([md], p, CFG, executions=e, scheduler="serial")
+    real = res.rows[res.rows.strategy == "real"].iloc[0]
+    want = 600 * (pd_ - px) + 600 * 0.003 + 400 * (pd_ - end_mid)
+    assert real["side"] == "sell" and real["shortfall_usd"] == pytest.approx(want, abs=1e-9)
+    assert real["cost_usd"] == pytest.approx(-600 * (px - 0.003), abs=1e-9)
