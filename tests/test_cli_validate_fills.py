@@ -1,8 +1,10 @@
 """``sorlib validate-fills``: a hand-built LOBSTER file pair through the command, and its one-line errors.
 
 The files hold the tape of ``tests/test_fillcheck.py`` (same events, level-1 LOBSTER format, 2024-01-02), so
-the hand-derived figures carry over: conservative at 10 s, calibration error (200·1 + 200·0.3)/700 = 37.142857
-points, bias −37.142857 points, Brier 0.34, four candidates scored.
+the hand-derived figures carry over: conservative at 10 s over all four candidates (``--candidates all``),
+calibration error (200·1 + 200·0.3)/700 = 37.142857 points, bias −37.142857 points, Brier 0.34. A (Q 0) set the
+best alone: the default headline (joined: B, C, D) is (200·1 + 200·0.3)/400 = 65 points, bias −65 (A was
+predicted exactly), Brier (0.6² + 1²)/3 = 0.4533.
 """
 
 from __future__ import annotations
@@ -47,15 +49,32 @@ def test_hand_pair_end_to_end(tmp_path, capsys):
     assert main(["validate-fills", path, "--horizons", "10,5", "--models", "conservative,paper",
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "4 candidate orders" in text and "validates best" in text
+    assert "4 candidate orders" in text and "3 joined a queue, 1 set a new best alone" in text
+    assert "created its price level: removal leaves no queue to predict from; reported separately" in text
+    assert "reported separately, improved (1 scored at 10 s)" in text and "66.7/66.7" in text  # A 200/300 both
     res = json.loads((out / "fill_validation.json").read_text())
-    row = next(r for r in res["summary"] if r["model"] == "conservative" and r["horizon_s"] == 10.0)
+    assert res["candidates"] == "joined" and res["exclusions"]["10s"]["scored"] == 3
+    row = next(r for r in res["summary"] if r["model"] == "conservative" and r["horizon_s"] == 10.0
+               and r["candidates"] == "joined" and r["sample"] == "all")
+    assert row["calib_pp"] == pytest.approx(65.0) and row["bias_pp"] == pytest.approx(-65.0)
+    assert row["brier"] == pytest.approx((0.36 + 1) / 3) and row["n"] == 3
+    with open(out / "fill_orders.csv") as f:
+        orders = list(csv.DictReader(f))
+    assert [(o["order_id"], o["class"], o["realised 10s"], o["conservative 10s"]) for o in orders] == [
+        ("1", "improved", "200", "200"), ("2", "joined", "60", "0"), ("3", "joined", "200", "0"),
+        ("9", "joined", "0", "0")]
+    assert main(["validate-fills", path, "--horizons", "10,5", "--models", "conservative,paper",
+                 "--candidates", "all", "--out", str(out)]) == 0
+    capsys.readouterr()
+    res = json.loads((out / "fill_validation.json").read_text())
+    row = next(r for r in res["summary"] if r["model"] == "conservative" and r["horizon_s"] == 10.0
+               and r["candidates"] == "all")
     assert row["calib_pp"] == pytest.approx(100 * 260 / 700) and row["bias_pp"] == pytest.approx(-100 * 260 / 700)
     assert row["brier"] == pytest.approx(0.34) and row["n"] == 4
     assert res["horizons_s"] == [5.0, 10.0] and res["exclusions"]["10s"]["scored"] == 4
     with open(out / "fill_summary.csv") as f:
         rows = list(csv.DictReader(f))
-    assert {r["model"] for r in rows} == {"conservative", "paper"} and len(rows) == 4
+    assert {r["model"] for r in rows} == {"conservative", "paper"} and len(rows) == 4 * 3  # x 3 classes
     assert (out / "fill_buckets.csv").stat().st_size > 0 and (out / "fill_markouts.csv").stat().st_size > 0
 
 
@@ -66,6 +85,7 @@ def test_hand_pair_end_to_end(tmp_path, capsys):
     (["--models", "nope"], "--models: unknown queue model 'nope'"),
     (["--models", "log:2"], "takes no exponent"),
     (["--own-prints", "maybe"], "invalid choice"),
+    (["--candidates", "new"], "invalid choice"),
     (["--seed", "-1"], "--seed"),
 ])
 def test_option_errors_one_line(tmp_path, capsys, args, needle):
@@ -91,8 +111,10 @@ def test_data_errors_one_line(tmp_path, capsys):
 
 
 def test_calibrate_orders_writes_fitted_cancel_bias(tmp_path, capsys):
-    """``sorlib calibrate --orders``: power3's n fitted on the training half (candidates A and B) is written as
-    ``queue_cancel_bias``. Keep mode, by hand: A's front is 0 whatever n; B (Q 300) moves to
+    """``sorlib calibrate --orders``: power3's n fitted on the training half of the joined candidates (B and C; A
+    set the best alone) is written as ``queue_cancel_bias``. Keep mode, by hand: C joined last, nothing is ever
+    behind it, so every level change comes from ahead of it whatever n, and it takes its own 200 at a front
+    of 0: exact for every n; B (Q 300) moves to
     300 − 0.6ⁿ·100 at the cancel (back 200, front 300: P(behind) = 1 − 0.6ⁿ), to 100 − 0.6ⁿ·100 after the
     200-share print, so its own 60-share execution fills int(100·0.6ⁿ − 40) < 60 (realised 60), closer the
     smaller n. The calibration error is therefore smallest (57 of 60 shares) for every n with 0.6ⁿ >= 0.97,
@@ -116,6 +138,7 @@ def test_models_default_is_the_library_line_up():
 
     args = build_parser().parse_args(["validate-fills", "x.zip"])
     assert args.models == ",".join(DEFAULT_MODELS) and args.horizons == "10,30,60" and args.own_prints == "reassign"
+    assert args.candidates == "joined"
 
 
 def write_mbo(folder) -> str:
@@ -152,6 +175,6 @@ def test_mbo_is_full_depth(tmp_path, capsys):
     st = build_streams(ev, cands, 60.0, md)  # the 10-level quotes taken as the visible book
     assert sorted(cands.price[st.bad_why == BAD_DISPLACED].tolist()) == [10.0, 10.0, 10.01]
     out = tmp_path / "o"
-    assert main(["validate-fills", path, "--models", "conservative", "--out", str(out)]) == 0
+    assert main(["validate-fills", path, "--models", "conservative", "--candidates", "all", "--out", str(out)]) == 0
     res = json.loads((out / "fill_validation.json").read_text())
     assert res["exclusions"]["60s"]["displaced"] == 0 and res["exclusions"]["60s"]["scored"] == 14

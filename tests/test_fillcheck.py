@@ -106,6 +106,8 @@ def test_candidates_and_exclusion_counts():
     assert cands.order_id.tolist() == [1, 2, 3, 9]
     assert cands.ahead.tolist() == [0, 300, 400, 500] and cands.size.tolist() == [300, 100, 200, 100]
     assert info["adds"] == 4 and info["candidates"] == 4 and info["orders_resting_before_file_start"] == 0
+    assert cands.klass.tolist() == ["improved", "joined", "joined", "joined"]  # A set the best alone (Q 0)
+    assert (info["joined"], info["improved"]) == (3, 1)
     assert buckets(cands.ahead, cands.size).tolist() == [0, 3, 2, 3]  # 0, 3 -> 2-5, 2 -> 1-2, 5 -> 2-5
 
 
@@ -165,9 +167,10 @@ def test_reassign_streams_by_hand():
     assert stream(st, 2) == stream(drop, 2) and (7.5, K_PRINT, 200.0) in stream(keep, 2)
     cons = ModelSpec("conservative")
     assert predict(st, cands, cons, (5, 10)).fills.tolist() == [[200, 200], [0, 0], [0, 0], [0, 0]]
-    res = validate_fills(ev, None, [cons], (10,))
+    res = validate_fills(ev, None, [cons], (10,), candidates="all")
     assert res.info["own_prints"] == "reassign"
     assert res.table(horizon=10.0)[0]["predicted"] == pytest.approx(200 / 700)
+    assert res.table(horizon=10.0, cls="joined")[0]["predicted"] == 0.0  # B, C, D: A (Q 0) improved
 
 
 def test_reassign_modify_partial_and_running_sum_by_hand():
@@ -177,7 +180,8 @@ def test_reassign_modify_partial_and_running_sum_by_hand():
     executes 120, B − c = 130 − 50 = 80: print 80 (partial; 40 vanish), c = 130. e10: R executes 130,
     B − c = 130 − 130 = 0: nothing (vanishes). Keep: 50, 120, 130; drop: none.
     Conservative (front stays 40: the level never falls below it): reassign 50 − 40 = 10 at e6, + 80 at
-    e9 = 90; keep 10 + 120 + 130 = 260; drop 0. Realised 300. P and X are excluded (modified)."""
+    e9 = 90; keep 10 + 120 + 130 = 260; drop 0. Realised 300. P and X are excluded (modified); P (Q 0) is an
+    improver, so the joined headline excludes only X."""
     ev = mbo_tape()
     cands, _ = select_candidates(ev)
     assert cands.order_id.tolist() == [5, 1, 2] and cands.ahead.tolist() == [0, 40, 340]
@@ -192,7 +196,8 @@ def test_reassign_modify_partial_and_running_sum_by_hand():
     assert prints == {"reassign": [(3.5, 50.0), (6.0, 80.0)], "keep": [(3.5, 50.0), (6.0, 120.0), (7.0, 130.0)],
                       "drop": []}
     res = validate_fills(ev, None, ["conservative"], (10,))
-    assert res.exclusions["10s"]["modified"] == 2 and res.exclusions["10s"]["scored"] == 1
+    assert res.exclusions["10s"]["modified"] == 1 and res.exclusions["10s"]["scored"] == 1
+    assert res.by_class["all"]["exclusions"]["10s"]["modified"] == 2
     row = res.table(horizon=10.0)[0]
     assert row["realised"] == 1.0 and row["predicted"] == pytest.approx(90 / 300)
 
@@ -228,7 +233,7 @@ def test_bucket_maths_by_hand():
     Buckets: <=0.5 {A}: 2/3 vs 2/3; 1-2 {C}: 1 vs 0; 2-5 {B, D}: 60/200 vs 0. Calibration error =
     (300·0 + 200·1 + 200·0.3)/700 = 37.142857 points; bias = (200 − 460)/700 = −37.142857 points;
     Brier = (0 + 0.6² + 1² + 0)/4 = 0.34."""
-    res = validate_fills(tape(), None, ["conservative"], (5, 10), own_prints="drop")
+    res = validate_fills(tape(), None, ["conservative"], (5, 10), own_prints="drop", candidates="all")
     row = res.table(horizon=10.0)[0]
     assert row["n"] == 4 and row["shares"] == 700
     assert row["realised"] == pytest.approx(460 / 700) and row["predicted"] == pytest.approx(200 / 700)
@@ -462,7 +467,7 @@ def test_order_tape_from_level1_market_by_hand():
 def test_figures_and_headline_build():
     from sorlib.plots.fillcheck import bias_figure, calibration_figure, markout_figure, verdict_html
 
-    res = validate_fills(tape(), None, ["conservative", "paper"], (5, 10))
+    res = validate_fills(tape(), None, ["conservative", "paper"], (5, 10), candidates="all")
     cal = calibration_figure(res)
     assert [t.name for t in cal.data] == ["perfect calibration", "conservative", "paper"]
     assert list(cal.data[1].x) == pytest.approx([100 * 2 / 3, 100.0, 30.0])  # buckets <=0.5, 1-2, 2-5
@@ -511,8 +516,8 @@ def test_bracket_by_hand():
     bias −8.571; drop mode 37.143 (test_bucket_maths_by_hand)."""
     from sorlib.plots.fillcheck import bracket_frame
 
-    drop = validate_fills(tape(), None, ["conservative"], (10,), own_prints="drop")
-    keep = validate_fills(tape(), None, ["conservative"], (10,), own_prints="keep")
+    drop = validate_fills(tape(), None, ["conservative"], (10,), own_prints="drop", candidates="all")
+    keep = validate_fills(tape(), None, ["conservative"], (10,), own_prints="keep", candidates="all")
     row = bracket_frame(drop, keep).iloc[0]
     assert row["calib 10s (drop)"] == pytest.approx(100 * 260 / 700)
     assert row["calib 10s (keep)"] == pytest.approx(100 * 60 / 700) and row["bias 10s (keep)"] == pytest.approx(-100 * 60 / 700)
@@ -525,8 +530,105 @@ def test_bracket_three_modes_by_hand():
     by 60: 200/700 = 28.571; keep as reassign here: 8.571."""
     from sorlib.plots.fillcheck import bracket_frame
 
-    runs = [validate_fills(tape(), None, ["conservative"], (5, 10), own_prints=m) for m in ("reassign", "drop", "keep")]
+    runs = [validate_fills(tape(), None, ["conservative"], (5, 10), own_prints=m, candidates="all")
+            for m in ("reassign", "drop", "keep")]
     row = bracket_frame(*runs, horizon=5.0).iloc[0]
     assert row["calib 5s (reassign)"] == pytest.approx(100 * 60 / 700)
     assert row["calib 5s (drop)"] == pytest.approx(100 * 200 / 700)
     assert row["calib 5s (keep)"] == pytest.approx(100 * 60 / 700)
+
+
+# ----------------------------------------------------------------------- candidate classes: joined vs improved
+def class_tape() -> OrderEvents:
+    """Bids (t s), an ask side at 10.05; id 1 (300 at 10.00) rests from before the file (no ADD in it):
+
+    e0 0   ADD J id 2 100 @10.00 (lb 300)   joined: Q 300, L 100 (Q/L 3: bucket 2-5)
+    e1 1   ADD I id 3 200 @10.01 (lb 0)     improved: nothing displayed at 10.01 before it (bucket <=0.5)
+    e2 2   EXEC I 150 (lb 200)              I realised 150; nobody behind I: reassign leaves no print
+    e3 3   ADD id 4 100 @9.99 (lb 0)        not at the best (best bid 10.01)
+    e4 3.5 ADD id 6 ask 100 @10.05 (lb −1)  at the best, queue ahead unknown
+    e5 4   DELETE I 50 (lb 50)              I's lifetime ends
+    e6 5   EXEC id 1 300 (lb 400)           a print of 300 at J's price: J's front 300 → 0
+    e7 6   EXEC J 60 (lb 100)               J realised 60; nobody behind J at 10.00: no print under reassign
+    """
+    rows = [(0.0, 2, ADD, 1, 10.00, 100, 300, 10.00), (1.0, 3, ADD, 1, 10.01, 200, 0, 10.01),
+            (2.0, 3, EXEC, 1, 10.01, 150, 200, 10.01), (3.0, 4, ADD, 1, 9.99, 100, 0, 10.01),
+            (3.5, 6, ADD, -1, 10.05, 100, -1, 10.01), (4.0, 3, DELETE, 1, 10.01, 50, 50, 10.00),
+            (5.0, 1, EXEC, 1, 10.00, 300, 400, 10.00), (6.0, 2, EXEC, 1, 10.00, 60, 100, 10.00),
+            (100.0, 0, OTHER, 0, np.nan, 0, -1, np.nan)]
+    ev = _events(rows)
+    return replace(ev, best_ask=np.full(len(ev), 10.05))
+
+
+def test_classes_joined_and_improved_by_hand():
+    """``class_tape``, conservative, 10 s, reassign: J's front falls to 0 at e6's print of 300 but nothing prints
+    after it (its own 60 finds nobody behind it): predicted 0 of realised 60. I's own 150 finds nobody behind
+    it either (it created 10.01): predicted 0 of realised 150. Per class:
+    joined {J}: shares 100, realised 0.6, predicted 0, bias −60, calibration 60 (one bucket), Brier 0.36;
+    improved {I}: shares 200, realised 0.75, predicted 0, bias −75, calibration 75, Brier 0.5625;
+    all: shares 300, realised 210/300 = 0.7, bias −70, calibration (100·0.6 + 200·0.75)/300 = 70, Brier
+    (0.36 + 0.5625)/2 = 0.46125. Keep mode: each own execution stays a print at a front of 0 → predicted
+    60 and 150, calibration 0 in every class. Counts: 4 adds = 1 joined + 1 improved + 1 away from the best +
+    1 with the queue unknown; id 1 rested before the file. Fitted: the training half of the joined class is J
+    (t 0); I arrives after it (t 1) and so falls in the test half."""
+    ev = class_tape()
+    cands, info = select_candidates(ev)
+    assert cands.order_id.tolist() == [2, 3] and cands.klass.tolist() == ["joined", "improved"]
+    assert (info["adds"], info["joined"], info["improved"], info["adds_not_at_best"],
+            info["adds_at_best_queue_unknown"], info["orders_resting_before_file_start"]) == (4, 1, 1, 1, 1, 1)
+    want = {"joined": (1, 100, 0.6, -60.0, 60.0, 0.36), "improved": (1, 200, 0.75, -75.0, 75.0, 0.5625),
+            "all": (2, 300, 0.7, -70.0, 70.0, 0.46125)}
+    for headline in ("joined", "improved", "all"):
+        res = validate_fills(ev, None, ["conservative"], (10,), candidates=headline)
+        assert res.candidates == headline and len(res.table()) == 1 and res.table()[0]["candidates"] == headline
+        for cls, (n, sh, real, bias, calib, brier) in want.items():
+            r = res.table(cls=cls)[0]
+            assert (r["n"], r["shares"], r["predicted"]) == (n, sh, 0.0)
+            assert r["realised"] == pytest.approx(real) and r["bias_pp"] == pytest.approx(bias)
+            assert r["calib_pp"] == pytest.approx(calib) and r["brier"] == pytest.approx(brier)
+            assert res.by_class[cls]["candidates"] == n and res.by_class[cls]["exclusions"]["10s"]["scored"] == n
+    res = validate_fills(ev, None, ["conservative"], (10,))
+    assert res.candidates == "joined" and res.exclusions["10s"]["scored"] == 1
+    assert "created its price level: removal leaves no queue to predict from; reported separately" in res.notes[0]
+    assert "4 adds = 1 joined + 1 improved" in res.notes[1]
+    assert [r["bucket"] for r in res.bucket_rows(horizon=10.0)] == ["2-5"]
+    assert [r["bucket"] for r in res.bucket_rows(horizon=10.0, cls="improved")] == ["<=0.5"]
+    orders = res.orders_frame()
+    assert orders["class"].tolist() == ["joined", "improved"] and orders["ahead"].tolist() == [300, 0]
+    assert orders["realised 10s"].tolist() == [60, 150] and orders["conservative 10s"].tolist() == [0, 0]
+    assert orders["excluded 10s"].tolist() == ["", ""]
+    keep = validate_fills(ev, None, ["conservative"], (10,), own_prints="keep")
+    assert keep.orders["conservative 10s"].tolist() == [60, 150]
+    assert all(r["calib_pp"] == 0.0 for r in keep.summary)
+    fitted = validate_fills(ev, None, ["conservative"], (10,), fit=True)
+    assert fitted.orders["sample"].tolist() == ["train", "test"]
+    assert fitted.table(cls="improved")[0]["n"] == 1 and fitted.table()[0]["n"] == 0  # test half: I only
+
+
+def test_class_option_errors():
+    with pytest.raises(ConfigError, match="candidates must be one of joined, improved, all"):
+        validate_fills(class_tape(), None, ["conservative"], (10,), candidates="new")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_random_books_counts_add_up(ev):
+    """Every add is joined, improved, away from the best or at the best with the queue unknown; joined means
+    shares were displayed at its price just before it (the generator's own book, ``level_before``); per class
+    and horizon, the exclusions and the scored add up to the class; the ``all`` rows are the share-weighted
+    sum of the two classes."""
+    res = validate_fills(ev, None, ["conservative"], (3.0, 10.0))
+    i = res.info
+    assert i["adds"] == i["joined"] + i["improved"] + i["adds_not_at_best"] + i["adds_at_best_queue_unknown"]
+    assert i["joined"] + i["improved"] == i["candidates"] == len(res.orders["class"])
+    adds = np.flatnonzero((ev.action == ADD) & (np.abs(ev.price - ev.best_bid) < 1e-9))
+    assert res.orders["class"].tolist() == ["joined" if ev.level_before[a] > 0 else "improved" for a in adds]
+    for d in res.by_class.values():
+        for counts in d["exclusions"].values():
+            assert sum(counts.values()) == d["candidates"]
+    assert res.by_class["all"]["candidates"] == i["candidates"]
+    for T in (3.0, 10.0):
+        rows = {c: res.table(horizon=T, cls=c)[0] for c in ("joined", "improved", "all")}
+        for key in ("realised", "predicted"):
+            parts = sum(rows[c][key] * rows[c]["shares"] for c in ("joined", "improved") if rows[c]["shares"])
+            assert parts == pytest.approx(rows["all"][key] * rows["all"]["shares"] if rows["all"]["shares"] else 0)

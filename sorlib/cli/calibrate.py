@@ -17,7 +17,7 @@ def register(sub) -> None:
                    help="a Databento MBO CSV to fit the cancel position bias (queue_cancel_bias) of its venues")
     p.add_argument("--orders", default=None, metavar="LOBSTER",
                    help="order-level data (a LOBSTER zip) to fit queue_cancel_bias (power3's n) of its venues "
-                        "against real resting orders (sorlib validate-fills --fit); overrides --mbo for them")
+                        "against the real resting orders that joined a queue (sorlib validate-fills --fit); overrides --mbo for them")
     p.add_argument("--orders-own-prints", default="reassign", choices=["reassign", "drop", "keep"],
                    help="with --orders: what the real orders' executions leave on the tape (as sorlib "
                         "validate-fills --own-prints: reassign to the orders behind, drop, or keep)")
@@ -63,15 +63,21 @@ def run(args) -> int:
 
 
 def _fit_orders(path: str, own_prints: str, md) -> dict[int, float]:
-    """power3's n per venue fitted on the real resting orders of ``path`` (printed with its errors)."""
+    """power3's n per venue fitted on the real resting orders of ``path`` that joined a queue (class ``joined``;
+    printed with its errors)."""
     from ..data import load_with_orders
     from ..fillcheck.validate import fit_profile_exponent
 
     omd, events = load_with_orders(path)
-    fits = fit_profile_exponent(events, omd, "power3", own_prints=own_prints)
+    fits = fit_profile_exponent(events, omd, "power3", own_prints=own_prints, candidates="joined")
     for v, f in fits.items():
         where = "" if v in md.venues else " (venue absent from DATA: not written)"
         print(f"calibrate: venue {v} queue_cancel_bias {f['n']:.3g} from {path}: {f['horizon_s']:g} s calibration "
-              f"error {f['train_calib_pp']:.2f} points (training half), {f['test_calib_pp']:.2f} (second half; "
-              f"conservative {f['conservative_test_calib_pp']:.2f}){where}")
+              f"error {_pp(f['train_calib_pp'])} points (training half of the joined orders), "
+              f"{_pp(f['test_calib_pp'])} (second half; conservative {_pp(f['conservative_test_calib_pp'])}){where}")
     return {v: f["n"] for v, f in fits.items()}
+
+
+def _pp(x) -> str:
+    """Points with two decimals, or 'n/a' when no order was scored."""
+    return "n/a" if x is None or x != x else f"{x:.2f}"

@@ -29,6 +29,10 @@ def register(sub) -> None:
                    help="what the real order's executions leave on the tape. reassign: the print the orders "
                         "queued behind it would have received (price-time priority); drop: nothing (lower "
                         "bound); keep: the whole execution (upper bound)")
+    p.add_argument("--candidates", default="joined", choices=["joined", "improved", "all"],
+                   help="orders scored in the headline (the others are reported beside it). joined: orders that "
+                        "joined a displayed queue at the best; improved: orders that set a new best price alone "
+                        "(no queue to predict from once removed); all: both together")
     p.add_argument("--seed", type=seed_type, default=0, help="seed of the simple model's draws")
     p.add_argument("--out", default="fill_validation", metavar="DIR",
                    help="folder for fill_validation.json and the CSV tables")
@@ -64,19 +68,37 @@ def run(args) -> int:
     check_output_dir(args.out, "--out")
     md, events = load_with_orders(args.data, args.format, symbol=args.symbol, date=args.date)
     res = validate_fills(events, md, models, horizons, fit=args.fit, own_prints=args.own_prints, seed=args.seed,
-                         source=str(args.data))
+                         candidates=args.candidates, source=str(args.data))
     paths = res.write(args.out)
     h = max(horizons)
-    print(f"validate-fills: {res.info['candidates']:,} candidate orders from {args.data} "
-          f"({res.exclusions[f'{h:g}s']['scored']:,} scored at {h:g} s, own prints {args.own_prints}; "
-          f"sample {res.score_sample})")
-    print(f"{'model':<14}" + "".join(f"{f'calib {T:g}s':>11}{f'bias {T:g}s':>11}" for T in horizons))
-    for m in res.models:
-        cells = ""
-        for T in horizons:
-            r = next(r for r in res.table(horizon=T) if r["model"] == m)
-            cells += f"{r['calib_pp']:>11.2f}{r['bias_pp']:>+11.2f}"
-        print(f"{m:<14}{cells}")
+    print(f"validate-fills: {res.info['candidates']:,} candidate orders from {args.data} ({res.info['joined']:,} "
+          f"joined a queue, {res.info['improved']:,} set a new best alone); headline {args.candidates}: "
+          f"{res.exclusions[f'{h:g}s']['scored']:,} scored at {h:g} s, own prints {args.own_prints}; "
+          f"sample {res.score_sample}")
+    _print_table(res, horizons, res.candidates, "bias")
+    other = "joined" if res.candidates == "improved" else "improved"
+    n_other = res.by_class[other]["exclusions"][f"{h:g}s"]["scored"]
+    print(f"reported separately, {other} ({n_other:,} scored at {h:g} s): calibration error, realised/predicted %")
+    _print_table(res, horizons, other, "rates")
+    for note in res.notes:
+        print(f"note: {note}")
     print(res.verdict())
     print(f"-> {', '.join(str(p) for p in paths)}")
     return 0
+
+
+def _print_table(res, horizons, cls: str, what: str) -> None:
+    """One line per model: calibration error and bias (``what`` 'bias') or realised/predicted % ('rates')."""
+    second = (lambda T: f"bias {T:g}s") if what == "bias" else (lambda T: f"real/pred {T:g}s")
+    print(f"{'model':<14}" + "".join(f"{f'calib {T:g}s':>11}{second(T):>16}" for T in horizons))
+    for m in res.models:
+        cells = ""
+        for T in horizons:
+            r = next(r for r in res.table(horizon=T, cls=cls) if r["model"] == m)
+            if not r["n"]:
+                cells += f"{'-':>11}{'-':>16}"
+                continue
+            two = (f"{r['bias_pp']:+.2f}" if what == "bias" else
+                   f"{100 * r['realised']:.1f}/{100 * r['predicted']:.1f}")
+            cells += f"{r['calib_pp']:>11.2f}{two:>16}"
+        print(f"{m:<14}{cells}")

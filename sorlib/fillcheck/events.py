@@ -2,7 +2,11 @@
 real order removed.
 
 A **candidate** is an ``ADD`` whose price equals its side's best just *after* the event (it joined or set the
-best) with a known ``level_before`` = Q, the displayed shares ahead of it. Its window starts at the ADD and
+best) with a known ``level_before`` = Q, the displayed shares ahead of it. Its **class** (:data:`CLASSES`):
+``joined`` when Q > 0 (it joined a displayed queue), ``improved`` when Q = 0 (nothing was displayed at its
+price before it: it set a new best price, or the side was empty). An improver *created* its level: removing
+it leaves no queue, and the aggressors that hit it came because its price was there, so the removed world
+has no counterfactual for it; it is reported separately, not in the headline. Its window starts at the ADD and
 ends at ``arrival + max(horizons)``; its **lifetime** ends earlier when its owner deletes it (a full
 ``DELETE``, or partial ``CANCEL`` s that leave nothing). A full execution does not end the lifetime: the
 hypothetical order keeps resting, as the owner would have let it.
@@ -72,15 +76,18 @@ BAD_NAMES = {BAD_MODIFIED: "modified", BAD_LEVEL_UNKNOWN: "level_unknown", BAD_D
 NEVER = np.iinfo(np.int64).max
 EPS = 1e-7  # $: prices closer than this are equal
 OWN_PRINTS = ("reassign", "drop", "keep")  #: the first is the default
+#: candidate classes scored: ``joined`` (Q > 0 at arrival, the default headline), ``improved`` (Q = 0), ``all``
+CLASSES = ("joined", "improved", "all")
+IMPROVED_REASON = "created its price level: removal leaves no queue to predict from; reported separately"
 # own_prints codes of the kernel
 OWN_DROP, OWN_KEEP, OWN_REASSIGN = 0, 1, 2
 
 
 @dataclass(frozen=True)
 class Candidates:
-    """Real joiners (one row each): ``event`` (row of their ADD in the events), ``ts`` arrival (ns),
-    ``venue``, ``order_id``, ``side`` (+1 bid, −1 ask), ``price`` ($), ``size`` (shares posted), ``ahead``
-    (Q, shares displayed ahead at arrival)."""
+    """Real joiners and improvers of the best (one row each): ``event`` (row of their ADD in the events),
+    ``ts`` arrival (ns), ``venue``, ``order_id``, ``side`` (+1 bid, −1 ask), ``price`` ($), ``size`` (shares
+    posted), ``ahead`` (Q, shares displayed ahead at arrival; Q > 0: class ``joined``, Q = 0: ``improved``)."""
 
     event: np.ndarray
     ts: np.ndarray
@@ -96,6 +103,22 @@ class Candidates:
 
     def take(self, index) -> Candidates:
         return Candidates(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
+
+    @property
+    def joined(self) -> np.ndarray:
+        """True where the order joined a displayed queue (Q > 0), False where it created its level (Q = 0)."""
+        return self.ahead > 0
+
+    @property
+    def klass(self) -> np.ndarray:
+        """Each candidate's class name, ``joined`` or ``improved``."""
+        return np.where(self.joined, "joined", "improved")
+
+    def mask(self, cls: str) -> np.ndarray:
+        """Candidates of class ``cls`` (:data:`CLASSES`)."""
+        if cls not in CLASSES:
+            raise ConfigError(f"candidates must be one of {', '.join(CLASSES)}, got {cls!r}")
+        return np.ones(len(self), bool) if cls == "all" else self.joined == (cls == "joined")
 
 
 @dataclass(frozen=True)
@@ -114,7 +137,8 @@ class Streams:
 
 
 def select_candidates(ev: OrderEvents) -> tuple[Candidates, dict[str, int]]:
-    """The joiners of ``ev`` and counts of the adds that are not candidates, and why."""
+    """The candidates of ``ev`` (joiners and improvers of the best) and counts: ``adds`` = ``joined`` +
+    ``improved`` + ``adds_not_at_best`` + ``adds_at_best_queue_unknown``; ``candidates`` = joined + improved."""
     add = ev.action == ADD
     best = np.where(ev.side > 0, ev.best_bid, np.where(ev.side < 0, ev.best_ask, np.nan))
     at_best = add & (np.abs(ev.price - best) <= EPS)
@@ -125,7 +149,8 @@ def select_candidates(ev: OrderEvents) -> tuple[Candidates, dict[str, int]]:
     not_added = np.setdiff1d(np.unique(ev.order_id[(~add) & (ev.order_id != 0)]), ev.order_id[add])
     info = {"adds": int(add.sum()), "adds_not_at_best": int((add & ~at_best).sum()),
             "adds_at_best_queue_unknown": int((at_best & ~known).sum()),
-            "orders_resting_before_file_start": int(not_added.size), "candidates": int(idx.size)}
+            "orders_resting_before_file_start": int(not_added.size), "candidates": int(idx.size),
+            "joined": int((cands.ahead > 0).sum()), "improved": int((cands.ahead == 0).sum())}
     return cands, info
 
 

@@ -1,7 +1,7 @@
 """Fit a queue model's free exponent to order-level truth: minimise calibration error on a training half.
 
-Per venue, the candidates are split by arrival time: the first half (by count) trains, the second half tests
-(:func:`split_halves`). For ``power`` (n of f(x) = xⁿ), ``power2`` and ``power3`` (the cancel-position
+Per venue, the candidates of the scored class are split by arrival time: the first half (by count) trains,
+the second half tests (:func:`split_halves`). For ``power`` (n of f(x) = xⁿ), ``power2`` and ``power3`` (the cancel-position
 exponent), :func:`fit_exponent` evaluates the share-weighted calibration error (:func:`.score.rates`), averaged
 over the horizons, on the training orders for n on a log grid over [0.05, 50], then on a finer grid around
 the best point, and keeps the smallest (ties: the n closest to 1). The test half is never read while fitting.
@@ -18,13 +18,21 @@ from .score import rates
 GRID = np.geomspace(0.05, 50.0, 31)
 
 
-def split_halves(cands: Candidates) -> np.ndarray:
-    """Boolean mask of the training half: per venue, the first ⌈n/2⌉ candidates by arrival time."""
+def split_halves(cands: Candidates, among: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the training half: per venue, the first ⌈n/2⌉ of the candidates in ``among`` (default:
+    all) by arrival time; a candidate outside ``among`` trains when it arrives no later than its venue's last
+    training candidate (the same cut in time for every class)."""
+    among = np.ones(len(cands), bool) if among is None else np.asarray(among, bool)
     train = np.zeros(len(cands), bool)
     for v in np.unique(cands.venue):
-        idx = np.flatnonzero(cands.venue == v)
+        vm = cands.venue == v
+        idx = np.flatnonzero(vm & among)
+        if idx.size == 0:
+            continue
         idx = idx[np.argsort(cands.ts[idx], kind="stable")]
-        train[idx[: (idx.size + 1) // 2]] = True
+        first = idx[: (idx.size + 1) // 2]
+        train[first] = True
+        train |= vm & ~among & (cands.ts <= cands.ts[first[-1]])
     return train
 
 

@@ -31,12 +31,13 @@ def _dash(label: str) -> str:
     return "dash" if label.endswith(":fit") else "solid"
 
 
-def calibration_figure(res: FillValidation, horizon: float | None = None, sample: str | None = None) -> go.Figure:
+def calibration_figure(res: FillValidation, horizon: float | None = None, sample: str | None = None,
+                       cls: str | None = None) -> go.Figure:
     """Predicted against realised fill rate (%) per Q/L bucket, one line per model, and the diagonal (a
-    perfectly calibrated model); marker size grows with the bucket's shares."""
+    perfectly calibrated model), over the candidates of class ``cls`` (default: the headline class)."""
     h = max(res.horizons) if horizon is None else horizon
-    s = sample or res.score_sample
-    rows = [r for r in res.buckets if r["sample"] == s and r["horizon_s"] == h]
+    s, c = sample or res.score_sample, cls or res.candidates
+    rows = res.bucket_rows(s, h, c)
     fig = go.Figure()
     top = max([100 * max(r["realised"], r["predicted"]) for r in rows] + [1.0]) * 1.05
     fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect calibration",
@@ -52,19 +53,20 @@ def calibration_figure(res: FillValidation, horizon: float | None = None, sample
             customdata=[[r["n"], r["shares"]] for r in g],
             hovertemplate=f"{m}<br>Q/L %{{text}}: realised %{{x:.1f}}%, predicted %{{y:.1f}}%<br>"
                           "%{customdata[0]:,} orders, %{customdata[1]:,} shares<extra></extra>"))
-    fig.update_layout(title=f"Calibration at {h:g} s ({s} orders): predicted vs realised fill rate per Q/L "
-                            "bucket", xaxis_title="realised fill rate (% of shares posted)",
+    fig.update_layout(title=f"Calibration at {h:g} s ({s} orders, {c}): predicted vs realised fill rate per "
+                            "Q/L bucket", xaxis_title="realised fill rate (% of shares posted)",
                       yaxis_title="predicted fill rate (%)")
     return finish(fig, height=480)
 
 
-def bias_figure(res: FillValidation, sample: str | None = None) -> go.Figure:
-    """Bias (predicted − realised fill rate, points) and calibration error (points) by horizon, per model."""
-    s = sample or res.score_sample
+def bias_figure(res: FillValidation, sample: str | None = None, cls: str | None = None) -> go.Figure:
+    """Bias (predicted − realised fill rate, points) and calibration error (points) by horizon, per model, over
+    the candidates of class ``cls`` (default: the headline class)."""
+    s, c = sample or res.score_sample, cls or res.candidates
     fig = make_subplots(rows=1, cols=2, subplot_titles=["bias (points; > 0 = over-credits)",
                                                         "calibration error (points)"], horizontal_spacing=0.1)
     for m in res.models:
-        g = sorted((r for r in res.summary if r["sample"] == s and r["model"] == m), key=lambda r: r["horizon_s"])
+        g = sorted((r for r in res.table(s, cls=c) if r["model"] == m), key=lambda r: r["horizon_s"])
         x = [r["horizon_s"] for r in g]
         for col, key in ((1, "bias_pp"), (2, "calib_pp")):
             fig.add_trace(go.Scatter(x=x, y=[r[key] for r in g], mode="lines+markers", name=m, legendgroup=m,
@@ -73,7 +75,7 @@ def bias_figure(res: FillValidation, sample: str | None = None) -> go.Figure:
                           row=1, col=col)
     fig.add_hline(y=0, line=dict(color=BASELINE_COLOR, width=1), row=1, col=1)
     fig.update_xaxes(title_text="horizon (s after arrival)")
-    fig.update_layout(title=f"Bias and calibration error by horizon ({s} orders)")
+    fig.update_layout(title=f"Bias and calibration error by horizon ({s} orders, {c})")
     return finish(fig, height=440)
 
 
@@ -99,11 +101,12 @@ def fillcheck_figures(res: FillValidation) -> dict[str, go.Figure]:
     return {"calibration": calibration_figure(res), "bias": bias_figure(res), "markouts": markout_figure(res)}
 
 
-def summary_frame(res: FillValidation, sample: str | None = None):
-    """The summary rows of one sample as a table (rates in %, errors in points)."""
+def summary_frame(res: FillValidation, sample: str | None = None, cls: str | None = None):
+    """The summary rows of one sample and class (default: the headline) as a table (rates in %, errors in
+    points)."""
     import pandas as pd
 
-    df = pd.DataFrame(res.table(sample))
+    df = pd.DataFrame(res.table(sample, cls=cls))
     if df.empty:
         return df
     df[["realised", "predicted"]] *= 100
@@ -133,32 +136,52 @@ _OWN_TEXT = {"reassign": "leave the prints the orders queued behind them would h
              "drop": "are removed from the prints (drop)", "keep": "stay on the tape as prints (keep)"}
 
 
+def _other_class(res: FillValidation) -> str:
+    """The class reported beside the headline: ``improved`` unless it is the headline (then ``joined``)."""
+    return "joined" if res.candidates == "improved" else "improved"
+
+
 def verdict_html(res: FillValidation, note: str = "") -> str:
-    """The page's headline: the verdict sentence, every model's calibration error and bias at each horizon, the
-    candidates scored and excluded, and where the data came from."""
+    """The page's headline: the verdict sentence, every model's calibration error and bias at each horizon over
+    the headline class, the same with realised/predicted fill rates over the class reported separately
+    (:func:`_other_class`), the candidates scored and excluded, the notes, and where the data came from."""
     import html
 
     hs = list(res.horizons)
+    other = _other_class(res)
     head = "".join(f"<th>calib {h:g} s</th><th>bias {h:g} s</th>" for h in hs)
-    body = []
+    head2 = "".join(f"<th>calib {h:g} s</th><th>real / pred {h:g} s (%)</th>" for h in hs)
+    body, body2 = [], []
     for m in res.models:
-        cells = ""
+        cells, cells2 = "", ""
         for h in hs:
             r = next((r for r in res.table(horizon=h) if r["model"] == m), None)
             cells += (f"<td>{r['calib_pp']:.2f}</td><td>{r['bias_pp']:+.2f}</td>" if r and r["n"] else
                       "<td>—</td><td>—</td>")
+            o = next((r for r in res.table(horizon=h, cls=other) if r["model"] == m), None)
+            cells2 += (f"<td>{o['calib_pp']:.2f}</td><td>{100 * o['realised']:.1f} / {100 * o['predicted']:.1f}"
+                       "</td>" if o and o["n"] else "<td>—</td><td>—</td>")
         body.append(f"<tr><td>{html.escape(m)}</td>{cells}</tr>")
+        body2.append(f"<tr><td>{html.escape(m)}</td>{cells2}</tr>")
     ex = res.exclusions.get(f"{max(hs):g}s", {})
     left = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in ex.items() if k != "scored" and v)
+    n_other = res.by_class.get(other, {}).get("exclusions", {}).get(f"{max(hs):g}s", {}).get("scored", 0)
+    notes = "".join(f"<li>{html.escape(t)}</li>" for t in res.notes)
     return ("<div class='sorlib-verdict'><style>.sorlib-verdict table{border-collapse:collapse;"
             "font-variant-numeric:tabular-nums}.sorlib-verdict th,.sorlib-verdict td{border-bottom:1px solid #ccc;"
             "padding:.25em .6em;text-align:right}.sorlib-verdict .sentence{font-size:1.1em;font-weight:600}</style>"
             f"<p class='sentence'>{html.escape(res.verdict())}</p>"
-            f"<div style='overflow-x:auto'><table><tr><th>model (points)</th>{head}</tr>{''.join(body)}</table></div>"
-            f"<p>{res.info.get('candidates', 0):,} candidate orders (joiners of the best); scored at {max(hs):g} s: "
+            f"<div style='overflow-x:auto'><table><tr><th>model (points; {html.escape(res.candidates)})</th>{head}"
+            f"</tr>{''.join(body)}</table></div>"
+            f"<p>{res.info.get(res.candidates, res.info.get('candidates', 0)):,} candidate orders "
+            f"({html.escape(res.candidates)}); scored at {max(hs):g} s: "
             f"{ex.get('scored', 0):,}{'; excluded: ' + html.escape(left) if left else ''}. Sample: "
             f"{res.score_sample}; the real order's own executions {_OWN_TEXT.get(res.info.get('own_prints'), '')}"
             ".</p>"
+            f"<p>Reported separately: the {html.escape(other)} orders ({n_other:,} scored at {max(hs):g} s).</p>"
+            f"<div style='overflow-x:auto'><table><tr><th>model ({html.escape(other)})</th>{head2}</tr>"
+            f"{''.join(body2)}</table></div>"
+            + (f"<ul>{notes}</ul>" if notes else "")
             + (f"<p><i>{html.escape(note)}</i></p>" if note else "") + "</div>")
 
 
