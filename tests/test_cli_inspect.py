@@ -36,3 +36,31 @@ def test_inspect_error_is_one_line(write_csv, capsys):
     assert main(["inspect", str(p)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "sorlib inspect: error:" in err and "missing required column(s)" in err
+
+
+def assert_clean_table_text(out: str) -> None:
+    """What a CLI table must never print: NaN/NA/None cells, printed dicts, raw floats (5+ decimals) or
+    share counts with decimals ("600.0"), dollars instead of USD."""
+    import re
+
+    assert not re.search(r"\bnan\b", out, re.IGNORECASE) and not re.search(r"<NA>|\bNone\b", out), out
+    assert "{'" not in out and "{\"" not in out, out
+    assert not re.search(r"\d\.\d{5,}", out), out
+    assert "$" not in out, out
+
+
+def test_inspect_table_is_in_the_house_style(mbp1_csv, capsys):
+    """Venue 2 traded 21 shares and venue 39 15 (fixture rows 3-5), so their volume shares are 21/36 = 58.3 %
+    and 15/36 = 41.7 %; venue 39's median spread is 222.84 − 222.80 = 0.0400 USD/share and venue 2's median
+    bid 421 shares (whole numbers, no decimals). The all-venues row has no medians: em dashes, one footnote."""
+    assert main(["inspect", str(mbp1_csv)]) == 0
+    out = capsys.readouterr().out
+    assert_clean_table_text(out)
+    head = next(line for line in out.splitlines() if line.lstrip().startswith("Venue ID"))
+    assert "Volume (shares)" in head and "Median spread (USD/share)" in head and "Median bid (shares)" in head
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["2"], ["39"])}
+    assert "58.3" in rows["2"] and "421" in rows["2"] and "421.0" not in out
+    assert "41.7" in rows["39"] and "0.0400" in rows["39"] and "15" in rows["39"]
+    total = next(line for line in out.splitlines() if "all venues" in line)
+    assert total.split()[0] == "—" and "—" in total.split()[-1]
+    assert any(line.startswith("— per venue only") for line in out.splitlines())

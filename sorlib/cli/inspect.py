@@ -26,8 +26,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.facts import format_facts, format_report, venue_facts
+    from ..data.facts import format_report, venue_facts
     from ..data.load import load
+    from ._tables import facts_table
 
     md = load(args.path, format=args.format, symbol=args.symbol, date=args.date,
               progress=True if sys.stderr.isatty() else None)
@@ -43,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         print(format_report(facts["report"]))
         if args.regular_hours:
             print("window: regular hours 09:30-16:00 " + md.tz)
+        if facts.get("symbol"):
+            print(f"symbol: {facts['symbol']}")
         print()
-        print(format_facts(facts))
+        print(facts_table(facts))
     return 0

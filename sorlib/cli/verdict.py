@@ -88,8 +88,9 @@ def run(args) -> int:
                       progress=show_progress(args), seed=args.seed, fmt=args.format,
                       regular_hours=args.regular_hours, venues=args.venues, symbol=args.symbol,
                       log=lambda s: print(s, flush=True))
-    for line in variant_lines(res):
-        print(line)
+    from ._tables import variant_table
+
+    print(variant_table(res))
     for line in res.lines.values():
         print(line)
     for s in res.skipped:
@@ -99,23 +100,3 @@ def run(args) -> int:
     sys.stdout.flush()
     return 0
 
-
-def variant_lines(res) -> list[str]:
-    """One screen line per variant: out-of-sample saving per baseline with its interval, edges, clean-up."""
-    from ..metrics import format_bps, format_interval, strategy_label
-
-    out = []
-    for r in res.records:
-        parts = []
-        for b, s in r["out_of_sample"].items():
-            parts.append(f"{strategy_label(b)} {format_bps(s['bps'])} ({format_interval(s['ci95'], s['orders'])})")
-        share = r["cleanup_share"].get("out_of_sample", r["cleanup_share"]["in_sample"])
-        flags = [f"clean-up {100 * share:.1f}% of shares"]
-        if r["verdict_withheld"]:
-            flags.append("NO VERDICT (clean-up dominated)")
-        if r["edges"]:
-            flags.append("on the grid's edge: " + ", ".join(sorted({f"{e['parameter']} {e['side']}"
-                                                                   for e in r["edges"]})))
-        same = f" (= {r['same_model_as']})" if r["same_model_as"] else ""
-        out.append(f"{r['variant']}{same}: OOS bps vs " + "; ".join(parts) + "; " + "; ".join(flags))
-    return out
