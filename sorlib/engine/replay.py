@@ -63,6 +63,27 @@ all off and gives the rules above bit for bit):
   that venue's quote changes (:mod:`sorlib.sim.fade`); the view and later orders see the faded sizes. The
   clean-up's own fills fade nothing (it is one simultaneous sweep).
 
+**Sides and limit prices.** A sell is replayed as a buy on the mirrored market (:mod:`sorlib.data.mirror`:
+prices C − p, bids and asks swapped, buyer and seller swapped; :func:`mirror_book`, built once per book and
+only when a sell is replayed, C = twice the day's first quoted price): every rule above then applies to the
+bid side — a sell takes the bid ladder, rests at the ask, fills from buyer-initiated prints, and the clean-up
+sweeps the bids. Its fills are mapped back (price p' → C − (p' − e') − e' with e' its impact, which lowers a
+sell's price; ``Execution.fill_impact`` is −e') and merged in order with the buys'; ``Fills.side`` is −1 for
+them. Strategies always see a buy: a sell's view shows the mirrored market, its ``order`` side +1 and limit
+C − L. The market model is resolved once on the real data (impact σ and V), so both sides use the same
+inputs. Rules that depend on the price level rather than on price differences see C − p instead of p: the
+fade model's lot-rounding draws are keyed by the price (other, equally distributed draws); the risk
+controls' LULD band (percent of the price), kill switch and venue-score markouts (bps) and the impact
+model's default σ fallback (1.5 % of the price, only when the data give no σ) are off by the ratio
+(C − p)/p, i.e. twice the move since the first quote (a 1 % move: 2 %); the replay ignores nothing else.
+A parent order's ``limit_price`` L ($; NaN: none) is enforced by the engine, whatever the strategy asks: a
+buy's marketable child orders take only levels at or below L, and with impact only the shares whose price
+paid (level + R(t) + its own climb) stays at or below L (:func:`_within`); a resting order whose price plus
+the impact shift in force is above L is rejected (not placed, no child order recorded); the clean-up sweeps
+only levels at or below L and buys nothing beyond the book above it. The shares left are counted in
+``Execution.unfilled`` (TCA: Perold's opportunity cost). A sell mirrors all of it (never below L). The view
+shows no available shares above L, so strategies do not aim at them.
+
 Everything is deterministic: no randomness is drawn here.
 """
 
