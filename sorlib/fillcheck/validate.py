@@ -232,7 +232,7 @@ def _notes(info: dict, cls: str) -> list[str]:
     """What the headline class leaves out, and why (printed by ``sorlib validate-fills``)."""
     j, i = info["joined"], info["improved"]
     notes = {"joined": f"improved: {i:,} candidate orders set a new best price alone (nothing displayed at their "
-                       f"price before them): {IMPROVED_REASON}",
+                       f"price before them), left out of the headline — each {IMPROVED_REASON}",
              "improved": f"joined: {j:,} candidate orders joined a displayed queue: scored separately; this "
                          f"headline is over the {i:,} orders that {IMPROVED_REASON.split(':')[0]}",
              "all": f"all: {j:,} orders that joined a queue and {i:,} that created their price level scored "
