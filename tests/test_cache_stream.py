@@ -177,3 +177,17 @@ def test_dbn_parts_writer_is_the_pieces_in_order(tmp_path, cache_dir):
     built = load(f)
     assert "streamed" in built.report.cache
     assert_same(fresh, built)
+
+
+def test_streamed_build_progress(tmp_path, cache_dir, capsys, monkeypatch):
+    """``progress=True``: a tqdm bar (records/s) per pass on stderr; the default (False) prints nothing."""
+    head, rec = _damaged(tmp_path)
+    f = _write(tmp_path / "g.mbp-10.dbn", head, rec)
+    monkeypatch.setattr(stream, "CHUNK", 100)
+    load(f)
+    assert capsys.readouterr().err == ""
+    for e in cache_dir.glob("*.sdc"):
+        e.unlink()
+    assert "streamed" in load(f, progress=True).report.cache
+    err = capsys.readouterr().err
+    assert "g.mbp-10.dbn (pass 1/2)" in err and "g.mbp-10.dbn (pass 2/2)" in err and "rec/s" in err

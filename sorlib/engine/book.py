@@ -226,16 +226,34 @@ class Book:
         (:func:`~sorlib.data.validate.require_two_sided`): there is nothing to route against."""
         from ..data.validate import require_two_sided
 
-        require_two_sided(md)
+        if keep not in ("first", "last"):
+            raise ValueError(f"keep must be 'first' or 'last', got {keep!r}")
+        if len(md.quotes) == 0:
+            require_two_sided(md)
         venue_table = venue_table or VenueTable.load()
         q = md.quotes  # the quote arrays are shared, not copied: ``row`` indexes the loaded rows directly
-        keep_rows = snapshot_index(q, keep)
-        kept = _Kept(q.ts[keep_rows], q.venue[keep_rows], keep_rows)
-        venues = _distinct(kept.venue).astype(np.int32)
-        times = _distinct(kept.ts)
+        ts_q, v_q = np.asarray(q.ts), np.asarray(q.venue)
+        ordered = ts_q.size > 0 and 0 <= int(v_q.min()) and int(v_q.max()) < 1 << 16 and _sorted(ts_q)
+        if ordered:  # time order (every reader's): the snapshot rule and the index in compiled passes, no copies
+            pick = _snapshot_pick(ts_q, v_q, keep == "last")
+            all_kept = bool(pick.all())
+            keep_rows = np.arange(0) if all_kept else np.flatnonzero(pick)
+            kept = _Kept(ts_q, v_q, None) if all_kept else _Kept(ts_q[keep_rows], v_q[keep_rows], keep_rows)
+            venues = np.flatnonzero(np.bincount(v_q, minlength=1)).astype(np.int32)
+            times = _distinct(ts_q)  # every time keeps a row (the first or last of a venue there)
+        else:
+            keep_rows = snapshot_index(q, keep)
+            all_kept = keep_rows.shape[0] == len(q)
+            kept = _Kept(q.ts[keep_rows], q.venue[keep_rows], keep_rows)
+            venues = _distinct(kept.venue).astype(np.int32)
+            times = _distinct(kept.ts)
         narrow = len(q) < np.iinfo(np.int32).max  # record indices fit int32: half the index's memory
         row = np.empty((times.shape[0], venues.shape[0]), np.int32 if narrow else np.int64)
-        if kept.ts.size and bool(np.all(kept.ts[1:] >= kept.ts[:-1])):  # time order (every reader's): one pass
+        if ordered:
+            lut = np.full(1 << 16, -1, np.int64)
+            lut[venues] = np.arange(venues.shape[0])
+            _fill_index_pick(row, ts_q, v_q, lut, np.ones(0, np.bool_) if all_kept else pick)
+        elif kept.ts.size and _sorted(kept.ts):
             _fill_index(row, kept.ts, np.searchsorted(venues, kept.venue), kept.rows)
         else:
             for i, v in enumerate(venues):
@@ -249,13 +267,18 @@ class Book:
 
         side = _infer_sides(kept, q, tcol(t.ts), tcol(t.venue), tcol(t.price), tcol(t.side))
         profiles = tuple(venue_table.profiles(venues, md.venue_names))
-        return cls(times=times, venues=venues, profiles=profiles, row=row,
+        book = cls(times=times, venues=venues, profiles=profiles, row=row,
                    ask_px=q.ask_px, ask_sz=np.asarray(q.ask_sz, np.int64),
                    bid_px=q.bid_px, bid_sz=np.asarray(q.bid_sz, np.int64),
                    trades_ts=tcol(t.ts), trades_venue=tcol(t.venue), trades_px=tcol(t.price),
                    trades_sz=np.asarray(tcol(t.size), np.int64), trades_side=side, market=md,
                    trades_eligible=None if t.eligible is None else tcol(t.book_eligible),
-                   kept_rows=None if keep_rows.shape[0] == len(q) else keep_rows)
+                   kept_rows=None if all_kept else keep_rows)
+        if not book.two_sided.any():
+            # a two-sided snapshot is a two-sided quote row (the state after a time's last rows): the check's
+            # whole-day pass over every row is needed only when no snapshot is, to word the refusal
+            require_two_sided(md)
+        return book
 
 
 @nb.njit(cache=True)
@@ -272,6 +295,59 @@ def _fill_index(row, ts, vpos, rows):  # pragma: no cover - numba
             for k in range(row.shape[1]):
                 row[j, k] = cur[k]
             j += 1
+
+
+@nb.njit(cache=True)
+def _snapshot_pick(ts, venue, last):  # pragma: no cover - numba
+    """:func:`~sorlib.data.snapshots.snapshot_index` as a mask, for time-ordered rows: at every distinct time,
+    each venue's last (``last``) or first row there. One pass; ``venue`` keys in 0..65535."""
+    n = ts.shape[0]
+    pick = np.zeros(n, np.bool_)
+    seen = np.zeros(1 << 16, np.bool_)
+    a = 0
+    while a < n:
+        b = a + 1
+        while b < n and ts[b] == ts[a]:
+            b += 1
+        for k in range(b - a):
+            i = b - 1 - k if last else a + k
+            if not seen[venue[i]]:
+                seen[venue[i]] = True
+                pick[i] = True
+        for i in range(a, b):
+            seen[venue[i]] = False
+        a = b
+    return pick
+
+
+@nb.njit(cache=True)
+def _fill_index_pick(row, ts, venue, lut, pick):  # pragma: no cover - numba
+    """:func:`_fill_index` over every time-ordered quote row, skipping those ``pick`` drops (an empty ``pick``:
+    none); ``lut[venue]`` is the venue's column. No per-row temporaries."""
+    cur = np.full(row.shape[1], -1, np.int64)
+    every = pick.shape[0] == 0
+    j = 0
+    n = ts.shape[0]
+    for i in range(n):
+        if every or pick[i]:
+            cur[lut[venue[i]]] = i
+        if i == n - 1 or ts[i + 1] != ts[i]:
+            for k in range(row.shape[1]):
+                row[j, k] = cur[k]
+            j += 1
+
+
+@nb.njit(cache=True)
+def _sorted_nb(a):  # pragma: no cover - numba
+    for i in range(1, a.shape[0]):
+        if a[i] < a[i - 1]:
+            return False
+    return True
+
+
+def _sorted(a: np.ndarray) -> bool:
+    """``a`` is non-decreasing (one compiled pass, no temporaries)."""
+    return bool(_sorted_nb(a))
 
 
 @nb.njit(cache=True)
@@ -326,11 +402,12 @@ def _distinct(a: np.ndarray) -> np.ndarray:
 
 
 class _Kept:
-    """The quote rows the snapshot rule keeps: their times (ns), venues and indices into the loaded quotes."""
+    """The quote rows the snapshot rule keeps: their times (ns), venues and indices into the loaded quotes
+    (``rows`` None: every row is kept, ``ts``/``venue`` are the loaded arrays themselves)."""
 
     __slots__ = ("ts", "venue", "rows")
 
-    def __init__(self, ts: np.ndarray, venue: np.ndarray, rows: np.ndarray) -> None:
+    def __init__(self, ts: np.ndarray, venue: np.ndarray, rows: np.ndarray | None) -> None:
         self.ts, self.venue, self.rows = ts, venue, rows
 
     def last_row_at(self, times: np.ndarray, venue: int) -> np.ndarray:
@@ -339,7 +416,12 @@ class _Kept:
         if sel.size == 0:
             return np.full(np.shape(times), -1, np.int64)
         k = np.searchsorted(self.ts[sel], np.asarray(times, np.int64), side="right") - 1
-        return np.where(k >= 0, self.rows[sel[np.maximum(k, 0)]], -1)
+        rows = sel if self.rows is None else self.rows[sel]
+        return np.where(k >= 0, rows[np.maximum(k, 0)], -1)
+
+    @property
+    def size(self) -> int:
+        return int(self.ts.shape[0])
 
 
 def _infer_sides(kept: _Kept, q, ts: np.ndarray, venue: np.ndarray, price: np.ndarray,
@@ -350,7 +432,7 @@ def _infer_sides(kept: _Kept, q, ts: np.ndarray, venue: np.ndarray, price: np.nd
     of its mid; a print at the mid stays 0."""
     side = np.asarray(side, np.int8).copy()
     unknown = side == 0
-    if not unknown.any() or kept.rows.shape[0] == 0:
+    if not unknown.any() or kept.size == 0:
         return side
     for v in np.unique(venue[unknown]):
         m = unknown & (venue == v)
