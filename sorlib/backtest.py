@@ -393,6 +393,12 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         results["savings_vs_baselines_bps"][n] = s["bps"]
         results["savings_intervals"][n] = s
     results["cleanup_check"] = cleanup_check(results)  # clean-up share per strategy; verdict withheld above 50%
+    if any(o.side < 0 for o in orders):  # say how the sells were replayed (absent for buys: results unchanged)
+        from .engine.replay import mirror_book
+
+        results["sells"] = {"orders": sum(o.side < 0 for o in orders), "mirror_center_usd": mirror_book(book)[0],
+                            "note": "sells replayed as buys on the mirrored market (prices C - p, bids and asks "
+                                    "swapped); costs are minus the proceeds net of fees (sorlib.metrics)"}
     return BacktestResult(results=results, grid=grid, router=router_ex, baselines=base_ex)
 
 

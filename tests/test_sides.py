@@ -175,6 +175,7 @@ def test_run_backtest_user_orders_and_side(book):
                                                                         "theta_queue": [0.01]})
     r = run_backtest(book, cfg, orders=[SELL, ParentOrder(7, T0, T0 + 10 * S, 500)]).results
     assert r["parent_orders"] == 2 and r["unplaced_orders"] == []
+    assert r["sells"]["orders"] == 1 and r["sells"]["mirror_center_usd"] == pytest.approx(2 * 9.99)  # first bid
     ba = r["baselines"]["best_ask"]
     assert ba["total_cash"] == pytest.approx(-5012.1 + float(order_table(replay(
         book, BestAsk(), [ParentOrder(7, T0, T0 + 10 * S, 500)]))["total_cash"].iloc[0]), abs=1e-9)
