@@ -1,7 +1,7 @@
 """Queue models checked against order-level truth (``sorlib validate-fills``): metrics layer.
 
-* :mod:`.events` — candidate orders (real joiners of the best) and their event streams with the real order
-  removed;
+* :mod:`.events` — candidate orders (real joiners and improvers of the best; class ``joined`` / ``improved``)
+  and their event streams with the real order removed;
 * :mod:`.predict` — a queue model run as a hypothetical order on such a stream;
 * :mod:`.score` — Q/L buckets, fill rates, bias, calibration error, Brier score, markouts;
 * :mod:`.fit` — fitting a model's exponent on a training half;

@@ -1,5 +1,5 @@
-"""Candidate orders (real joiners of the best bid/ask) and the event stream each one rests through, with the
-real order removed.
+"""Candidate orders (real joiners and improvers of the best bid/ask) and the event stream each one rests
+through, with the real order removed.
 
 A **candidate** is an ``ADD`` whose price equals its side's best just *after* the event (it joined or set the
 best) with a known ``level_before`` = Q, the displayed shares ahead of it. Its **class** (:data:`CLASSES`):
