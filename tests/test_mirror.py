@@ -155,3 +155,38 @@ def test_default_fade_draws_match_against_the_library_centre(day):
     sells = [ParentOrder(0, t0 + 90 * S, t0 + 150 * S, 3000, -1)]
     c_lib = mirror_book(Book.from_market(day))[0]
     _check(day, sells, "fade", c_lib)
+
+
+def _real(name: str):
+    import os
+
+    root = os.environ.get("SORLIB_REAL_DATA")
+    if not root:
+        pytest.skip("SORLIB_REAL_DATA is not set")
+    from sorlib.data import load
+
+    return load(Path(root) / name)
+
+
+@pytest.mark.real
+@pytest.mark.slow
+@pytest.mark.parametrize("name, preset", [("lean_algoseek_tick/ibm/20131007_quote.zip", "frozen"),
+                                          ("lean_algoseek_tick/ibm/20131007_quote.zip", "realistic"),
+                                          ("lobster_samples/LOBSTER_SampleFile_GOOG_2012-06-21_10.zip", "frozen")])
+def test_real_days_mirror_exactly(name, preset):
+    """Real days (AlgoSeek IBM, one level; LOBSTER GOOG, ten levels): the mirror is an involution to the bit, and
+    hourly 5,000-share sells cost the mirror of buys on the mirror about C + 2.00 $, to the cent, for every
+    strategy (realistic: fade draws off, module docstring)."""
+    md = _real(name)
+    if "algoseek" in name:
+        md = md.regular_hours()
+    c = mirror_center(md)
+    twice = mirror_market(mirror_market(md, c), c)
+    for a in ("bid_px", "ask_px", "bid_sz", "ask_sz"):
+        assert _same(getattr(md.quotes, a), getattr(twice.quotes, a)), a
+    assert _same(md.trades.price, twice.trades.price) and _same(md.trades.side, twice.trades.side)
+    from sorlib.backtest import parent_orders
+
+    buys = parent_orders(Book.from_market(md), 5000, every_minutes=60, horizon_minutes=10)
+    sells = [ParentOrder(o.order_id, o.arrival_ns, o.deadline_ns, o.size, -1) for o in buys]
+    _check(md, sells, {"preset": preset, "fade": {"lot_shares": 1}}, c + 2.0)
