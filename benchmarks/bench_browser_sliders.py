@@ -83,6 +83,7 @@ _INSTALL_JS = """(panel) => {
 _RESULT_JS = """(quiet) => {
   const st = window.__sorlibBench, now = performance.now();
   if (st.keydown === null || st.status.length === 0) return null;
+  if (st.statusText && st.statusText.includes('recomputing')) return null;  // the move's replay is running
   const after = st.plot.filter(t => t >= st.keydown);
   const last = after.length ? after[after.length - 1] : st.status[st.status.length - 1];
   if (now - Math.max(last, st.status[st.status.length - 1]) < quiet) return null;
