@@ -632,3 +632,18 @@ def test_random_books_counts_add_up(ev):
         for key in ("realised", "predicted"):
             parts = sum(rows[c][key] * rows[c]["shares"] for c in ("joined", "improved") if rows[c]["shares"])
             assert parts == pytest.approx(rows["all"][key] * rows["all"]["shares"] if rows["all"]["shares"] else 0)
+
+
+def test_split_halves_cut_on_the_headline_class():
+    """``tape()``: A (t 0, improved), B (t 1), C (t 2), D (t 30) joined. The training half of the joined class is
+    its first ⌈3/2⌉ = 2 orders, B and C; the cut in time (t 2) puts A in training and D in the test half. Cut
+    over all four instead: A and B train."""
+    from sorlib.fillcheck.fit import split_halves
+
+    cands, _ = select_candidates(tape())
+    assert split_halves(cands, cands.mask("joined")).tolist() == [True, True, True, False]
+    assert split_halves(cands).tolist() == [True, True, False, False]
+    res = validate_fills(tape(), None, ["conservative"], (10,), fit=True)
+    assert res.orders["sample"].tolist() == ["train", "train", "train", "test"]
+    assert validate_fills(tape(), None, ["conservative"], (10,), fit=True, candidates="all").orders[
+        "sample"].tolist() == ["train", "train", "test", "test"]
