@@ -244,3 +244,31 @@ def test_sells_do_not_look_ahead(day, which):
     sells = [ParentOrder(0, t0 + 90 * S, t0 + 150 * S, 3000, -1), ParentOrder(1, t0 + 180 * S, t0 + 240 * S, 2000, -1)]
     cls, kwargs = next(c.values[:2] for c in cases() if c.id == which)
     assert check_no_lookahead(lambda book: cls(**(kwargs() if callable(kwargs) else kwargs)), md, sells) >= 2
+
+
+def test_sell_impact_parts_add_up_to_the_impact_paid(book):
+    """Under impact a sell's fills are lower by its own impact (fill_impact < 0); TCA's impact parts,
+    s·Σ q·I, are then positive costs and add up to Execution.impact_cost (what the replay paid)."""
+    from sorlib.sim import market_model
+
+    mm = market_model({"preset": "impact", "impact": {"sigma_daily": 1.0, "volume_daily": 1e5}})
+    ex = replay(book, BestAsk(), [SELL], market=mm)
+    assert (ex.fill_impact < 0).all() and ex.impact_cost[0] > 0
+    c = order_costs(ex, book).iloc[0]
+    assert c["trading_impact_usd"] + c["opportunity_impact_usd"] == pytest.approx(ex.impact_cost[0], rel=1e-12)
+
+
+def test_a_sells_strategy_sees_a_buy_with_the_mirrored_limit(book):
+    """Strategies always see a buy: a sell limited at 10.02 shows side +1 and limit C − 10.02 (C = 2 × the first
+    quoted price 9.99 = 19.98: 9.96), and its view's asks are the mirrored bids (C − 9.99 = 9.99 at t0)."""
+    seen = []
+
+    class Look(BestAsk):
+        def decide(self, view):
+            seen.append((view.order.side, view.order.limit_price, view.ask_px[:, 0].tolist()))
+            return super().decide(view)
+
+    replay(book, Look(), [ParentOrder(0, T0, T0 + 10 * S, 500, -1, 10.02)])
+    side, lim, asks = seen[0]
+    assert side == 1 and lim == pytest.approx(19.98 - 10.02, abs=1e-9)
+    assert asks == pytest.approx([9.99, 9.99], abs=1e-9)

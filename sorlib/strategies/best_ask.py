@@ -3,6 +3,10 @@
 With child-order sizing rules (:mod:`sorlib.allocation.sizing`) the child is the largest feasible size (lot
 multiple in [min, max], or the whole remainder; within the participation budget) that the venue's touch
 can fill, on the cheapest venue that can take one.
+
+A sell is replayed on the mirrored market (:mod:`sorlib.engine.replay`), where the cheapest ask is the
+highest bid net of the taker fee: Best Ask sells to the best bid. The same holds for every strategy: each is
+written for a buy and sees a buy.
 """
 
 from __future__ import annotations
