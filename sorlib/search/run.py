@@ -311,6 +311,9 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     t_start = time.perf_counter()
     cfg = config or BacktestConfig(every_minutes=5.0)
     cfg.validate()
+    if cfg.side != "buy":  # the search's order plans are buys (sorlib.backtest.run_backtest replays sells)
+        raise ConfigError(f"the parameter search routes buy orders only, got side {cfg.side!r}; "
+                          "use run_backtest (sorlib backtest --side sell) for sells")
     if isinstance(chunk_orders, bool) or not isinstance(chunk_orders, int) or chunk_orders < 1:
         raise ConfigError(f"chunk size must be >= 1 parent order, got {chunk_orders!r}")
     risk = cfg.risk_controls()
