@@ -206,6 +206,18 @@ def test_bad_side_and_limit():
         ParentOrder(2, 0, 1, 100, 1, -3.0)
 
 
+def test_orders_compare_equal_after_pickling():
+    """"No limit" is one NaN object, also after a round trip through pickle (process workers) or a copy, so
+    orders compare and hash equal (NaN != NaN otherwise)."""
+    import copy
+    import pickle
+
+    o = ParentOrder(3, 10, 20, 100, -1)
+    for back in (pickle.loads(pickle.dumps(o)), copy.deepcopy(o), ParentOrder(3, 10, 20, 100, -1, float("nan"))):
+        assert back == o and hash(back) == hash(o)
+    assert pickle.loads(pickle.dumps(ParentOrder(1, 0, 5, 10, 1, 9.5))).limit_price == 9.5
+
+
 def test_cli_side_flag(tmp_path):
     """``sorlib backtest --side sell`` on the synthetic day writes a sell's results (every order side −1 in the
     TCA table)."""

@@ -65,6 +65,10 @@ class ParentOrder:
         object.__setattr__(self, "limit_price", _NO_LIMIT if np.isnan(lp) else float(lp))
         object.__setattr__(self, "side", int(self.side))
 
+    def __reduce__(self):
+        """Rebuilt through the constructor (pickles, copies): "no limit" stays the one NaN object."""
+        return (ParentOrder, (self.order_id, self.arrival_ns, self.deadline_ns, self.size, self.side, self.limit_price))
+
     @property
     def has_limit(self) -> bool:
         """A limit price is set (not NaN)."""
