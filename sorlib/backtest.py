@@ -16,7 +16,7 @@ from .data.market import NS_PER_SECOND, MarketData
 from .engine.book import Book
 from .engine.replay import Execution, replay
 from .errors import ConfigError
-from .metrics import cleanup_check, impact_cost, order_table, savings_bps, summary
+from .metrics import cleanup_check, comparable_cost, impact_cost, order_table, savings_bps, summary
 from .sim.model import market_model
 from .strategies import TWAP, VWAP, BestAsk, ContKukanov, ParentOrder, Router, Strategy
 from .strategies.base import check_choice
@@ -356,23 +356,23 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
                     done[key] = (ex, strat)
             executions.append(ex)
             guards.append(strat)
-            s = summary(ex)
+            s = summary(ex, book)
             rows.append({**p, **{k: v for k, v in s.items() if k != "venue_shares"}})
         base_ex = {name: replay(book, strat, orders, progress=tick, market=mm) for name, strat in base.items()}
     finally:
         if bar is not None:
             bar.close()
     grid = pd.DataFrame(rows)
-    best_i = int(np.argmin(grid["total_cash"].to_numpy()))  # first of ties in grid order
-    best_cash = grid["total_cash"].iloc[best_i]
-    ties = int(np.isclose(grid["total_cash"].to_numpy(), best_cash, rtol=0, atol=1e-6).sum())
+    costs = np.array([comparable_cost(r) for r in rows])  # cash, + unfilled shares at the deadline mid (metrics)
+    best_i = int(np.argmin(costs))  # first of ties in grid order
+    ties = int(np.isclose(costs, costs[best_i], rtol=0, atol=1e-6).sum())
     router_ex = executions[best_i]
-    opt = summary(router_ex)
+    opt = summary(router_ex, book)
     every_ex = {"router": router_ex, **base_ex}
     results = {
         "best_parameters": {k: float(grid[k].iloc[best_i]) for k in PARAMS},
         "optimized": opt,
-        "baselines": {n: summary(e) for n, e in base_ex.items()},
+        "baselines": {n: summary(e, book) for n, e in base_ex.items()},
         "savings_vs_baselines_bps": {},
         "savings_intervals": {},
         "grid_ties": ties,
@@ -389,7 +389,7 @@ def run_backtest(data: MarketData | Book, cfg: BacktestConfig | None = None,
         "grid": grid.to_dict(orient="records"),
     }
     for n, e in base_ex.items():
-        s = savings_bps(router_ex, e, seed=cfg.seed)
+        s = savings_bps(router_ex, e, seed=cfg.seed, book=book)
         results["savings_vs_baselines_bps"][n] = s["bps"]
         results["savings_intervals"][n] = s
     results["cleanup_check"] = cleanup_check(results)  # clean-up share per strategy; verdict withheld above 50%

@@ -17,13 +17,13 @@ strategy's replay per order, savings per symbol and in total, and optionally the
 4. The rows are combined: one per order and strategy (:data:`ROW_COLUMNS`), and the savings of the router
    against each baseline per symbol and in total.
 
-**Saving** (bps of the arrival notional P_d·X, P_d the arrival mid and X the order's shares) of the router
-against a baseline for one order: ``(IS_baseline − IS_router) / (P_d·X) · 10⁴``, IS the implementation
-shortfall of :func:`sorlib.tca.order_costs` (its sign convention: positive IS = worse for the order's side;
-unfilled shares count at the deadline mid). Positive = the router did better for the order's side. Pooled
-over orders: Σ ΔIS ÷ Σ P_d·X; the interval is the seeded bootstrap of the per-order values
-(:func:`sorlib.tca_executions.pooled_saving`). For fully filled orders ΔIS is the difference of the cash
-paid (a sell's proceeds counted negative), so this is the backtest's saving with P_d·X as the denominator.
+**Saving** of the router against a baseline: the backtest's own (:func:`sorlib.metrics.savings_from_cash`, the
+one definition, stated in :mod:`sorlib.metrics`) over the orders: per order ``(cost_B − cost_A) / |cost_B| ·
+10⁴`` bps with cost = side × Σ price·qty + Σ fee·qty + side × unfilled × P_end (unfilled shares at the
+deadline mid), so cost_B − cost_A is the difference of the implementation shortfalls of
+:func:`sorlib.tca.order_costs`. Positive = the router did better for the order's side. Pooled over orders:
+Σ Δcost ÷ Σ |cost_B|; the interval is the seeded bootstrap of the per-order values, drawn in orders-file
+order. Per symbol-day it is exactly the saving :func:`~sorlib.backtest.run_backtest` reports for that day.
 
 With executions (:mod:`sorlib.data.executions`) the real fills become the strategy ``real``
 (:mod:`sorlib.tca_executions`): same IS and markouts, each strategy's saving against them, and the caveat
@@ -44,19 +44,22 @@ from .data.executions import ExecutionsTable, read_executions
 from .data.market import MarketData
 from .data.orders import OrdersTable, read_orders
 from .errors import ConfigError, DataError
-from .metrics import strategy_label
+from .metrics import order_columns, savings_from_cash, strategy_label
 from .search.executors import DataSpec, make_executor, worker_books
 from .strategies.view import ParentOrder
-from .tca_executions import CAVEAT, pooled_saving, real_execution, real_tca, versus_real
+from .tca_executions import CAVEAT, real_execution, real_tca, versus_real
 
 __all__ = ["BASELINES", "ROW_COLUMNS", "Day", "FlowResult", "assign_orders", "data_files", "example_pair",
            "run_flow", "scan_days"]
 
 BASELINES = ("best_ask", "twap", "vwap")
 #: Columns of :attr:`FlowResult.rows` (one row per order and strategy; ``line``: the orders file line, header = 1,
-#: or the Parquet record number; ``cost_usd``: side × Σ price·qty + Σ fee·qty, $; ``shortfall_*``: IS, $ and bps).
+#: or the Parquet record number; ``cost_usd``: side × Σ price·qty + Σ fee·qty, $; ``compared_cost_usd``: that
+#: plus side × unfilled × the deadline mid, $, what savings compare (:mod:`sorlib.metrics`); ``shortfall_*``:
+#: IS, $ and bps).
 ROW_COLUMNS = ("order_id", "line", "symbol", "date", "side", "quantity", "limit_price", "arrival", "deadline",
-               "strategy", "filled", "unfilled", "cost_usd", "arrival_mid", "shortfall_usd", "shortfall_bps")
+               "strategy", "filled", "unfilled", "cost_usd", "compared_cost_usd", "arrival_mid", "shortfall_usd",
+               "shortfall_bps")
 _SKIP = {".md", ".txt", ".json", ".toml", ".py", ".ipynb", ".html", ".png", ".csv#"}
 
 
@@ -165,18 +168,17 @@ def _day_task(spec: DataSpec, day: int, orders: list[ParentOrder], cfg: Backtest
         if m is None or int(m.group(1)) >= len(names):
             raise
         raise DataError(f"{names[int(m.group(1))]}: {m.group(2)}") from None
-    from .metrics import order_columns
-
     every = {"router": res.router, **res.baselines}
     costs = pd.DataFrame(res.results["tca"]["orders"])
-    cash = {n: order_columns(e)["total_cash"] for n, e in every.items()}
-    out = {"results": res.results, "costs": costs, "cash": cash}
+    cols = {n: order_columns(e, book) for n, e in every.items()}
+    out = {"results": res.results, "costs": costs, "cash": {n: (c["total_cash"], c["cost"]) for n, c in cols.items()}}
     if real is not None:
         ex = real_execution(orders, res.router.arrival_mid, **real)
         rt = real_tca(ex, book)
         per = {n: g.drop(columns="strategy") for n, g in costs.groupby("strategy", sort=False)}
+        rc = order_columns(ex, book)
         out["real"] = {"costs": rt["costs"], "markouts": rt["markouts"], "versus": versus_real(per, rt["costs"]),
-                       "cash": ex.fills.cash, "fill_order": ex.fills.order_id}
+                       "cash": (rc["total_cash"], rc["cost"])}
     return out
 
 
@@ -184,7 +186,7 @@ def _day_task(spec: DataSpec, day: int, orders: list[ParentOrder], cfg: Backtest
 @dataclass
 class FlowResult:
     """What :func:`run_flow` produced: ``rows`` (:data:`ROW_COLUMNS`, one per order and strategy, ``real``
-    included with executions), ``savings`` (``total`` and ``by_symbol``: baseline → :func:`pooled_saving`),
+    included with executions), ``savings`` (``total`` and ``by_symbol``: baseline → :func:`sorlib.metrics.savings_from_cash`),
     ``real`` (None without executions: ``costs``, ``markouts``, ``versus`` frames and ``savings_vs_real``),
     ``days`` (:class:`Day` s that had orders) and ``results`` (the JSON)."""
 
@@ -196,8 +198,9 @@ class FlowResult:
 
     def headline_results(self) -> dict:
         """A backtest results dict for the page headline (:func:`sorlib.report.show_verdict`): the first
-        symbol-day's results (prices, shortfalls, clean-up of that day) with the savings replaced by this flow's
-        IS-based savings over every order (module docstring) and ``parent_orders`` by their number."""
+        symbol-day's results (prices, shortfalls, clean-up of that day) with the savings pooled over every order
+        (the backtest's definition, module docstring; with one symbol-day the same figures as its results, the
+        interval's draws in orders-file order) and ``parent_orders`` by their number."""
         day = dict(self.results["days"][0]["results"])
         day["savings_intervals"] = self.savings["total"]
         day["savings_vs_baselines_bps"] = {b: v["bps"] for b, v in self.savings["total"].items()}
@@ -350,8 +353,7 @@ def _combine(table: OrdersTable, days: list[Day], day_ids: list[int], maps: list
             frames.append(_rows(table, rows, d, name, c, r["cash"][name]))
         if "real" in r:
             rc = r["real"]["costs"]
-            cash = np.bincount(r["real"]["fill_order"], weights=r["real"]["cash"], minlength=rows.size)
-            frames.append(_rows(table, rows, d, "real", rc, cash))
+            frames.append(_rows(table, rows, d, "real", rc, r["real"]["cash"]))
             lab = table.order_id[rows]
             real_costs.append(rc.assign(order_id=lab[rc["order_id"]], symbol=d.symbol, date=d.date))
             mk = r["real"]["markouts"]
@@ -376,7 +378,8 @@ def _combine(table: OrdersTable, days: list[Day], day_ids: list[int], maps: list
     return FlowResult(rows_df, savings, real, [days[i] for i in day_ids], results)
 
 
-def _rows(table: OrdersTable, rows: np.ndarray, d: Day, name: str, c: pd.DataFrame, cash) -> pd.DataFrame:
+def _rows(table: OrdersTable, rows: np.ndarray, d: Day, name: str, c: pd.DataFrame, cash: tuple) -> pd.DataFrame:
+    """One row per order of one strategy on one day; ``cash``: per order id, (cash, compared cost) $."""
     c = c.sort_values("order_id")
     k = c["order_id"].to_numpy(int)
     r = rows[k]
@@ -387,7 +390,8 @@ def _rows(table: OrdersTable, rows: np.ndarray, d: Day, name: str, c: pd.DataFra
         "quantity": table.quantity[r], "limit_price": table.limit_price[r],
         "arrival": [_iso(t) for t in c["arrival_ns"]],
         "deadline": [_iso(min(int(table.deadline_ns[x]), d.end_ns)) for x in r], "strategy": name,
-        "filled": filled, "unfilled": c["unfilled_shares"].to_numpy(np.int64), "cost_usd": np.asarray(cash)[k],
+        "filled": filled, "unfilled": c["unfilled_shares"].to_numpy(np.int64), "cost_usd": np.asarray(cash[0])[k],
+        "compared_cost_usd": np.asarray(cash[1])[k],
         "arrival_mid": c["arrival_mid"].to_numpy(float), "shortfall_usd": c["total_usd"].to_numpy(float),
         "shortfall_bps": c["total_bps"].to_numpy(float)})
 
@@ -395,16 +399,15 @@ def _rows(table: OrdersTable, rows: np.ndarray, d: Day, name: str, c: pd.DataFra
 def _savings(rows: pd.DataFrame, who: str, against: tuple[str, ...], seed: int) -> dict:
     """``who``'s savings against each of ``against``: ``total`` and ``by_symbol`` (flow module docstring)."""
     key = ["line", "symbol", "order_id"]  # per-order values in orders-file order (the bootstrap's draws follow it)
-    w = rows.pivot_table(index=key, columns="strategy", values="shortfall_usd", aggfunc="first")
-    notional = rows[rows["strategy"] == who].set_index(key)
-    notional = (notional["arrival_mid"] * notional["quantity"]).reindex(w.index).to_numpy(float)
+    w = rows.pivot_table(index=key, columns="strategy", values="compared_cost_usd", aggfunc="first")
     sym = w.index.get_level_values("symbol").to_numpy()
     out: dict = {"total": {}, "by_symbol": {}}
+    mine = w[who].to_numpy(float)
     for b in against:
-        delta = (w[b] - w[who]).to_numpy(float)
-        out["total"][b] = pooled_saving(delta, notional, seed)
+        base = w[b].to_numpy(float)
+        out["total"][b] = savings_from_cash(mine, base, seed)
         for s in sorted(set(sym)):
-            out["by_symbol"].setdefault(s, {})[b] = pooled_saving(delta[sym == s], notional[sym == s], seed)
+            out["by_symbol"].setdefault(s, {})[b] = savings_from_cash(mine[sym == s], base[sym == s], seed)
     return out
 
 

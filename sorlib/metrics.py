@@ -11,11 +11,17 @@ Definitions (cash in $, prices in $/share; ``side`` +1 for a buy, −1 for a sel
   price paid incl. fees, a sell's price received net of fees).
 * implementation shortfall (bps) = side × (avg_fill_px − arrival mid) / arrival mid × 10⁴ (fees included
   in the all-in price): positive = worse than the arrival mid for the order's side.
+* **unfilled shares** (a limit price, or no ask in sight) are valued at the deadline mid: the order's cost
+  that savings compare is ``cost = total_cash + side × U × P_end`` (U shares never filled, P_end the mid just
+  before the deadline, :func:`end_mids` — the P_end of :func:`sorlib.tca.order_costs`). So cost − side × X ×
+  P_d is exactly Perold's implementation shortfall (its opportunity cost U·(P_end − P_d) included), and two
+  strategies that filled different quantities of the same order compare what each left to the market too.
+  An order with U = 0 has cost = total_cash to the bit.
 * savings of A vs baseline B (bps) = (cost_B − cost_A) / |cost_B| × 10⁴ for the same orders; positive
-  means A did better for the orders' sides (paid less on a buy, received more on a sell). The headline
-  figure pools all parent orders ((Σ cost_B − Σ cost_A) / Σ|cost_B|); the interval is a seeded percentile
-  bootstrap over parent orders of the mean per-order savings. For buys alone |cost| = cost: the old figures
-  to the bit.
+  means A did better for the orders' sides (paid less on a buy, received more on a sell). Since both costs
+  carry the same side × X × P_d, cost_B − cost_A = IS_B − IS_A. The headline figure pools all parent orders
+  ((Σ cost_B − Σ cost_A) / Σ|cost_B|); the interval is a seeded percentile bootstrap over parent orders of
+  the mean per-order savings. For filled buys alone |cost| = cost = cash: the old figures to the bit.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .engine.book import Book
 from .engine.replay import KIND_CLEANUP, Execution
 
 
@@ -48,8 +55,39 @@ def fill_cash(ex: Execution) -> np.ndarray:
     return (side * f.price + f.fee) * f.qty
 
 
-def order_columns(ex: Execution) -> dict[str, np.ndarray]:
-    """Per-parent-order columns as arrays (see :func:`order_table`); numpy only, for the search workers."""
+def end_mids(book: Book, deadline_ns, mids: np.ndarray | None = None) -> np.ndarray:
+    """P_end ($) per deadline: the NBBO mid (``book.tape.nbbo_mids``, the rule of :meth:`Book.mid`) of the last
+    snapshot strictly before the deadline — the book the deadline clean-up meets; NaN before the first
+    snapshot. The one definition used by the savings (:func:`order_columns`) and the TCA
+    (:func:`sorlib.tca.order_costs`)."""
+    mids = book.tape.nbbo_mids() if mids is None else mids
+    t = np.asarray(deadline_ns, np.int64)
+    j = np.searchsorted(book.times, t, side="left") - 1
+    if not mids.size:
+        return np.full(t.shape, np.nan)
+    return np.where(j >= 0, mids[np.maximum(j, 0)], np.nan)
+
+
+def unfilled_value(ex: Execution, book: Book | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per order: ``(U, P_end, side × U × P_end)`` — the shares never filled, the deadline mid (:func:`end_mids`;
+    NaN without ``book``) and their value at it ($, exactly 0.0 where U = 0; NaN where U > 0 and no book)."""
+    n = len(ex.orders)
+    u = np.zeros(n, np.int64) if ex.unfilled is None else np.asarray(ex.unfilled, np.int64)
+    if book is None:
+        p_end = np.full(n, np.nan)
+    else:
+        p_end = end_mids(book, np.array([o.deadline_ns for o in ex.orders], np.int64))
+    side = np.array([o.side for o in ex.orders], np.float64)
+    with np.errstate(invalid="ignore"):
+        value = np.where(u > 0, side * u * p_end, 0.0)
+    return u, p_end, value
+
+
+def order_columns(ex: Execution, book: Book | None = None) -> dict[str, np.ndarray]:
+    """Per-parent-order columns as arrays (see :func:`order_table`); numpy only, for the search workers.
+
+    ``cost`` ($) is what savings compare (module docstring): ``total_cash`` plus the unfilled shares at the
+    deadline mid of ``book``; without ``book`` it is NaN for an order with unfilled shares."""
     f = ex.fills
     ids = np.array([o.order_id for o in ex.orders], np.int64)
     pos = np.searchsorted(ids, f.order_id) if len(ids) else np.empty(0, np.int64)
@@ -75,6 +113,7 @@ def order_columns(ex: Execution) -> dict[str, np.ndarray]:
         shortfall = (avg - mid) / mid * 1e4
         if sell.any():
             shortfall = np.where(sell, -shortfall, shortfall)
+    unfilled, p_end, value = unfilled_value(ex, book)
     return {
         "order_id": ids,
         "arrival_ns": np.array([o.arrival_ns for o in ex.orders], np.int64),
@@ -91,18 +130,32 @@ def order_columns(ex: Execution) -> dict[str, np.ndarray]:
         "arrival_mid": mid,
         "avg_fill_px": avg,
         "shortfall_bps": shortfall,
+        "unfilled": unfilled,
+        "end_mid": p_end,
+        "unfilled_cash": value,
+        "cost": np.where(unfilled > 0, total + value, total),
     }
 
 
-def order_table(ex: Execution) -> pd.DataFrame:
-    """One row per parent order: side (+1/−1), limit price ($, NaN = none), shares, cost ($, module docstring),
-    clean-up, fees ($), fills, all-in average price for the side ($/share), implementation shortfall (bps)."""
-    return pd.DataFrame(order_columns(ex))
+def order_table(ex: Execution, book: Book | None = None) -> pd.DataFrame:
+    """One row per parent order: side (+1/−1), limit price ($, NaN = none), shares, cash ($, module docstring),
+    clean-up, fees ($), fills, all-in average price for the side ($/share), implementation shortfall (bps, on
+    the shares filled), ``unfilled`` shares, ``end_mid`` (P_end, $), ``unfilled_cash`` (side × U × P_end, $)
+    and ``cost`` (cash + unfilled_cash, $: what savings compare; needs ``book`` when U > 0)."""
+    return pd.DataFrame(order_columns(ex, book))
 
 
-def summary(ex: Execution) -> dict:
-    """Totals over all parent orders of one execution."""
-    t = order_table(ex)
+def comparable_cost(s: dict) -> float:
+    """The cost ($) a strategy's totals (:func:`summary`) are compared and ranked on: ``total_cost`` when some
+    shares went unfilled, else ``total_cash``."""
+    return float(s.get("total_cost", s["total_cash"]))
+
+
+def summary(ex: Execution, book: Book | None = None) -> dict:
+    """Totals over all parent orders of one execution. When some shares went unfilled it also holds
+    ``unfilled_shares``, ``unfilled_cash`` (Σ side × U × P_end, $; ``book`` gives P_end) and ``total_cost``
+    (total_cash + unfilled_cash, $, what savings and the grid's best point compare); absent otherwise."""
+    t = order_table(ex, book)
     f = ex.fills
     shares = int(t["shares"].sum())
     cash = float(t["total_cash"].sum())
@@ -124,7 +177,13 @@ def summary(ex: Execution) -> dict:
         "fees": float(t["fees"].sum()),
         "shortfall_bps_mean": float(t["shortfall_bps"].mean()) if len(t) else float("nan"),
         "venue_shares": venue_split(ex),
+        **(_unfilled_totals(t, cash) if int(t["unfilled"].sum()) > 0 else {}),
     }
+
+
+def _unfilled_totals(t: pd.DataFrame, cash: float) -> dict:
+    extra = float(t["unfilled_cash"].sum())
+    return {"unfilled_shares": int(t["unfilled"].sum()), "unfilled_cash": extra, "total_cost": cash + extra}
 
 
 def venue_split(ex: Execution) -> dict[str, int]:
@@ -155,7 +214,8 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, level: float = 0.95, se
 def savings_from_cash(cash: np.ndarray, base: np.ndarray, seed: int = 0) -> dict:
     """Savings of per-order costs ``cash`` vs ``base`` (same parent orders, $, module docstring's sign) in bps:
     pooled ``(Σ base − Σ cash)/Σ|base|·10⁴`` (exact sums), the per-order mean of ``(base − cash)/|base|·10⁴``
-    and its bootstrap 95% interval."""
+    and its bootstrap 95% interval. Pass the ``cost`` column of :func:`order_columns` (unfilled shares at the
+    deadline mid), not the cash alone, whenever some shares may go unfilled."""
     cash, base = np.asarray(cash, float), np.asarray(base, float)
     if cash.size == 0:
         return {"bps": math.nan, "mean_bps": math.nan, "ci95": [math.nan, math.nan], "orders": 0}
@@ -166,12 +226,16 @@ def savings_from_cash(cash: np.ndarray, base: np.ndarray, seed: int = 0) -> dict
             "orders": int(per.size)}
 
 
-def savings_bps(ex: Execution, baseline: Execution, seed: int = 0) -> dict:
-    """:func:`savings_from_cash` of two executions of the same parent orders."""
-    a, b = order_columns(ex), order_columns(baseline)
+def savings_bps(ex: Execution, baseline: Execution, seed: int = 0, book: Book | None = None) -> dict:
+    """:func:`savings_from_cash` of the ``cost`` of two executions of the same parent orders (module docstring:
+    unfilled shares valued at the deadline mid of ``book``, needed when some shares went unfilled)."""
+    a, b = order_columns(ex, book), order_columns(baseline, book)
     if not np.array_equal(a["order_id"], b["order_id"]):
         raise ValueError("savings need the same parent orders in both executions")
-    return savings_from_cash(a["total_cash"], b["total_cash"], seed)
+    if book is None and (a["unfilled"].any() or b["unfilled"].any()):
+        raise ValueError("savings with unfilled shares need the book (their value at the deadline mid): "
+                         "pass book=")
+    return savings_from_cash(a["cost"], b["cost"], seed)
 
 
 # --------------------------------------------------------------------------------------- the verdict
@@ -180,9 +244,10 @@ STRATEGY_LABELS = {"router": "Router", "best_ask": "Best Ask", "twap": "TWAP", "
 
 #: What the sign of a saving means; printed wherever savings appear.
 SAVING_SIGN_NOTE = ("A saving against a baseline is (baseline's cost − router's cost) / |baseline's cost| × 10⁴ "
-                    "bps for the same parent orders (a sell's cost is minus its proceeds net of fees): positive "
-                    "means the router paid less (received more on a sell), negative that it "
-                    "paid more.")
+                    "bps for the same parent orders (a sell's cost is minus its proceeds net of fees; shares left "
+                    "unfilled count at the mid just before the deadline, so the difference of costs is the "
+                    "difference of implementation shortfalls): positive means the router paid less (received "
+                    "more on a sell), negative that it paid more.")
 
 _MINUS = "−"  # U+2212, the typographic minus
 

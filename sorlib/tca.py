@@ -13,7 +13,8 @@ over the venues quoting, the rule of :meth:`Book.mid`).
     IS = s · [Σ_j q_j (p_j − P_d) + (X − Σ_j q_j)(P_end − P_d)] + Σ_j q_j f_j
 
 over its fills j (q shares at price p, fee f $/share: + taker fee, − maker rebate), P_end the mid just before
-the deadline. Every order here is completed by the deadline clean-up, so X − Σ q = 0 unless no ask was
+the deadline (:func:`sorlib.metrics.end_mids`, the same P_end the savings value unfilled shares at: IS =
+cost − s·X·P_d with :mod:`sorlib.metrics`' cost, so a saving's numerator is a difference of IS). Every order here is completed by the deadline clean-up, so X − Σ q = 0 unless no ask was
 visible at all or a limit price kept shares unfilled (``Execution.unfilled``). Each fill j is compared with m_j, the mid of the book it met (the
 snapshot in force at its time; for the clean-up, the last snapshot before it), and its price carries I_j, the
 part that is our own simulated impact (``Execution.fill_impact``, signed: it lowers a sell's price; 0 on the
@@ -65,7 +66,7 @@ import pandas as pd
 
 from .engine.book import Book
 from .engine.replay import KIND_CLEANUP, KIND_REST, KIND_TAKE, Execution
-from .metrics import bootstrap_ci
+from .metrics import bootstrap_ci, end_mids
 
 NS = 1_000_000_000
 HORIZONS_S = (1, 5, 30, 60)
@@ -185,7 +186,7 @@ def order_costs(ex: Execution, book: Book, mids: np.ndarray | None = None) -> pd
         take = no_child[fp[firsts]]
         first_ns[fp[firsts][take]] = f.ts[o2][firsts][take]
     m1 = np.where(first_ns >= 0, _mid_at(book, mids, np.maximum(first_ns, 0)), np.nan)
-    end_mid = _mid_at(book, mids, deadline, strict=True)
+    end_mid = end_mids(book, deadline, mids)  # P_end: one definition, shared with the savings (metrics)
 
     def per(values, mask):
         return np.bincount(pos[mask], weights=values[mask], minlength=n)[:n] if n else np.zeros(0)
@@ -449,8 +450,9 @@ def frames(tca: dict) -> dict[str, pd.DataFrame]:
 def compare(executions: dict[str, Execution], book: Book, reference: str, seed: int = 0) -> pd.DataFrame:
     """One row per strategy (name → execution of the same parent orders): the mean implementation shortfall
     (bps, with its bootstrap 95% interval), and the saving against ``reference`` — pooled
-    ``(Σ cash_ref − Σ cash)/Σ cash_ref · 10⁴`` bps, positive = cheaper than the reference — with the bootstrap
-    interval of the mean per-order saving (:func:`sorlib.metrics.savings_bps`)."""
+    ``(Σ cost_ref − Σ cost)/Σ|cost_ref| · 10⁴`` bps, positive = cheaper than the reference — with the bootstrap
+    interval of the mean per-order saving (:func:`sorlib.metrics.savings_bps`; cash with unfilled shares at the
+    deadline mid)."""
     from .metrics import savings_bps
 
     mids = nbbo_mids(book)
@@ -460,7 +462,7 @@ def compare(executions: dict[str, Execution], book: Book, reference: str, seed: 
         c = order_costs(ex, book, mids)
         v = c["total_bps"].to_numpy(float)
         lo, hi = bootstrap_ci(v[np.isfinite(v)], seed=seed)
-        s = savings_bps(ex, ref, seed=seed)
+        s = savings_bps(ex, ref, seed=seed, book=book)
         rows.append({"strategy": name, "shortfall_bps": float(np.nanmean(v)) if v.size else math.nan,
                      "shortfall_ci95_lo": lo, "shortfall_ci95_hi": hi,
                      "saving_bps": math.nan if name == reference else s["bps"],

@@ -6,10 +6,12 @@ fills with ``kind`` 1 where the liquidity flag says the fill added liquidity, el
 desk never filled are ``unfilled``), so :func:`sorlib.tca.order_costs` and :func:`sorlib.tca.markouts` apply
 unchanged — one definition of implementation shortfall (IS) for simulated and real fills.
 
-**Saving of a strategy against the real fills**, per parent order, bps of the arrival notional P_d·X:
-``(IS_real − IS_strategy) / (P_d·X) · 10⁴``; positive = the strategy did better than what really happened
-for the order's side. IS includes the opportunity cost of unfilled shares, so orders the desk (or a router
-held back by a limit price) did not complete compare fairly.
+**Saving of a strategy against the real fills**, per parent order, the one saving of :mod:`sorlib.metrics`:
+``(cost_real − cost_strategy) / |cost_real| · 10⁴`` bps, cost = IS + s·X·P_d (cash with the unfilled shares at
+the deadline mid), so the numerator is IS_real − IS_strategy; positive = the strategy did better than what
+really happened for the order's side. IS includes the opportunity cost of unfilled shares, so orders the desk
+(or a router held back by a limit price) did not complete compare fairly. Pooled over orders it is
+:func:`sorlib.metrics.savings_from_cash` (:mod:`sorlib.flow`).
 
 **Caveat.** The replays run on the recorded tape, which already holds the market's reaction to the desk's
 real fills, and the simulated routers do not see that impact (nor do they add the real fills' prints to the
@@ -25,11 +27,10 @@ import pandas as pd
 
 from .engine.book import Book
 from .engine.replay import KIND_REST, KIND_TAKE, Execution, Fills
-from .metrics import bootstrap_ci
 from .strategies.view import ParentOrder
 from .tca import markouts, order_costs
 
-__all__ = ["CAVEAT", "pooled_saving", "real_execution", "real_tca", "versus_real", "volume_share"]
+__all__ = ["CAVEAT", "real_execution", "real_tca", "versus_real", "volume_share"]
 
 CAVEAT = ("The simulated routers are replayed on the recorded tape, which already carries the market's "
           "reaction to the desk's real fills; they neither see that impact nor add the real fills' prints. "
@@ -95,30 +96,16 @@ def real_tca(ex: Execution, book: Book) -> dict[str, pd.DataFrame]:
 
 
 def versus_real(costs: dict[str, pd.DataFrame], real: pd.DataFrame) -> pd.DataFrame:
-    """Per order and strategy: ``saving_vs_real_bps`` = (IS_real − IS_strategy) ÷ (P_d·X) × 10⁴ (module
-    docstring; positive = the strategy beat the real fills). ``costs``: strategy → :func:`order_costs` frame
-    of the same orders as ``real`` (also an :func:`order_costs` frame)."""
+    """Per order and strategy: ``saving_vs_real_bps`` = (IS_real − IS_strategy) ÷ |cost_real| × 10⁴, cost_real
+    = IS_real + s·X·P_d (module docstring; positive = the strategy beat the real fills). ``costs``: strategy →
+    :func:`order_costs` frame of the same orders as ``real`` (also an :func:`order_costs` frame)."""
     r = real.set_index("order_id")
     out = []
     for name, c in costs.items():
         c = c.set_index("order_id").loc[r.index]
-        notional = (r["arrival_mid"] * r["size"]).to_numpy(float)
+        real_cost = (r["total_usd"] + r["side"] * r["size"] * r["arrival_mid"]).to_numpy(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            bps = (r["total_usd"].to_numpy(float) - c["total_usd"].to_numpy(float)) / notional * 1e4
+            bps = (r["total_usd"].to_numpy(float) - c["total_usd"].to_numpy(float)) / np.abs(real_cost) * 1e4
         out.append(pd.DataFrame({"order_id": r.index, "strategy": name, "saving_vs_real_bps": bps}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         columns=["order_id", "strategy", "saving_vs_real_bps"])
-
-
-def pooled_saving(delta_usd: np.ndarray, notional: np.ndarray, seed: int = 0) -> dict:
-    """Savings of per-order IS differences ``delta_usd`` ($, baseline − strategy) over ``notional`` (P_d·X, $):
-    ``bps`` pooled Σ delta ÷ Σ notional × 10⁴, ``mean_bps`` of the per-order bps and its seeded bootstrap 95%
-    interval ``ci95`` (:func:`sorlib.metrics.bootstrap_ci`), ``orders``."""
-    d, n = np.asarray(delta_usd, float), np.asarray(notional, float)
-    ok = np.isfinite(d) & np.isfinite(n) & (n > 0)
-    if not ok.any():
-        return {"bps": float("nan"), "mean_bps": float("nan"), "ci95": [float("nan")] * 2, "orders": 0}
-    per = d[ok] / n[ok] * 1e4
-    lo, hi = bootstrap_ci(per, seed=seed)
-    return {"bps": float(d[ok].sum() / n[ok].sum() * 1e4), "mean_bps": float(per.mean()), "ci95": [lo, hi],
-            "orders": int(ok.sum())}

@@ -40,36 +40,41 @@ ROWS = [("a1", "SYNT", 2, 800), ("b1", "SYNB", 3, 500), ("a2", "SYNT", 10, 1200)
 
 
 def test_two_symbols_match_separate_backtests(tmp_path, days):
-    """Rows and savings equal what separate run_backtest calls per symbol give, pooled by hand:
-    saving = Σ (IS_baseline − IS_router) / Σ arrival_mid·X · 1e4 over that symbol's orders."""
+    """Rows and savings equal what separate run_backtest calls per symbol give: per symbol the backtest's own
+    savings (one definition, sorlib.metrics), and over all orders pooled by hand from the backtests' costs:
+    saving = Σ (cost_baseline − cost_router) / Σ |cost_baseline| · 1e4 (cost: cash, + unfilled shares at the
+    deadline mid; equal to Σ ΔIS / Σ |cost_baseline|, checked against tca's IS)."""
     p = _orders(tmp_path, days, ROWS)
     res = run_flow(days, p, CFG, scheduler="serial")
     assert tuple(res.rows.columns) == ROW_COLUMNS
     assert len(res.rows) == len(ROWS) * 4
     assert sorted(res.results["symbols"]) == ["SYNB", "SYNT"]
     t0 = int(days[0].quotes.ts.min())
-    delta, notional = {}, {}
+    delta, base_cost = {}, {}
     for md, ids in ((days[0], ["a1", "a2"]), (days[1], ["b1", "b2", "b3"])):
         mine = [r for r in ROWS if r[0] in ids]
         po = [ParentOrder(k, t0 + int(m * 60 * NS), t0 + int(m * 60 * NS) + 120 * NS, q)
               for k, (_, _, m, q) in enumerate(mine)]
         bt = run_backtest(md, CFG, orders=po)
-        ref = order_costs(bt.router, Book.from_market(md))
+        book = Book.from_market(md)
+        ref = order_costs(bt.router, book)
         got = res.rows[(res.rows.strategy == "router") & res.rows.order_id.isin(ids)].set_index("order_id")
         assert np.allclose(got.loc[ids, "shortfall_usd"], ref["total_usd"], rtol=0, atol=1e-9)
         assert got.loc[ids, "filled"].tolist() == [q for *_, q in mine]
         sym = md.symbol
-        for b, e in bt.baselines.items():
-            cb = order_costs(e, Book.from_market(md))
+        for b, e in bt.baselines.items():  # the flow's per-symbol saving is the backtest's own, interval included
+            assert res.savings["by_symbol"][sym][b]["bps"] == pytest.approx(
+                bt.results["savings_vs_baselines_bps"][b], abs=1e-9)
+            assert res.savings["by_symbol"][sym][b]["ci95"] == pytest.approx(
+                bt.results["savings_intervals"][b]["ci95"], abs=1e-9)
+            cb = order_costs(e, book)
             delta.setdefault(b, {})[sym] = cb["total_usd"].to_numpy() - ref["total_usd"].to_numpy()
-        notional[sym] = ref["arrival_mid"].to_numpy() * ref["size"].to_numpy()
+            # cost = IS + side·X·P_d (every order here is a buy)
+            base_cost.setdefault(b, {})[sym] = (cb["total_usd"] + cb["size"] * cb["arrival_mid"]).to_numpy()
     for b in ("best_ask", "twap", "vwap"):
-        for sym in ("SYNT", "SYNB"):
-            want = delta[b][sym].sum() / notional[sym].sum() * 1e4
-            assert res.savings["by_symbol"][sym][b]["bps"] == pytest.approx(want, abs=1e-9)
         file_order = [0, 2, 1, 3, 4]  # a1 b1 a2 b2 b3: the bootstrap draws follow the orders file
         d = np.concatenate([delta[b]["SYNT"], delta[b]["SYNB"]])[file_order]
-        n = np.concatenate([notional["SYNT"], notional["SYNB"]])[file_order]
+        n = np.abs(np.concatenate([base_cost[b]["SYNT"], base_cost[b]["SYNB"]])[file_order])
         assert res.savings["total"][b]["bps"] == pytest.approx(d.sum() / n.sum() * 1e4, abs=1e-9)
         lo, hi = bootstrap_ci(d / n * 1e4, seed=CFG.seed)
         assert res.savings["total"][b]["ci95"] == pytest.approx([lo, hi], abs=1e-9)
@@ -112,7 +117,12 @@ def test_real_fills_by_hand(tmp_path, days):
     assert c["tape_shares"] == tape and c["volume_share_pct"] == pytest.approx(100 * 600 / tape)
     router = res.rows[res.rows.strategy == "router"].iloc[0]
     vs = res.real["versus"].set_index("strategy").loc["router", "saving_vs_real_bps"]
-    assert vs == pytest.approx((want - router["shortfall_usd"]) / (pd_ * 1000) * 1e4, abs=1e-9)
+    # saving vs real = ΔIS / |cost_real|, cost_real = cash + unfilled at the deadline mid (sorlib.metrics)
+    real_cost = 600 * (px + 0.003) + 400 * end_mid
+    assert real["compared_cost_usd"] == pytest.approx(real_cost, abs=1e-9)
+    assert vs == pytest.approx((want - router["shortfall_usd"]) / real_cost * 1e4, abs=1e-9)
+    pooled = res.real["savings_vs_real"]["router"]
+    assert pooled["bps"] == pytest.approx((real_cost - router["compared_cost_usd"]) / real_cost * 1e4, abs=1e-9)
     assert "caveat" in res.results["real"] and res.results["real"]["volume_share_pct"]["max"] > 0
 
 

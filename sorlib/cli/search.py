@@ -52,6 +52,8 @@ def register(sub) -> None:
                         f"never below 0) and search again, reusing stored replays, until every choice is interior or "
                         f"{MAX_EXTENSIONS} values were added on that side")
     add_config_args(p, 5.0, "one parent order every N minutes")
+    p.add_argument("--side", choices=("buy", "sell"), default="buy",
+                   help="side of the parent orders (a sell is replayed on the mirrored market, as in backtest)")
     add_risk_args(p)
     p.add_argument("--chunk", type=whole(1, 100_000, "orders"), default=8, metavar="ORDERS",
                    help="parent orders per task")
@@ -92,6 +94,7 @@ def run(args) -> int:
     from ..search.space import resolve_space
 
     cfg = config_from_args(args)
+    cfg.side = getattr(args, "side", "buy")
     cfg.validate()
     check_args(args)
     resolve_space(args.grid, args.random, args.seed)  # the space file's errors before any work

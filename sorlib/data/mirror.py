@@ -9,7 +9,9 @@ applies to a sell without a second copy of the code.
 
 ``C`` (the *centre*, $) is twice a reference price on the tick grid (:func:`mirror_center`: twice the day's
 first quoted price rounded to the cent), so mirrored prices stay near the real ones (C − p ≈ p, off by twice
-the move since the first quote) and rules stated in percent of the price barely move. The first price, not a
+the move since the first quote) and rules stated in percent of the price barely move. A price at or above C
+(the day more than doubled since its first quote) has no mirror image (C − p ≤ 0): :func:`mirror_market` raises
+a :class:`~sorlib.errors.DataError` naming the record instead of producing a price ≤ 0. The first price, not a
 day statistic: C is then known before any order arrives, so a sell's view (prices C − p) depends on nothing
 stamped after its decision (no look-ahead through C). Mirrored prices are rounded to the 1e-8 $ grid the engine matches prices
 on (:func:`sorlib.engine.book.price_key`), which makes :func:`mirror_market` an involution for data on that
@@ -25,6 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..errors import DataError
 from .market import MarketData, Quotes, Trades
 
 #: prices are rounded to this grid ($) after mirroring (the engine's price-key grid)
@@ -65,8 +68,30 @@ def mirror_trades(t: Trades, center: float) -> Trades:
     return Trades(t.ts, t.venue, mirror_prices(t.price, center), t.size, side, t.eligible)
 
 
+def check_mirrorable(md: MarketData, center: float) -> None:
+    """A :class:`DataError` naming the first record (quote or print; its number in time order, time, venue,
+    side and level) whose price is at or above ``center`` ($): its mirror image C − p would not be a price."""
+    q, t = md.quotes, md.trades
+    for what, px, ts, venue in (("ask", q.ask_px, q.ts, q.venue), ("bid", q.bid_px, q.ts, q.venue),
+                                ("print", np.asarray(t.price, np.float64)[:, None], t.ts, t.venue)):
+        px = np.asarray(px, np.float64)
+        bad = np.flatnonzero((np.isfinite(px) & (px >= center)).any(axis=1)) if px.size else np.empty(0, np.int64)
+        if not bad.size:
+            continue
+        i = int(bad[np.argmin(np.asarray(ts)[bad])])  # the first in time
+        lvl = int(np.flatnonzero(np.isfinite(px[i]) & (px[i] >= center))[0])
+        kind = "print" if what == "print" else f"quote record ({what} level {lvl})"
+        when = np.datetime_as_string(np.datetime64(int(ts[i]), "ns"), unit="ns")
+        raise DataError(f"{kind} {i + 1} of {px.shape[0]} at {when} UTC, venue {md.venue_name(int(venue[i]))}: "
+                        f"price {px[i, lvl]:.4f} $ is at or above the mirror centre C = {center:.2f} $ (twice the "
+                        "day's first quoted price), so a sell cannot be replayed on the mirrored day (C − p ≤ 0); "
+                        "check this price, or split the day where the price doubled")
+
+
 def mirror_market(md: MarketData, center: float) -> MarketData:
-    """``md``'s mirror image about ``center`` ($; module docstring). An involution on the 1e-8 $ grid."""
+    """``md``'s mirror image about ``center`` ($; module docstring). An involution on the 1e-8 $ grid. A price
+    at or above ``center`` is a :class:`~sorlib.errors.DataError` (:func:`check_mirrorable`)."""
     if not np.isfinite(center) or center <= 0:
         raise ValueError(f"mirror centre must be a finite price > 0 $, got {center!r}")
+    check_mirrorable(md, center)
     return replace(md, quotes=mirror_quotes(md.quotes, center), trades=mirror_trades(md.trades, center))

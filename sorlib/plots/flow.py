@@ -41,8 +41,8 @@ def order_shortfall_figure(rows: pd.DataFrame, title: str | None = None) -> go.F
 
 
 def symbol_savings_figure(savings: dict, title: str | None = None) -> go.Figure:
-    """The router's saving against each baseline (bps of the arrival notional, positive = better for the
-    order's side) per symbol and in total, with the bootstrap 95% interval of the per-order mean
+    """The router's saving against each baseline (bps of the baseline's cost, :mod:`sorlib.metrics`; positive =
+    better for the order's side) per symbol and in total, with the bootstrap 95% interval of the per-order mean
     (``savings``: :attr:`sorlib.flow.FlowResult.savings`)."""
     groups = [("all symbols", savings["total"]), *sorted(savings["by_symbol"].items())]
     if len(groups) == 2:  # one symbol: the total is the symbol

@@ -54,7 +54,8 @@ def frontier_figure(X: float, T: float, sigma: float, eta: float, lambdas=None, 
 
 
 def trajectory_figure(X: float, T: float, sigma: float, eta: float, lambdas=(0.0, 1e-6, 1e-5, 1e-4, 1e-3)) -> go.Figure:
-    """Optimal holdings x(t) (shares still to buy) over the horizon for several risk aversions λ (1/$)."""
+    """Optimal holdings x(t) (shares still to trade, either side) over the horizon for several risk aversions
+    λ (1/$)."""
     t = np.linspace(0, T, 121)
     fig = go.Figure()
     for i, lam in enumerate(lambdas):
@@ -62,8 +63,8 @@ def trajectory_figure(X: float, T: float, sigma: float, eta: float, lambdas=(0.0
         fig.add_trace(go.Scatter(x=t, y=ac_trajectory(X, T, sigma, eta, float(lam), t), mode="lines",
                                  name=f"λ = {lam:g} (κT = {k * T:.2f})", line_color=series_color(i),
                                  hovertemplate="%{x:.0f} s: %{y:,.0f} shares left<extra></extra>"))
-    fig.update_layout(title="Almgren–Chriss trajectories: shares still to buy", xaxis_title="time since arrival (s)",
-                      yaxis_title="shares still to buy")
+    fig.update_layout(title="Almgren–Chriss trajectories: shares still to trade", xaxis_title="time since arrival (s)",
+                      yaxis_title="shares still to trade")
     fig.update_yaxes(tickformat=",.0f")
     return finish(fig, height=420)
 
@@ -100,13 +101,14 @@ def tca_breakdown_figure(summaries: dict[str, pd.DataFrame], title: str | None =
     n_orders = int(tot[0]["orders"]) if tot else 0
     fig.update_layout(barmode="relative", title=title or f"Implementation shortfall by part, mean over {n_orders} "
                       "orders (bps of the arrival notional)", xaxis_title="strategy",
-                      yaxis_title="bps of arrival notional (positive = cost)")
+                      yaxis_title="bps of arrival notional (positive = worse for the order's side)")
     return finish(fig, height=520, legend="below")
 
 
 def schedule_savings_figure(comparison: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Mean per-order saving of each strategy against the comparison's reference (:func:`sorlib.tca.compare`;
-    bps, positive = cheaper) with the bootstrap 95% interval."""
+    bps, positive = better for the orders' side: paid less on a buy, received more on a sell) with the
+    bootstrap 95% interval."""
     c = comparison[comparison["strategy"] != comparison.attrs.get("reference")]
     m = c["saving_mean_bps"].to_numpy(float)
     err = dict(type="data", symmetric=False, array=np.nan_to_num(c["saving_ci95_hi"].to_numpy(float) - m),
@@ -115,14 +117,15 @@ def schedule_savings_figure(comparison: pd.DataFrame, title: str | None = None) 
                            hovertemplate="%{x}: %{y:.2f} bps<extra></extra>"))
     ref = comparison.attrs.get("reference", "the reference")
     fig.update_layout(title=title or f"Saving against {ref} (mean per order, 95% bootstrap interval)",
-                      xaxis_title="strategy", yaxis_title=f"saving vs {ref}, bps (positive = cheaper)",
+                      xaxis_title="strategy", yaxis_title=f"saving vs {ref}, bps (positive = better for the order's side)",
                       showlegend=False)
     return finish(fig, height=420)
 
 
 def markout_figure(markouts: dict[str, pd.DataFrame], venue_names: dict[int, str] | None = None,
                    kinds=(0, 1)) -> go.Figure:
-    """Share-weighted mean markouts (bps, buyer's side: positive = the mid rose after our buy) against the
+    """Share-weighted mean markouts (bps, the order's side, :mod:`sorlib.tca`: positive = the mid moved our way
+    after the fill — up after a buy, down after a sell) against the
     horizon, one panel per strategy, one line per venue (``markouts``: strategy →
     :func:`sorlib.tca.venue_markouts`, grouped by venue and kind; fills of ``kinds`` pooled per venue)."""
     names = list(markouts)
@@ -152,9 +155,11 @@ def markout_figure(markouts: dict[str, pd.DataFrame], venue_names: dict[int, str
                           1, i)
         fig.update_xaxes(type="log", tickvals=hs, ticktext=[f"{h:g}" for h in hs], title_text="horizon (s)",
                          row=1, col=i)
-    fig.update_yaxes(title_text="markout, bps (+ = mid rose after the buy)", row=1, col=1)
+    fig.update_yaxes(title_text="markout, bps (+ = mid moved our way: up after a buy, down after a sell)",
+                     row=1, col=1)
     fig.add_hline(y=0, line_color="#999", line_width=1)
-    fig.update_layout(title="Markouts per venue: the NBBO mid after each child fill minus its price")
+    fig.update_layout(title="Markouts per venue: the NBBO mid after each child fill against its price, for the "
+                            "order's side")
     return finish(fig, height=440, legend="below")
 
 

@@ -7,6 +7,12 @@ them; baselines, which have no parameters, are replayed once. Tasks = (distinct 
 day, chunk). Completed tasks are written to the :class:`~.store.ResultStore` as they finish and are
 skipped on the next run. The table is assembled in a fixed order and totals use exact sums
 (``math.fsum``), so serial, process and Dask runs — fresh or resumed — give identical results.
+
+Sells (``config.side = "sell"``): the plans carry the side and the workers replay them as
+:func:`~sorlib.backtest.run_backtest` does (:func:`sorlib.engine.replay.replay` on the worker's book of the day,
+whose mirrored book is built once, on the first sell, and kept with it). Grid points are ranked and savings
+computed on the per-order ``cost`` of :mod:`sorlib.metrics` (cash, plus unfilled shares at the deadline mid;
+a sell's cost is minus its proceeds), as in the backtest.
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from .._io import atomic_write_bytes, atomic_write_json, dir_lock, output_error
-from ..backtest import PARAMS, BacktestConfig, baselines, router_for
+from ..backtest import PARAMS, SIDES, BacktestConfig, baselines, router_for
 from ..errors import ConfigError
-from ..metrics import cleanup_check
+from ..metrics import cleanup_check, comparable_cost
 from ..sim.model import market_model
 from .adaptive import AdaptiveResult, run_adaptive
 from .executors import DataSpec, Executor, make_executor, resident_days, worker_books
@@ -36,10 +42,12 @@ from .walkforward import CostMatrix, WalkForwardResult, savings, walk_forward
 
 __all__ = ["ROW_COLUMNS", "SearchIncomplete", "SearchResult", "all_edges", "data_spec", "decision_key", "run_search"]
 
-#: per-order columns of a task's rows (see :func:`sorlib.metrics.order_table`); $, shares, ns, bps
-ROW_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "shares", "total_cash", "cleanup_shares",
-               "cleanup_cash", "fees", "fills", "arrival_mid", "avg_fill_px", "shortfall_bps")
-_INT_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "shares", "cleanup_shares", "fills")
+#: per-order columns of a task's rows (see :func:`sorlib.metrics.order_table`); $, shares, ns, bps. ``cost``
+#: ($): what grid points and savings compare (cash + unfilled shares at the deadline mid, metrics)
+ROW_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "side", "shares", "total_cash", "cleanup_shares",
+               "cleanup_cash", "fees", "fills", "arrival_mid", "avg_fill_px", "shortfall_bps", "unfilled", "cost")
+_INT_COLUMNS = ("order_id", "arrival_ns", "deadline_ns", "size", "side", "shares", "cleanup_shares", "fills",
+                "unfilled")
 BASELINES = ("best_ask", "twap", "vwap")
 #: risk events listed in the summary (the best grid point's, in time order); the rest are counted
 MAX_RISK_EVENTS = 200
@@ -79,22 +87,27 @@ class SearchResult:
 
 # ----------------------------------------------------------------------------------------------- tasks
 def _plan_day(spec: DataSpec, day: int, cfg: dict) -> dict[str, list]:
-    """Worker side: one day's parent orders as ``(order_id, arrival_ns, deadline_ns, size)`` (``"orders"``)
-    and the scheduled orders that could not be placed (``"unplaced"``: ``{"day", "arrival", "reason"}``)."""
+    """Worker side: one day's parent orders as ``(order_id, arrival_ns, deadline_ns, size)``, with the side
+    (−1) appended for sells (``"orders"``; a buy's plan and task keys stay as they were), and the scheduled
+    orders that could not be placed (``"unplaced"``: ``{"day", "arrival", "reason"}``)."""
     from ..backtest import order_schedule
 
     book = worker_books(spec)[day]
     c = BacktestConfig(**cfg)
+    side = SIDES[c.side]
     placed, unplaced = order_schedule(book, c.order_size, c.every_minutes, c.horizon_minutes,
-                                      max_gap_seconds=c.max_gap_seconds)
-    return {"orders": [[o.order_id, o.arrival_ns, o.deadline_ns, o.size] for o in placed],
+                                      max_gap_seconds=c.max_gap_seconds, side=side)
+    return {"orders": [[o.order_id, o.arrival_ns, o.deadline_ns, o.size] + ([o.side] if side < 0 else [])
+                       for o in placed],
             "unplaced": [{"day": day, **u.to_dict()} for u in unplaced]}
 
 
 def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
-             orders: tuple[tuple[int, int, int, int], ...]) -> dict[str, np.ndarray]:
-    """Worker side: replay one strategy on one chunk of parent orders; the :data:`ROW_COLUMNS` as arrays (and,
-    for a router under risk controls, ``risk_events``: every event of the replay, with the day)."""
+             orders: tuple[tuple[int, ...], ...]) -> dict[str, np.ndarray]:
+    """Worker side: replay one strategy on one chunk of parent orders (:func:`_plan_day`'s tuples; sells are
+    replayed on the mirrored market by :func:`~sorlib.engine.replay.replay`, as in the backtest); the
+    :data:`ROW_COLUMNS` as arrays (and, for a router under risk controls, ``risk_events``: every event of the
+    replay, with the day)."""
     from ..engine.replay import replay
     from ..metrics import order_columns
     from ..risk import RiskGuard
@@ -103,7 +116,7 @@ def run_task(spec: DataSpec, day: int, cfg: dict, strategy: str, params: dict,
     c = BacktestConfig(**cfg)
     book, market = _replay_inputs(spec, day, c)
     strat = router_for(c, params, book.profiles) if strategy == "router" else baselines(c, book.profiles)[strategy]
-    cols = order_columns(replay(book, strat, [ParentOrder(*o) for o in orders], market=market))
+    cols = order_columns(replay(book, strat, [ParentOrder(*o) for o in orders], market=market), book)
     out = {k: cols[k] for k in ROW_COLUMNS}
     if isinstance(strat, RiskGuard):  # the router under risk controls: every event, with the day
         names = {int(p.key): p.name for p in book.profiles}
@@ -154,8 +167,10 @@ def _plans(ex: Executor, ensure_started, st: ResultStore | None, spec: DataSpec,
            cfgd: dict) -> tuple[dict[int, list[tuple[int, int, int, int]]], list[dict]]:
     """Parent orders per day (from the store when planned before, else computed on the workers), and the
     scheduled orders that could not be placed, with their reasons."""
-    keys = {d: task_key("plan", spec.digest, d, {k: cfgd[k] for k in ("order_size", "every_minutes",
-                                                                     "horizon_minutes", "max_gap_seconds")})
+    sell = {"side": cfgd["side"]} if cfgd.get("side", "buy") != "buy" else {}  # buys keep their old keys
+    keys = {d: task_key("plan", spec.digest, d, {**{k: cfgd[k] for k in ("order_size", "every_minutes",
+                                                                        "horizon_minutes", "max_gap_seconds")},
+                                                 **sell})
             for d in range(n_days)}
     plans: dict[int, dict] = {}
     for d, k in keys.items():
@@ -311,9 +326,6 @@ def run_search(data: Any = None, *, grid: str | dict | SearchSpace | Path | None
     t_start = time.perf_counter()
     cfg = config or BacktestConfig(every_minutes=5.0)
     cfg.validate()
-    if cfg.side != "buy":  # the search's order plans are buys (sorlib.backtest.run_backtest replays sells)
-        raise ConfigError(f"the parameter search routes buy orders only, got side {cfg.side!r}; "
-                          "use run_backtest (sorlib backtest --side sell) for sells")
     if isinstance(chunk_orders, bool) or not isinstance(chunk_orders, int) or chunk_orders < 1:
         raise ConfigError(f"chunk size must be >= 1 parent order, got {chunk_orders!r}")
     risk = cfg.risk_controls()
@@ -493,8 +505,17 @@ def _risk_summary(events: list[dict], risk) -> dict:
             "risk_events_omitted": max(len(events) - MAX_RISK_EVENTS, 0), "risk_controls": risk.to_dict()}
 
 
+def _stored(c: dict, k: str):
+    """Column ``k`` of a task's rows; rows stored before sides and unfilled costs were recorded (buys) lack
+    ``side`` (+1), ``unfilled`` and ``cost``: they are read as fully filled buys (cost = cash)."""
+    if k in c:
+        return c[k]
+    n = len(c["order_id"])
+    return {"side": np.ones(n), "unfilled": np.zeros(n)}.get(k, c["total_cash"])
+
+
 def _columns(chunks: list[dict], day: int) -> dict[str, np.ndarray]:
-    out = {k: np.concatenate([np.asarray(c[k], dtype=np.int64 if k in _INT_COLUMNS else np.float64)
+    out = {k: np.concatenate([np.asarray(_stored(c, k), dtype=np.int64 if k in _INT_COLUMNS else np.float64)
                               for c in chunks]) for k in ROW_COLUMNS}
     out["day"] = np.full(out["order_id"].shape[0], day, np.int64)
     return out
@@ -528,15 +549,23 @@ def _assemble(parts, layout, points, groups, n_days: int) -> tuple[pd.DataFrame,
 
 
 def _totals(c: dict[str, np.ndarray]) -> dict:
-    """Totals of one strategy's per-order columns (exact sums: independent of order and chunking)."""
+    """Totals of one strategy's per-order columns (exact sums: independent of order and chunking), the keys of
+    :func:`sorlib.metrics.summary` (``unfilled_shares``, ``unfilled_cash`` and ``total_cost`` only when some
+    shares went unfilled; the all-in price for the side, NaN for mixed sides)."""
     shares = int(c["shares"].sum())
     cash = math.fsum(c["total_cash"])
+    sides = set(np.unique(c["side"]).tolist())
+    avg = (cash / shares if sides == {1} else -cash / shares if sides == {-1} else math.nan) if shares else math.nan
     sf = c["shortfall_bps"][~np.isnan(c["shortfall_bps"])]
-    return {"total_cash": cash, "avg_fill_px": cash / shares if shares else math.nan, "shares": shares,
-            "ordered": int(c["size"].sum()),
-            "cleanup_shares": int(c["cleanup_shares"].sum()), "cleanup_cash": math.fsum(c["cleanup_cash"]),
-            "fills": int(c["fills"].sum()), "fees": math.fsum(c["fees"]),
-            "shortfall_bps_mean": float(math.fsum(sf) / max(sf.size, 1))}
+    out = {"total_cash": cash, "avg_fill_px": avg, "shares": shares,
+           "ordered": int(c["size"].sum()),
+           "cleanup_shares": int(c["cleanup_shares"].sum()), "cleanup_cash": math.fsum(c["cleanup_cash"]),
+           "fills": int(c["fills"].sum()), "fees": math.fsum(c["fees"]),
+           "shortfall_bps_mean": float(math.fsum(sf) / max(sf.size, 1))}
+    if int(c["unfilled"].sum()) > 0:
+        cost = math.fsum(c["cost"])
+        out.update(unfilled_shares=int(c["unfilled"].sum()), unfilled_cash=cost - cash, total_cost=cost)
+    return out
 
 
 def _cost_matrix(base_cols: dict, group_cols: dict, points: list[dict], groups: list[int]) -> CostMatrix:
@@ -548,26 +577,26 @@ def _cost_matrix(base_cols: dict, group_cols: dict, points: list[dict], groups: 
     order = np.lexsort((any_cols["order_id"], any_cols["day"], any_cols["arrival_ns"]))  # time order
     orders = pd.DataFrame({k: any_cols[k][order] for k in ("day", "order_id", "arrival_ns", "deadline_ns")})
     gs = sorted(group_cols)
-    cash = np.stack([group_cols[g]["total_cash"][order] for g in gs])
-    router = cash[np.searchsorted(gs, groups)]
+    cost = np.stack([group_cols[g]["cost"][order] for g in gs])
+    router = cost[np.searchsorted(gs, groups)]
     pts = pd.DataFrame({"point": np.arange(len(points), dtype=np.int64), "group": np.asarray(groups, np.int64),
                         **{k: np.array([p[k] for p in points], np.float64) for k in PARAMS}})
-    return CostMatrix(orders, pts, router, {n: c["total_cash"][order] for n, c in base_cols.items()})
+    return CostMatrix(orders, pts, router, {n: c["cost"][order] for n, c in base_cols.items()})
 
 
 def _summarise(table: pd.DataFrame, base_cols: dict, group_cols: dict, points: list[dict], groups: list[int],
                space: SearchSpace, cfg: BacktestConfig, spec: DataSpec, stats: dict, seed: int) -> SearchResult:
     cm = _cost_matrix(base_cols, group_cols, points, groups)
-    base_cash = {b: math.fsum(c) for b, c in cm.baselines.items()}
+    base_cost = {b: (math.fsum(c), math.fsum(np.abs(c))) for b, c in cm.baselines.items()}
     by_group: dict[int, dict] = {}  # grid points of one group share their rows: total them once
     for g, c in group_cols.items():
         by_group[g] = _totals(c)
-        for b, tb in base_cash.items():
-            by_group[g][f"savings_bps_{b}"] = (tb - by_group[g]["total_cash"]) / tb * 1e4
+        for b, (tb, ab) in base_cost.items():  # pooled saving (metrics.savings_from_cash): ΔΣcost / Σ|cost_B|
+            by_group[g][f"savings_bps_{b}"] = (tb - comparable_cost(by_group[g])) / ab * 1e4
     rows = [{"point": i, "group": int(g), **{k: float(p[k]) for k in PARAMS}, **by_group[g]}
             for i, (p, g) in enumerate(zip(points, groups, strict=True))]
     grid = pd.DataFrame(rows)
-    cash = grid["total_cash"].to_numpy()
+    cash = np.array([comparable_cost(r) for r in rows])  # cash, + unfilled shares at the deadline mid
     best = int(np.argmin(cash))
     ties = int(np.isclose(cash, cash[best], rtol=0, atol=1e-6).sum())
     bt = {n: _totals(c) for n, c in base_cols.items()}

@@ -3,15 +3,15 @@
 Parent orders (of all days) are put in time order and cut into ``K + 1`` contiguous blocks (or, with
 ``by="day"``, one block per day). Fold ``k = 1..K`` tests on block ``k`` and trains on the blocks before
 it — all of them (``window=None``, expanding) or the last ``window`` (rolling). The parameters chosen
-on a fold are the grid point with the least total router cash ($) over the fold's train orders (the
-first in grid order on ties); they are computed from the train columns alone, so nothing of a test
+on a fold are the grid point with the least total router cost ($: cash, plus unfilled shares at the
+deadline mid, :mod:`sorlib.metrics`) over the fold's train orders (the first in grid order on ties); they are computed from the train columns alone, so nothing of a test
 order can move them (``tests/test_search_walkforward.py`` perturbs test data to check this).
 
 ``purge=True`` (default) also drops train orders still running when the test block starts
 (``deadline > first test arrival``): their outcome was not known then.
 
-Savings (bps, positive = the router was cheaper) are pooled ``(Σ cash_B − Σ cash_A)/Σ cash_B·10⁴`` with
-a seeded percentile bootstrap interval of the per-order mean (as :func:`sorlib.metrics.savings_bps`).
+Savings (bps, positive = the router did better for the orders' side) are pooled ``(Σ cost_B − Σ cost_A)/Σ|cost_B|·10⁴``
+with a seeded percentile bootstrap interval of the per-order mean (as :func:`sorlib.metrics.savings_bps`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ __all__ = ["CostMatrix", "FoldResult", "WalkForwardResult", "choose_point", "sav
 
 @dataclass(frozen=True)
 class CostMatrix:
-    """Per-order cash ($) of every grid point and every baseline, orders in time order.
+    """Per-order cost ($, :mod:`sorlib.metrics`: cash + unfilled shares at the deadline mid) of every grid point
+    and every baseline, orders in time order.
 
     ``orders``: ``day, order_id, arrival_ns, deadline_ns`` (N rows); ``points``: ``point, group`` and the
     parameters (P rows, grid order); ``router``: ``(P, N)``; ``baselines``: name → ``(N,)``.
@@ -51,7 +52,7 @@ class CostMatrix:
         strategy = table["strategy"].to_numpy()
         day, oid = table["day"].to_numpy(np.int64), table["order_id"].to_numpy(np.int64)
         arrival = table["arrival_ns"].to_numpy(np.int64)
-        cash = table["total_cash"].to_numpy(np.float64)
+        cash = table["cost" if "cost" in table else "total_cash"].to_numpy(np.float64)  # older tables: cash
         # one column per distinct (day, order), in time order
         span = int(oid.max()) - int(oid.min()) + 1 if oid.size else 1
         _, first, inverse = np.unique(day * span + (oid - (oid.min() if oid.size else 0)), return_index=True,
