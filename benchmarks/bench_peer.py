@@ -7,20 +7,34 @@ Run: ``python benchmarks/bench_peer.py [--data LOBSTER.zip] [--repeats N]``. Bot
 level-1 sample (2012-06-21, one venue), read once by :func:`sorlib.load`; hftbacktest gets the same quotes and
 prints converted to its event array (``hftbacktest.types.event_dtype``): per quote row one depth event per side
 whose touch changed (plus a size-0 event clearing the old price when the price moved), one trade event per
-print. ``events`` below is that array's length; events/s = events / wall seconds of one replay, so the two
-tools' rates share a denominator. Times are CPU seconds of this process (a shared machine's other load does
-not inflate them; both tools replay on one thread), the best of ``--repeats`` runs, the tools taking turns:
+print. ``events`` below is that array's length; events/s = events / seconds of one run, so every line's rate
+shares one denominator and "slower" is the ratio of seconds. Times are CPU seconds of this process (a shared
+machine's other load does not inflate them; both tools run on one thread), the best of ``--repeats`` runs, the
+tools taking turns. Numba kernels of both are compiled (or loaded from numba's cache) before timing. Lines:
 
 * **take**: a 5,000-share buy every 5 minutes. hftbacktest: an IOC limit buy at the best ask every 5 minutes
-  (``HashMapMarketDepthBacktest``, no latency, partial fills). sorlib: :class:`~sorlib.strategies.BestAsk`
-  on parent orders of 5,000 shares every 5 minutes with a 5-minute window (it takes the touch at every
-  quote update until done; the clean-up buys the rest at the deadline) — a heavier job, not a lighter one.
-* **replay**: the day walked event by event with no order. hftbacktest: ``elapse`` to the end. sorlib: one
-  parent order spanning the day and a strategy that looks at every snapshot's view and sends nothing.
+  (``HashMapMarketDepthBacktest``, no latency, partial fills; its backtester build is not timed). sorlib:
+  :class:`~sorlib.strategies.BestAsk` on parent orders of 5,000 shares every 5 minutes with a 5-minute window
+  (it takes the touch at every quote update until done, carrying the liquidity it took across records; the
+  clean-up buys the rest at the deadline) — a heavier job, not a lighter one. Best Ask declares its policy,
+  so the engine runs its compiled decision loop (:mod:`sorlib.engine.touch`; tests/test_touch_fast.py pins
+  the same fills as the generic loop).
+* **take-py**: the same sorlib job through the generic loop (a Best Ask subclass, so a Python ``decide`` and
+  view at every snapshot of the orders' windows): what any other strategy pays per decision. Same fills.
+* **replay**: the day walked with no order taking anything. hftbacktest: ``elapse`` to the end (every event
+  applied to its depth, no strategy callback; build not timed). sorlib keeps no mutable depth to apply events
+  to: its event walk is the book build (:meth:`~sorlib.engine.Book.from_market`, every venue's record in force
+  at every snapshot, compiled), so this line times that build plus a replay of one parent order spanning the
+  day whose strategy sends nothing and asks to be woken at its deadline (the engine jumps there: no Python call
+  per snapshot; nothing taken, nothing resting, so no per-event carry; the clean-up buys its 1 share).
+* **watch**: a different workload, printed so it is not hidden: the same day-long order with a Python
+  strategy called at every one of the day's snapshots (reads the touch, sends nothing): the per-decision
+  floor of sorlib's generic loop (view, call, decision), against the same hftbacktest ``elapse``.
 
 Also printed: each tool's load + book build (sorlib: ``sorlib.load`` — from the day cache after the first
-load of the file — and ``Book.from_market``, a second build: the first in a process also loads numba's cached
-kernels; hftbacktest: the conversion and backtester build) against its replay. Numba kernels of both are compiled before timing.
+load of the file; the first call in a process also imports the readers — and ``Book.from_market``, a second
+build: the first in a process also loads numba's cached kernels; hftbacktest: the conversion and backtester
+build) against the take replay.
 """
 
 from __future__ import annotations
@@ -45,13 +59,29 @@ SIZE = 5000
 
 
 class Watch(Strategy):
-    """Looks at every snapshot's view (touch ask and size) and sends nothing: the replay alone."""
+    """Looks at every snapshot's view (touch ask and size) and sends nothing: the per-decision floor."""
 
     name = "watch"
 
     def decide(self, view):
         _ = float(view.ask_px[0, 0]), int(view.ask_avail[0, 0])
         return Decision.nothing(view.ask_px.shape[0])
+
+
+class Sleep(Strategy):
+    """Sends nothing and asks to be woken at the order's deadline: the engine walks the window without a call."""
+
+    name = "sleep"
+
+    def decide(self, view):
+        return Decision.nothing(view.ask_px.shape[0], wake_ns=view.order.deadline_ns)
+
+
+class PyBestAsk(BestAsk):
+    """Best Ask through the engine's generic loop (``decide`` overridden with the same body: same fills)."""
+
+    def decide(self, view):
+        return self.route(view, view.remaining)
 
 
 def hft_events(md) -> np.ndarray:
@@ -142,13 +172,13 @@ def main() -> None:
 
     t0 = time.process_time()
     md = sorlib.load(args.data)
+    t_load_first = time.process_time() - t0  # the first call in a process also imports the readers
+    t0 = time.process_time()
+    md = sorlib.load(args.data)
     t_load = time.process_time() - t0
     t0 = time.process_time()
     book = Book.from_market(md)
     t_book_cold = time.process_time() - t0  # includes loading the compiled kernels from numba's cache
-    t0 = time.process_time()
-    book = Book.from_market(md)
-    t_book = time.process_time() - t0
     t0 = time.process_time()
     events = hft_events(md)
     t_conv = time.process_time() - t0
@@ -162,8 +192,10 @@ def main() -> None:
     take_k, walk_k = hft_kernels()
     take_k(hft_backtester(events[:2000]), EVERY_NS, float(SIZE), 2)  # compile
     walk_k(hft_backtester(events[:2000]), 10**9)
-    replay(book, BestAsk(), take_orders[:1])  # warm up sorlib's kernels
+    for s in (BestAsk(), PyBestAsk()):
+        replay(book, s, take_orders[:1])  # warm up sorlib's kernels
     hb_build = []
+    parts = {}
 
     def hft(job):
         def run():
@@ -173,8 +205,18 @@ def main() -> None:
             return take_k(hbt, EVERY_NS, float(SIZE), steps) if job == "take" else walk_k(hbt, span + EVERY_NS)
         return run
 
+    def walk_day():
+        t = time.process_time()
+        b = Book.from_market(md)
+        t_b = time.process_time() - t
+        replay(b, Sleep(), day)
+        parts.setdefault("build", []).append(t_b)
+        parts.setdefault("sleep", []).append(time.process_time() - t - t_b)
+
     jobs = {"take": (hft("take"), lambda: replay(book, BestAsk(), take_orders)),
-            "replay": (hft("replay"), lambda: replay(book, Watch(), day))}
+            "take-py": (hft("take"), lambda: replay(book, PyBestAsk(), take_orders)),
+            "replay": (hft("replay"), walk_day),
+            "watch": (hft("replay"), lambda: replay(book, Watch(), day))}
     res = {}
     for job, (fh, fs) in jobs.items():
         th, tsl = [], []
@@ -186,16 +228,24 @@ def main() -> None:
             fs()
             tsl.append(time.process_time() - t)
         res[job] = min(th), min(tsl)
+    fa, fb = replay(book, BestAsk(), take_orders).fills, replay(book, PyBestAsk(), take_orders).fills
+    same = all(np.array_equal(getattr(fa, c), getattr(fb, c)) for c in ("ts", "venue", "qty", "price", "kind"))
 
     print(f"{Path(args.data).name}: {len(md.quotes):,} quote rows, {len(md.trades):,} prints, "
-          f"{n_ev:,} events, {len(take_orders)} orders of {SIZE:,} shares every 5 min")
-    print(f"\n{'job':<8}{'hftbacktest ev/s':>18}{'sorlib ev/s':>14}{'sorlib slower':>15}")
+          f"{len(book.times):,} snapshots, {n_ev:,} events, {len(take_orders)} orders of {SIZE:,} shares every 5 min")
+    print(f"\n{'job':<9}{'hftbacktest ev/s':>18}{'sorlib ev/s':>15}{'sorlib slower':>15}   sorlib runs")
+    what = {"take": "Best Ask, compiled touch loop", "take-py": "Best Ask, generic loop (Python decide per "
+            "snapshot; same fills: " + ("yes" if same else "NO") + ")",
+            "replay": f"book build {min(parts['build']):.3f} s + day walk, no call per snapshot "
+                      f"{min(parts['sleep']):.4f} s",
+            "watch": f"different workload: a Python call at each of {len(book.times):,} snapshots"}
     for job, (th, tsl) in res.items():
-        print(f"{job:<8}{n_ev / th:>18,.0f}{n_ev / tsl:>14,.0f}{tsl / th:>14.1f}x")
+        print(f"{job:<9}{n_ev / th:>18,.0f}{n_ev / tsl:>15,.0f}{tsl / th:>14.2f}x   {what[job]}")
     hb = min(hb_build)
-    print(f"\nload + book build: sorlib {t_load:.2f} + {t_book:.2f} s (first build in the process {t_book_cold:.2f} s; "
-          f"replay {res['replay'][1]:.2f} s, take {res['take'][1]:.2f} s); hftbacktest conversion {t_conv:.2f} s + "
-          f"build {hb:.3f} s")
+    t_build = min(parts["build"])
+    print(f"\nload + book build: sorlib {t_load:.3f} + {t_build:.3f} s = {t_load + t_build:.3f} s (first load in the "
+          f"process {t_load_first:.2f} s, first build {t_book_cold:.2f} s) vs take replay {res['take'][1]:.3f} s; "
+          f"hftbacktest conversion {t_conv:.2f} s + build {hb:.3f} s vs take {res['take'][0]:.3f} s")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,7 @@ from ..sim.queue import QueueFill, QueueState, SimpleQueue, fill_parts, make_que
 from ..strategies.base import Decision, ParentOrder, Strategy, sweep_cheapest
 from ..strategies.view import Fills, MarketView, Past
 from .book import Book, price_key
+from .touch import touch_walk
 
 TICK = 0.01
 GRID = 1e-8  # $: prices compare on this grid (price_key); a limit admits prices up to limit + EPS
@@ -581,6 +582,9 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
     pending: list[_Resting] = []  # limit orders sent, joining their venue's bid when they arrive
     next_decision = order.arrival_ns
     j = max(j_arr, 0)
+    if mk is None and lim == math.inf and book.ask_px.shape[0] and _takes_touch(strategy):
+        remaining = _take_touch(book, order, j, j_end, taken, rec, fee)  # the same fills, compiled
+        j = j_end
     while j < j_end and remaining > 0:
         t = max(int(book.times[j]), order.arrival_ns)
         rows = book.row[j]
@@ -617,6 +621,52 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
         return _cleanup(book, j_end - 1, taken, order, remaining, rec, fee, mk, strategy.cleanup_take, mm.cleanup,
                         lim)
     return 0, 0
+
+
+def _takes_touch(strategy: Strategy) -> bool:
+    """The strategy declares the "take the touch" policy at every snapshot (``takes_touch_only()``, e.g.
+    :class:`~sorlib.strategies.BestAsk` without sizing rules): :func:`_take_touch` may replay it. Looked up on
+    the class, so a wrapper that delegates attributes (and records decisions) never qualifies."""
+    f = getattr(type(strategy), "takes_touch_only", None)
+    return f is not None and strategy.interval_ns == 0 and bool(f(strategy))
+
+
+def _take_touch(book: Book, order: ParentOrder, j0: int, j_end: int, taken: _Taken, rec: _Recorder,
+                fee: np.ndarray) -> int:
+    """The decision loop of a touch-taking strategy on the frozen market without a limit price, compiled
+    (:func:`sorlib.engine.touch.touch_walk`: the generic loop's rules and fills, one policy): snapshots
+    ``[j0, j_end)`` from a fresh ``taken``; records the fills and child orders in ``rec`` and leaves ``taken``
+    as the generic loop would for the clean-up. Returns the shares left."""
+    K, L = book.venues.shape[0], book.ask_px.shape[1]
+    tk, tq = np.zeros((K, max(L, 1)), np.int64), np.zeros((K, max(L, 1)), np.int64)
+    tn, applied, jv = np.zeros(K, np.int64), np.full(K, -1, np.int64), np.full(K, -1, np.int64)
+    left, last_j, (f_ts, f_k, f_q, f_px), (c_ts, c_k, c_q, c_d) = touch_walk(
+        book.times, book.row, book.ask_px, book.ask_sz, book.ask_shown, book.ask_key,
+        np.asarray(fee, np.float64), int(j0), int(j_end), int(order.arrival_ns), int(order.size), tk, tq, tn,
+        applied, jv)
+    if f_q.shape[0]:
+        oid, venues, fees = int(order.order_id), book.venues.tolist(), np.asarray(fee, np.float64).tolist()
+        ks = f_k.tolist()
+        c = rec.cols
+        c[0].extend([oid] * len(ks))
+        c[1].extend(f_ts.tolist())
+        c[2].extend([venues[k] for k in ks])
+        c[3].extend(f_q.tolist())
+        c[4].extend(f_px.tolist())
+        c[5].extend([fees[k] for k in ks])
+        c[6].extend([KIND_TAKE] * len(ks))
+        rec.extra.extend([0.0] * len(ks))
+        rec.through.extend([0] * len(ks))
+        rec.kids.extend((oid, t, t, venues[k], q, d, KIND_TAKE) for t, k, q, d in
+                        zip(c_ts.tolist(), c_k.tolist(), c_q.tolist(), c_d.tolist(), strict=True))
+    for k in range(K):
+        if tn[k]:
+            taken.by_venue[k] = dict(zip(tk[k, : tn[k]].tolist(), tq[k, : tn[k]].tolist(), strict=True))
+    taken.row = [int(r) if r >= 0 else -1 for r in applied.tolist()]
+    taken.jv = jv.tolist()
+    if last_j > taken.j:
+        taken.j = int(last_j)
+    return int(left)
 
 
 def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken: _Taken, fee, rebate,

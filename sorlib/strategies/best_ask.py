@@ -60,6 +60,17 @@ class BestAsk(Strategy):
                 break
         return Decision(out)
 
+    def takes_touch_only(self) -> bool:
+        """True when every decision is exactly "buy min(available at the touch, remaining) on the venue with the
+        lowest touch ask + fee, first on ties" (no sizing rules; :meth:`decide`, :meth:`route` and ``begin`` not
+        overridden, by a subclass or on the instance, e.g. a wrapper recording decisions): the engine may then
+        replay it with its compiled loop (:mod:`sorlib.engine.touch`, the same fills)."""
+        def plain(name: str, func) -> bool:
+            return getattr(getattr(self, name), "__func__", None) is func
+
+        return (self.sizing is None and self.interval_ns == 0 and plain("decide", BestAsk.decide)
+                and plain("route", BestAsk.route) and plain("begin", Strategy.begin))
+
     def params(self) -> dict:
         return sizing_params(self)
 
