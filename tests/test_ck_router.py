@@ -52,8 +52,12 @@ def test_decision_uses_no_data_after_it(md):
     assert changed.M != base.M or not np.array_equal(changed.L, base.L)
 
 
-def test_limit_fills_follow_the_paper_rule(md):
-    book = Book.from_market(md)
+def test_limit_fills_follow_the_paper_rule():
+    """Resting fills pay the maker rebate. CK places a limit order in this parent order on the model-v2 day
+    (seed 5, minute 30: one resting child), not on the v3 day's same minute, so the v2 day is used here."""
+    from sorlib.synth import adverse_params, generate_market
+
+    book = Book.from_market(generate_market(venues=4, seed=5, minutes=60, params=adverse_params("v2")))
     strat = ContKukanov(horizon_seconds=30, lookback_minutes=20, n_iter=5000, lambda_under=0.5)
     t0 = int(book.times[0]) + 30 * 60 * S
     ex = replay(book, strat, [ParentOrder(0, t0, t0 + 5 * 60 * S, 3000)], market={"queue": {"model": "paper"}})

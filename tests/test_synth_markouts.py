@@ -1,5 +1,5 @@
 """Adverse selection of the synthetic day's passive fills, calibrated to real passive-fill markouts (issue 18
-item 4; :mod:`sorlib.synth.informed`, :func:`sorlib.synth.adverse_params`).
+item 4; :mod:`sorlib.synth.informed`, :func:`sorlib.synth.adverse_params`; the embedded day since model v3).
 
 The measure, the same on real and synthetic data: every visible execution of a resting order (``EXEC`` rows of
 an order-event table) is a passive fill; its markout at ``h`` seconds is ``s·(mid(t + h) − mid(t⁻))/mid(t⁻)·10⁴``
@@ -56,7 +56,10 @@ def synthetic_markouts(setting: str, seed: int = 0) -> dict:
 
 @pytest.fixture(scope="module")
 def calibrated() -> dict:
-    return synthetic_markouts("calibrated")
+    """The embedded day (``default_market(seed=0)`` = the calibrated setting)."""
+    from sorlib.synth import default_market
+
+    return fill_markouts(order_events_from_market(default_market(seed=0), seed=0))
 
 
 def test_band_is_the_range_of_the_real_samples():
@@ -65,7 +68,8 @@ def test_band_is_the_range_of_the_real_samples():
 
 
 def test_calibrated_markouts_sit_in_the_real_band(calibrated):
-    """Seed 0 of the calibrated day: every horizon inside the band of the real samples (module docstring)."""
+    """Seed 0 of the embedded (calibrated) day: every horizon inside the band of the real samples (module
+    docstring)."""
     assert calibrated["fills"] > 5000
     for h in HORIZONS:
         lo, hi = BAND[h]
@@ -90,23 +94,22 @@ def test_switching_the_mechanism_off_leaves_almost_no_adverse_selection(calibrat
         assert off[f"{h}s"] > calibrated[f"{h}s"] / 3
 
 
-def test_v2_is_the_embedded_day_and_flatters_passive_fills():
-    """``v2`` is :class:`ModelParams` unchanged (the default day, bit for bit), and its markouts are milder than
-    every real sample's at 1 s and 10 s (−0.49 / −0.82 measured): the reason for the calibrated setting."""
-    assert adverse_params("v2") == ModelParams()
+def test_v2_day_flatters_passive_fills():
+    """The v2 day's markouts are milder than every real sample's at 1 s and 10 s (−0.49 / −0.82 measured): the
+    reason for the calibrated drift."""
     v2 = synthetic_markouts("v2")
     assert BAND[1][1] < v2["1s"] < 0 and BAND[10][1] < v2["10s"] < 0
 
 
-def test_embedded_day_unchanged_by_the_new_mechanism():
-    """The arrays of the default day (seed 0) and of an 8-venue 20-minute day (seed 3) hash to the digest the
-    generator gave at commit 8c7197c, before the informed drift existed: with the drift off the event loop
-    draws the same numbers in the same order."""
+def test_v2_day_unchanged_by_the_new_mechanism():
+    """``adverse_params("v2")``: the arrays of the seed-0 day and of an 8-venue 20-minute day (seed 3) hash to the
+    digest the generator gave at commit 8c7197c (model v2, before the informed drift existed): with the drift
+    off the event loop draws the same numbers in the same order."""
     import hashlib
 
     h = hashlib.sha256()
     for kw in (dict(seed=0), dict(seed=3, minutes=20, venues=8)):
-        md = generate_market(**kw)
+        md = generate_market(**kw, params=adverse_params("v2"))
         q, t = md.quotes, md.trades
         for a in (q.ts, q.venue, q.bid_px, q.bid_sz, q.ask_px, q.ask_sz, t.ts, t.venue, t.price, t.size, t.side):
             h.update(np.ascontiguousarray(a).tobytes())
@@ -115,13 +118,15 @@ def test_embedded_day_unchanged_by_the_new_mechanism():
 
 def test_settings_and_their_cache_keys():
     cal = adverse_params("calibrated")
+    assert cal == ModelParams() == adverse_params()  # the embedded day
     assert cal.impact_prob == 0.0 and cal.informed == CALIBRATED_DRIFT and CALIBRATED_DRIFT.active
     assert adverse_params("off").impact_prob == 0.0 and not adverse_params("off").informed.active
-    # the default day keeps its cache key (the informed field is left out while off); the calibrated one differs
-    names = [k for k, _ in ModelParams().key()[:-1]]
-    assert "informed" not in names and "impact_prob" in names
+    v2 = adverse_params("v2")
+    assert v2.impact_prob == 0.6 and not v2.informed.active
+    # the informed field keys the cache only while on (the v2 key has v2's field list)
     assert ("informed", CALIBRATED_DRIFT) in cal.key()
-    with pytest.raises(ConfigError, match="v2, calibrated, off"):
+    assert "informed" not in [k for k, _ in v2.key()[:-1]]
+    with pytest.raises(ConfigError, match="calibrated, v2, off"):
         adverse_params("strong")
 
 
@@ -160,12 +165,13 @@ def test_calibrated_day_is_deterministic_and_clean():
     q = a.quotes
     both = ~np.isnan(q.bid_px[:, 0]) & ~np.isnan(q.ask_px[:, 0])
     assert (q.ask_px[both, 0] > q.bid_px[both, 0] + 0.005).all()
-    assert not np.array_equal(a.quotes.bid_px[:1000], generate_market(venues=3, seed=5, minutes=20).quotes.bid_px[:1000])
+    v2 = generate_market(venues=3, seed=5, minutes=20, params=adverse_params("v2"))
+    assert not np.array_equal(a.quotes.bid_px[:1000], v2.quotes.bid_px[:1000])
 
 
 def test_cli_synth_adverse(tmp_path, capsys):
-    out = tmp_path / "cal.csv"
-    assert main(["synth", "--adverse", "calibrated", "--minutes", "5", "--out", str(out)]) == 0
+    out = tmp_path / "v2.csv"
+    assert main(["synth", "--adverse", "v2", "--minutes", "5", "--out", str(out)]) == 0
     assert out.stat().st_size > 0 and "wrote" in capsys.readouterr().out
     assert main(["synth", "--adverse", "strong", "--out", str(tmp_path / "x.csv")]) == 2
     err = capsys.readouterr().err

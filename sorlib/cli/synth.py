@@ -34,10 +34,10 @@ def register(sub) -> None:
     p.add_argument("--scale", type=real(0, 1000, "x"), default=1.0, metavar="X",
                    help="multiply the book-update and trade rates by X, (0, 1000] (a busier stock: about "
                         "X x 220,000 records per 8-venue day); write big days as .dbn.zst")
-    p.add_argument("--adverse", choices=["v2", "calibrated", "off"], default="v2",
-                   help="adverse selection of passive fills: v2 (the embedded day: each market order moves the "
-                        "price half a tick with probability 0.6), calibrated (informed drift fitted to real "
-                        "passive-fill markouts, docs/reference/synthetic-day.md) or off")
+    p.add_argument("--adverse", choices=["calibrated", "v2", "off"], default="calibrated",
+                   help="adverse selection of passive fills: calibrated (the embedded day: informed drift fitted "
+                        "to real passive-fill markouts, docs/reference/synthetic-day.md), v2 (the day before "
+                        "issue 18: each market order moves the price half a tick with probability 0.6) or off")
     p.add_argument("--levels", type=int, choices=[1, 10], default=1,
                    help="book levels per record: 1 (MBP-1) or 10 (MBP-10, synthetic depth behind the touch: "
                         "sorlib.synth.dbn; needs a .dbn.zst --out)")
@@ -85,7 +85,7 @@ def run(args) -> int:
 
         base = ModelParams()
         params = replace(base, book_rate=base.book_rate * args.scale, trade_rate=base.trade_rate * args.scale)
-    if args.adverse != "v2":
+    if args.adverse != "calibrated":
         from ..synth import adverse_params
 
         params = adverse_params(args.adverse, params)

@@ -4,8 +4,8 @@
 * :func:`default_market` -- the default day, cached as ``.npz`` under ``data/.cache`` (or ``$SORLIB_CACHE``);
 * :func:`write_databento_mbp1_csv` -- any MarketData as a Databento MBP-1 CSV (pretty or fixed-point);
 * :class:`Shock` -- an injected price jump or halt (``generate_market(..., shock=Shock(...))``);
-* :func:`adverse_params` -- the day's adverse selection: ``v2`` (default), ``calibrated`` to real passive-fill
-  markouts (:class:`InformedFlow`), or ``off``.
+* :func:`adverse_params` -- the day's adverse selection: ``calibrated`` to real passive-fill markouts (the
+  default, :class:`InformedFlow`), ``v2`` (the day before issue 18) or ``off``.
 
 The generator (numba) and the writer (pyarrow) are imported on first use, so that a cache hit of
 :func:`default_market` does not pay for importing numba.

@@ -35,7 +35,8 @@ a 1-tick NBBO most of the time like BAC/AIG, IBM-like message and trade counts (
 order usually needs several venues), IBM-like trade sizes (mostly 100 shares, heavy tail), concentrated
 venue shares (top venue ~35 %).
 
-Real vs synthetic (model v1 figures; v2 adds informed flow, see the README calibration table) (default day: seed 0, 5 venues, 09:30-16:00; ``python benchmarks/bench_synth.py
+Real vs synthetic (model v1 figures; v2 adds informed flow, v3 the calibrated informed drift: see
+docs/reference/synthetic-day.md) (default day: seed 0, 5 venues, 09:30-16:00; ``python benchmarks/bench_synth.py
 --figures``; book rows include, as Databento MBP-1 does, one unchanged row per trade):
 
 ==============================  ==================================  ==========================================
@@ -68,7 +69,7 @@ from ..errors import ConfigError
 from .informed import CALIBRATED_DRIFT, InformedFlow
 
 #: Bump when the model changes in a way that changes its output (keys the cache in :mod:`.cache`).
-MODEL_VERSION = 2
+MODEL_VERSION = 3  # v3: the informed drift (.informed) replaces v2's coin-flip impact by default
 
 #: Publisher ids of the synthetic venues, most active first; ``venues=K`` uses the first K.
 VENUE_ORDER: tuple[int, ...] = (2, 9, 5, 8, 6, 7, 3, 4)
@@ -129,17 +130,16 @@ class ModelParams:
     trade_p1: float = 0.76               # P(market order = 1 lot)
     trade_tail: float = 1.3              # else 2 + floor(Lomax(alpha)) lots
     max_trade_lots: int = 100
-    impact_prob: float = 0.6             # P(a market order moves the efficient price half a tick its way)
+    impact_prob: float = 0.0             # P(a market order moves the efficient price half a tick its way); v2: 0.6
     impact_share: float = 0.3            # snipes per uninformed market order (variance budget of lam_x)
     diurnal_open: float = 1.2            # U shape: f(t) = c + open*exp(-t/tau) + close*exp(-(T-t)/tau)
     diurnal_close: float = 0.8
     diurnal_tau: float = 1800.0          # [s]
     behaviour: tuple[VenueBehaviour, ...] = field(default=DEFAULT_BEHAVIOUR)
-    informed: InformedFlow = InformedFlow()  # informed drift after market orders (off by default; .informed)
+    informed: InformedFlow = CALIBRATED_DRIFT  # informed drift after uninformed market orders (.informed)
 
     def key(self) -> tuple:
-        """A hashable, stable description (used to key the cache; ``informed`` only when on, so the default
-        day keeps its cache file)."""
+        """A hashable, stable description (used to key the cache; ``informed`` only when on)."""
         skip = ("behaviour",) if self.informed.active else ("behaviour", "informed")
         return tuple((k, getattr(self, k)) for k in self.__dataclass_fields__ if k not in skip) + (
             tuple((b.publisher_id, b.book_weight, b.trade_weight, b.queue_lots, b.speed)
@@ -147,24 +147,23 @@ class ModelParams:
 
 
 #: Adverse-selection settings of the synthetic day (``sorlib synth --adverse``, :func:`adverse_params`).
-ADVERSE_SETTINGS: tuple[str, ...] = ("v2", "calibrated", "off")
+ADVERSE_SETTINGS: tuple[str, ...] = ("calibrated", "v2", "off")
 
 
-def adverse_params(setting: str = "v2", base: ModelParams | None = None) -> ModelParams:
+def adverse_params(setting: str = "calibrated", base: ModelParams | None = None) -> ModelParams:
     """``base`` (default :class:`ModelParams`) with one adverse-selection setting.
 
-    * ``v2`` -- the embedded default day: each market order moves the efficient price half a tick its way
-      with probability ``impact_prob`` (0.6), no informed drift (``base`` unchanged);
-    * ``calibrated`` -- that coin-flip impact off (``impact_prob`` 0: after snipes it also moved the price, a
-      cascade that inflates the volatility) and the informed drift :data:`~.informed.CALIBRATED_DRIFT` on,
-      fitted to real passive-fill markouts (``docs/reference/synthetic-day.md``);
+    * ``calibrated`` -- the embedded day (model v3): the informed drift :data:`~.informed.CALIBRATED_DRIFT`,
+      fitted to real passive-fill markouts (``docs/reference/synthetic-day.md``), and no coin-flip impact;
+    * ``v2`` -- the day before issue 18: each market order (snipes included) moves the efficient price half a
+      tick its way with probability 0.6, no informed drift (bit-identical to the v2 generator's output);
     * ``off`` -- neither: no mechanism of adverse selection (what is left is the book's own dynamics).
     """
     p = base or ModelParams()
-    if setting == "v2":
-        return p
     if setting == "calibrated":
         return replace(p, impact_prob=0.0, informed=CALIBRATED_DRIFT)
+    if setting == "v2":
+        return replace(p, impact_prob=0.6, informed=InformedFlow())
     if setting == "off":
         return replace(p, impact_prob=0.0, informed=InformedFlow())
     raise ConfigError(f"adverse selection setting must be one of {', '.join(ADVERSE_SETTINGS)}, got {setting!r}")

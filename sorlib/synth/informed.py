@@ -1,5 +1,5 @@
 """Informed drift of the synthetic day: part of the aggressor flow carries information that reaches the price
-over the next seconds, so a passive order filled by it is adversely selected (model v2 option).
+over the next seconds, so a passive order filled by it is adversely selected (model v3, the default day).
 
 An uninformed market order of ``n`` lots hitting a side adds ``J = floor(a·sqrt(n) + U)`` half-ticks (``U``
 uniform, so ``E[J | n] = a·sqrt(n)``) of *pending* drift in its direction (down after a sell that hit a bid;
@@ -7,13 +7,13 @@ pending drift of opposite signs nets).  Each pending half-tick reaches the effic
 ``Exp(decay_s)`` wait (the pending total decays as ``e^{-t/decay_s}``), and the venues' quotes follow the
 efficient price through pulls, snipes and improvements.  Snipes of stale quotes add no drift: their
 information is already in the price (the v2 coin-flip impact also moved the price after snipes, a cascade that
-inflates the volatility; the calibrated setting turns it off).  Bigger prints move the price more (concave,
+inflates the volatility; v3 turns it off).  Bigger prints move the price more (concave,
 square-root in size).
 
 Variance budget: the drift adds ``trade_rate·E[J²]`` half-tick²/s to the efficient price (``E[J²]`` over the
 drawn market-order sizes, before a queue caps them: an upper bound); the generator lowers the diffusive rate by
-as much (floor: a fifth of it).  The calibrated day still ends up more volatile than the default one (1-min
-realised daily vol about 1.7 % against 1.4 %): the quotes' reactions add variance the budget does not count.
+as much (floor: a fifth of it).  The calibrated day still ends up more volatile than the v2 one (1-min realised
+daily vol about 1.7 % against 1.4 %): the quotes' reactions add variance the budget does not count.
 
 Calibration (issue 18 item 4): passive-fill markouts (every visible execution of a resting order, mid move at
 its venue, share-weighted, bps; ``tests/test_synth_markouts.py``) of the LOBSTER samples 2012-06-21 at 1 / 10 /
@@ -23,7 +23,7 @@ stock (GOOG), band the range.  ``a = 1.2``, ``decay_s = 0.1`` s gives −0.96 / 
 (1.3: −1.05 / −1.43 / −1.38) for more volatility (1.9 %).  The fast ``decay_s`` matches the real shape: most of
 the 60-s markout is there after 1 s.
 
-``drift = 0`` (the default) switches the mechanism off and leaves the default day bit-identical.
+``drift = 0`` switches the mechanism off; ``adverse_params("v2")`` gives the v2 day bit for bit.
 """
 
 from __future__ import annotations

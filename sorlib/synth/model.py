@@ -29,17 +29,14 @@ next level, of Geometric(1/Qbar_k) lots, becomes the touch.  So a book is never 
 mostly 1 tick and sometimes 2+, and venue quotes follow ``x`` through trades and cancellations -- the
 queue outflows a Cont-Kukanov router samples.
 
-Informed flow (model v2).  Each market order moves the efficient price half a tick in its direction with
-probability ``impact_prob`` (0.6): sells that hit a bid are followed, on average, by a lower price, so a passive
-buy filled at the bid suffers the adverse selection real fills do (passive bid-fill markouts of -0.5 / -0.9 /
--0.9 bps at 1 / 5 / 30 s vs IBM's -0.8 / -1.0 / -0.9).  The diffusive rate is lowered by
-``impact_prob * trade_rate * (1 + impact_share)`` (floor: a fifth of it) to keep the daily volatility near target.
-
-Informed drift (an option, :mod:`.informed`; ``adverse_params("calibrated")``, ``sorlib synth --adverse
-calibrated``).  Each uninformed market order of ``n`` lots adds ``floor(a sqrt(n) + U)`` half-ticks of pending
-drift its way, each reaching the efficient price after an ``Exp(decay_s)`` wait; snipes add none.  With the
-calibrated ``a = 1.2``, ``decay_s = 0.1`` and the coin-flip impact off, passive-fill markouts sit inside the
-range of the LOBSTER samples (docs/reference/synthetic-day.md).  Off by default: the default day is unchanged.
+Informed flow (model v3, :mod:`.informed`).  Each uninformed market order of ``n`` lots adds
+``floor(a sqrt(n) + U)`` half-ticks of pending drift its way, each reaching the efficient price after an
+``Exp(decay_s)`` wait; snipes add none.  Calibrated (``a = 1.2``, ``decay_s = 0.1`` s) so that passive-fill
+markouts sit inside the range of the LOBSTER samples (docs/reference/synthetic-day.md).  The diffusive rate is
+lowered by ``trade_rate E[J^2]`` (floor: a fifth of it).  Model v2 instead moved the efficient price half a tick
+the trade's way with probability ``impact_prob`` = 0.6 after every market order, snipes included (passive-fill
+markouts about half the real ones); ``adverse_params("v2")`` reproduces that day bit for bit, and ``impact_prob``
+lowers the diffusive rate by ``impact_prob * trade_rate * (1 + impact_share)``.
 
 Output.  Every event is one book row (MBP-1 state of that venue after it).  A market order is, as in
 Databento MBP-1, a trade plus two book rows with the trade's timestamp: the book as the trade printed (the
