@@ -585,9 +585,10 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
     if mk is None and lim == math.inf and book.ask_px.shape[0] and _takes_touch(strategy):
         remaining = _take_touch(book, order, j, j_end, taken, rec, fee)  # the same fills, compiled
         j = j_end
+    times, row_at, arrival = book.times, book.row, order.arrival_ns
     while j < j_end and remaining > 0:
-        t = max(int(book.times[j]), order.arrival_ns)
-        rows = book.row[j]
+        t = max(times.item(j), arrival)
+        rows = row_at[j]
         if taken.by_venue:
             taken.advance(book, j)
         elif j > taken.j:
@@ -602,7 +603,7 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
             if paper:
                 remaining = _settle(book, resting, t, order, rec, rebate, remaining, fill_model)
             resting.clear()  # cancel what is left before deciding again
-            view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk, lim)
+            view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk, lim, rows)
             dec = strategy.decide(view)
             remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, overbook,
                                           mk, lim)
@@ -611,7 +612,7 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
                 next_decision = max(next_decision, int(dec.wake_ns))
             next_decision = max(next_decision, arrived)  # decide again once every child order has arrived
         if (paper or not (resting or pending)) and next_decision > t + 1:  # nothing happens before then
-            j = max(j + 1, int(np.searchsorted(book.times, next_decision, side="left")))
+            j = max(j + 1, int(times.searchsorted(next_decision, side="left")))
         else:
             j += 1
     resting.extend(pending)
@@ -670,11 +671,14 @@ def _take_touch(book: Book, order: ParentOrder, j0: int, j_end: int, taken: _Tak
 
 
 def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken: _Taken, fee, rebate,
-          rec: _Recorder, first: int, mk: _Market | None = None, lim: float = math.inf) -> MarketView:
+          rec: _Recorder, first: int, mk: _Market | None = None, lim: float = math.inf,
+          rows: np.ndarray | None = None) -> MarketView:
     """The strategy's view at snapshot ``j`` (-1: before any quote) and time ``t`` (with a market model: fades
     in force at ``t`` taken off, prices shifted by the impact ``R(t)``; with a limit price ``lim`` $, the ask
-    levels above it show no available shares)."""
-    rows = _rows(book, j)
+    levels above it show no available shares). ``rows``: ``book.row[j]`` when the caller has it."""
+    rows = _rows(book, j) if rows is None else rows
+    if rows.dtype != np.intp:  # gathers by native indices are cheaper (one conversion, four gathers)
+        rows = rows.astype(np.intp)
     full = j >= book.full_from and j >= 0
     px, avail = _ladders(book, rows, taken, mk, t, full)
     if book.bid_px.shape[0]:
@@ -694,9 +698,10 @@ def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken:
         px, bid_px = px + shift, bid_px + shift
     if lim < math.inf:
         avail = np.where(px <= lim + EPS, avail, 0)
-    return MarketView(t_ns=t, order=order, remaining=remaining, filled=order.size - remaining,
-                      venues=book.venues, ask_px=px, ask_avail=avail, bid_px=bid_px, bid_sz=bid_sz, fee=fee,
-                      rebate=rebate, past=Past(book.tape, t), _own_fills=lambda: rec.own(first))
+    # positional, in MarketView's field order (t_ns, order, remaining, filled, venues, ask_px, ask_avail, bid_px,
+    # bid_sz, fee, rebate, past, _own_fills): cheaper than keywords, once per decision
+    return MarketView(t, order, remaining, order.size - remaining, book.venues, px, avail, bid_px, bid_sz, fee,
+                      rebate, Past(book.tape, t), lambda: rec.own(first))
 
 
 def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Taken, remaining, resting,
