@@ -245,3 +245,28 @@ def test_live_figure_json_is_plotlys_own(small_md) -> None:
         ours, plotlys = figure_json(fig), to_json_plotly(fig.to_plotly_json())
         assert json.loads(ours) == json.loads(plotlys), name
         assert "NaN" not in ours
+
+
+def test_a_memoised_move_does_not_wait_for_a_running_prefetch_job(small_md) -> None:
+    """A move to a point already replayed takes no lock: it is shown while a background job (here one that
+    ignores its stop request and holds the lock for up to 20 s) still runs."""
+    import time
+
+    view = WhatIf(small_md, every_minutes=20, params=dict(LIMIT_POINT))
+    view.widget()
+    view.update(theta_queue=0.0123)
+    view.update(theta_queue=0.0005)  # both points memoised now
+    started, release = threading.Event(), threading.Event()
+
+    def hog(stop) -> None:
+        started.set()
+        release.wait(20)
+
+    view._prefetcher.schedule([hog])
+    assert started.wait(10)
+    t = time.perf_counter()
+    view.update(theta_queue=0.0123)
+    took = time.perf_counter() - t
+    release.set()
+    assert took < 10 and "recomputed in" in view._summary_widget.value
+    assert view.params["theta_queue"] == 0.0123 and view._prefetcher.idle(60)

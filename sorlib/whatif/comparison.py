@@ -21,6 +21,7 @@ same view; only :meth:`WhatIf.widget` needs ``ipywidgets`` and ``anywidget``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -291,7 +292,7 @@ class WhatIf:
         if size not in self._base:
             orders = self.orders(size)
             self._base[size] = {n: replay(self.book, s, orders) for n, s in baselines(BacktestConfig()).items()}
-            self._base_tables[size] = {n: order_table(e) for n, e in self._base[size].items()}
+            self._base_tables[size] = {n: order_table(e, self.book) for n, e in self._base[size].items()}
             self._base_rows[size] = {n: fills_row(e) for n, e in self._base[size].items()}
         return self._base[size]
 
@@ -317,15 +318,25 @@ class WhatIf:
 
     def _router_entry(self, lo, lu, tq, size, mode, stop=None) -> tuple[Execution, pd.DataFrame, dict] | None:
         """The router's replay at one point with its order table and fills row (memoised); None only when
-        ``stop()`` (a background job's) turned true before it was complete."""
+        ``stop()`` (a background job's) turned true before it was complete. A memo hit takes no lock (a
+        prefetch job may be running); a replay runs with the prefetcher's lock held."""
         size, mode = int(size or self.order_size), mode or self.mode
         self._check_mode(mode)
         key, values, fixed = self._key(lo, lu, tq, size, mode)
-        hit = (self._fixed if fixed else self._router).get(key)
+        hit = self._hit(key, fixed)
         if hit is not None:
-            if not fixed:
-                self._router.move_to_end(key)
             return hit
+        with self._prefetcher.lock:
+            return self._hit(key, fixed) or self._replay_router(key, values, fixed, size, mode, stop)
+
+    def _hit(self, key: tuple, fixed: bool):
+        hit = (self._fixed if fixed else self._router).get(key)
+        if hit is not None and not fixed:
+            with contextlib.suppress(KeyError):  # evicted meanwhile by a prefetch job: still a valid entry
+                self._router.move_to_end(key)
+        return hit
+
+    def _replay_router(self, key, values, fixed, size, mode, stop):
         cfg = self._config(size, mode)
         cfg.validate()
         if fixed:
@@ -334,7 +345,7 @@ class WhatIf:
             ex = self._per_order.get((mode, size), key, lambda: router_for(cfg, values), self.orders(size), stop)
             if ex is None:
                 return None
-        entry = (ex, order_table(ex), fills_row(ex))
+        entry = (ex, order_table(ex, self.book), fills_row(ex))
         if fixed:
             self._fixed[key] = entry
             return entry
@@ -348,10 +359,10 @@ class WhatIf:
             theta_queue: float | None = None, order_size: int | None = None,
             mode: str | None = None) -> SimpleNamespace:
         """Router vs baselines at one point → ``.router``, ``.baselines``, ``.executions`` and ``.results``
-        (``savings_intervals`` per baseline, in bps). Missing arguments keep the current values. Runs with the
-        prefetcher's lock held (a background replay stops first)."""
-        with self._prefetcher.foreground():
-            return self._run(lambda_over, lambda_under, theta_queue, order_size, mode)
+        (``savings_intervals`` per baseline, in bps). Missing arguments keep the current values. Pending
+        prefetch jobs are dropped and a running one stops at its next decision."""
+        self._prefetcher.preempt()
+        return self._run(lambda_over, lambda_under, theta_queue, order_size, mode)
 
     def _run(self, lambda_over, lambda_under, theta_queue, order_size, mode) -> SimpleNamespace:
         if mode is not None:
@@ -365,7 +376,7 @@ class WhatIf:
         base = self.baselines(self.order_size)
         ex, table, row = self._router_entry(p["lambda_over"], p["lambda_under"], p["theta_queue"],
                                             self.order_size, self.mode)
-        sav = {n: savings_from_cash(table["total_cash"], t["total_cash"], self.seed)
+        sav = {n: savings_from_cash(table["cost"], t["cost"], self.seed)  # unfilled shares at the deadline mid
                for n, t in self._base_tables[self.order_size].items()}
         results = {"savings_intervals": sav, "savings_vs_baselines_bps": {n: s["bps"] for n, s in sav.items()},
                    "parameters": dict(p), "order_size": self.order_size, "mode": self.mode,
@@ -429,11 +440,12 @@ class WhatIf:
         traces stay, unless the order size changed); a new trace layout (a venue appears in the split)
         rebuilds that figure once.
         """
-        with ui.Timer() as t, self._prefetcher.foreground():
+        with ui.Timer() as t:
+            self._prefetcher.preempt()
             ready = self._will_hit(params)
             if not ready and self._summary_widget is not None:  # a replay: say so at once
                 self._summary_widget.value = self._summary_html(self._table, recomputing=True)
-            res = self.run(**params)
+            res = self._run(**{k: params.get(k) for k in (*PARAMS, "order_size", "mode")})
             if self._widgets:
                 self._redraw(res)
             self._show_reasons()

@@ -168,10 +168,12 @@ class OrderReplays:
     (a hashable parameter key; the caller puts the mode and order size in ``group``). Per order: an exact
     hit; else the ``checks`` most recently used replays of that order (same group) are re-decided by the new
     strategy and the first that decides alike is reused; else the order is replayed and recorded.
-    ``stats`` counts ``hit``, ``reused`` and ``replayed`` orders. Keeps at most ``size`` points per order.
+    ``stats`` counts ``hit``, ``reused`` and ``replayed`` orders. Keeps the ``size`` most recently used points
+    per order and group (each with its recorded views: a few kB per decision); whole executions of earlier
+    points stay in the panel's own memo.
     """
 
-    def __init__(self, book: Book, size: int = 64, checks: int = 2) -> None:
+    def __init__(self, book: Book, size: int = 8, checks: int = 2) -> None:
         self.book, self.size, self.checks = book, size, checks
         self._by_order: dict[tuple, OrderedDict] = {}
         self.stats = {"hit": 0, "reused": 0, "replayed": 0}

@@ -45,13 +45,18 @@ class Prefetcher:
                 self._thread.start()
             self._cond.notify()
 
+    def preempt(self) -> None:
+        """Drop the pending jobs and ask a running one to stop at its next stopping point (without waiting:
+        the foreground takes :attr:`lock` only if it has to compute)."""
+        with self._cond:
+            self._generation += 1
+            self._jobs = []
+
     @contextlib.contextmanager
     def foreground(self) -> Iterator[None]:
         """Hold the lock for a foreground computation: pending jobs are dropped and a running one stops at
         its next stopping point first."""
-        with self._cond:
-            self._generation += 1
-            self._jobs = []
+        self.preempt()
         with self.lock:
             yield
 
