@@ -78,3 +78,19 @@ def test_sell_processes_equal_serial(spec, serial):
     pd.testing.assert_frame_equal(serial.table, res.table, check_exact=True)
     pd.testing.assert_frame_equal(serial.grid, res.grid, check_exact=True)
     assert res.summary["savings_intervals"] == serial.summary["savings_intervals"]
+
+
+def test_cli_search_side_sell(tmp_path):
+    """``sorlib search --side sell``: the summary's config says sell, every row is a sell, and the best point's
+    cash is negative (minus the proceeds); ``--side`` takes only buy or sell (exit 2)."""
+    import json
+
+    from sorlib.cli import main
+
+    out = tmp_path / "o"
+    assert main(["search", "--side", "sell", "--every", "60", "--horizon", "5", "--scheduler", "serial",
+                 "--no-progress", "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["config"]["side"] == "sell" and s["optimized"]["total_cash"] < 0 < s["optimized"]["avg_fill_px"]
+    assert (pd.read_parquet(out / "results.parquet")["side"] == -1).all()
+    assert main(["search", "--side", "short", "--out", str(tmp_path / "x")]) == 2
