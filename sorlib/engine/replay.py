@@ -310,10 +310,10 @@ class _Taken:
         if j <= start:
             return
         last = self.row[k]
-        cur = int(book.row[j, k])
+        cur = book.row.item(j, k)
         if cur == last:  # a venue's record index only grows with time: nothing new
             return
-        if j == start + 1 or cur == int(book.row[start + 1, k]):  # one new record
+        if j == start + 1 or cur == book.row.item(start + 1, k):  # one new record
             d = _carry_one(self.by_venue[k], book.ask_key[cur].tolist(), book.ask_sz[cur].tolist())
             self._keep(k, d, cur)
             return
@@ -714,20 +714,21 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
     if market.shape != (book.venues.shape[0],):
         raise ValueError(f"strategy returned {market.shape} market quantities for {book.venues.shape[0]} venues")
     last = t
-    send = [k for k, q in enumerate(market.tolist()) if q > 0]
+    qs = market.tolist()
+    send = [k for k, q in enumerate(qs) if q > 0]
     if mk is not None and mk.lat:
         delay = mk.delay.tolist()
         send.sort(key=lambda k: delay[k])  # stable: ties keep venue order
     for k in send:
         ta, jk = (t, j) if mk is None else mk.arrival(book, j, t, k)
-        row = int(book.row[jk, k]) if jk >= 0 else -1
+        row = book.row.item(jk, k) if jk >= 0 else -1
         last = max(last, ta)
         if row < 0:
             continue
         if jk != j:
             taken.advance_venue(book, k, jk)
         px, avail = _venue_ladder(book, k, row, taken, mk, ta)
-        want = min(int(market[k]), remaining)
+        want = min(qs[k], remaining)
         if want > 0:
             rec.child(order.order_id, t, ta, int(book.venues[k]), want, int(sum(view.ask_avail[k].tolist())),
                       KIND_TAKE)
@@ -743,7 +744,7 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
                 price += extra
                 rec.impact_cash += extra * q
             rec.add(order.order_id, ta, int(book.venues[k]), q, price, float(view.fee[k]), KIND_TAKE, extra)
-            key = int(book.ask_key[row, lv])
+            key = book.ask_key.item(row, lv)
             taken.take(k, row, key, q, jk)
             keys.append(key)
             remaining -= q

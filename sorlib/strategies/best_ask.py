@@ -39,11 +39,12 @@ class BestAsk(Strategy):
         lim = self.child_limits(view)
         if lim is None:  # a handful of venues: a plain loop (first venue on ties, as argmin)
             best, low = -1, math.inf
-            for i, (p, a, f) in enumerate(zip(touch_px.tolist(), avail.tolist(), view.fee.tolist(), strict=True)):
+            av = avail.tolist()
+            for i, (p, a, f) in enumerate(zip(touch_px.tolist(), av, view.fee.tolist(), strict=True)):
                 if a > 0 and math.isfinite(p) and p + f < low:
                     best, low = i, p + f
             if best >= 0:
-                out[best] = min(int(avail[best]), qty)
+                out[best] = min(int(av[best]), qty)
             return Decision(out)
         allin = np.where((avail > 0) & np.isfinite(touch_px), touch_px + view.fee, np.inf)
         qty = min(int(qty), self.child_budget(view))
