@@ -3,7 +3,8 @@
 For each ``--rows`` target, generates an 8-venue synthetic day with ``sorlib synth``'s rate scale
 (``--scale = rows / 220,000``) and writes it as a zstd MBP-10 DBN file (:mod:`sorlib.synth.dbn`), then runs
 each phase in a fresh Python process (so peak RSS is the phase's own) and prints seconds, bytes and peak
-RSS per million rows:
+RSS per million rows (``ru_maxrss``, which counts the day-cache pages a phase maps and touches, and the peak
+anonymous RSS, sampled: the memory a phase cannot give back):
 
 * ``parse``   — ``load(file, cache=False)``: decode, validate, repair (what every load cost before the cache);
 * ``build``   — ``load(file)`` with an empty cache folder: the parse plus writing the cache entry;
@@ -33,10 +34,44 @@ from pathlib import Path
 
 ROWS_PER_SCALE = 220_000  # records of an 8-venue day per unit of --scale (measured: 989,273 at 4.5)
 PIECE_ROWS = 2e7  # above this, the day is generated as 13 half-hour pieces (generating holds ~790 B/record)
+PIECE_RATE_FIX = 1e8 / 67_160_338  # records asked / DBN records made by the pieces at --rows 1e8 (one run)
+
+
+class _AnonPeak:
+    """Peak anonymous RSS (MB; /proc/self/status ``RssAnon``, sampled every 0.2 s): the memory a phase cannot
+    give back, unlike the mapped day-cache pages that ``ru_maxrss`` also counts."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak, self.stop = 0.0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def now() -> float:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("RssAnon:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.peak = max(self.peak, self.now())
+
+    def close(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        return max(self.peak, self.now())
 
 
 def _phase(name: str, file: str, work: str) -> dict:
     """Run one phase in this process; returns seconds and facts."""
+    anon = _AnonPeak()
     t0 = time.perf_counter()
     out: dict = {}
     if name == "gen":
@@ -55,6 +90,11 @@ def _phase(name: str, file: str, work: str) -> dict:
             out["quote_rows"], out["trade_rows"] = len(md.quotes), len(md.trades)
         else:  # 13 half-hour sessions generated and written one at a time (memory: one piece)
             import pandas as pd
+
+            # half-hour sessions hold fewer records per unit of scale than a whole day (measured: 67.2 M DBN
+            # records for a 1e8 target): scaled up so the day has about ``rows`` records
+            f = PIECE_RATE_FIX
+            params = replace(params, book_rate=params.book_rate * f, trade_rate=params.trade_rate * f)
 
             from sorlib.synth.dbn import write_databento_dbn_parts
 
@@ -89,6 +129,7 @@ def _phase(name: str, file: str, work: str) -> dict:
         main(["search", file, "--scheduler", "serial", "--every", "60", "--no-progress", "--out", f"{work}/search"])
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_anon_mb"] = anon.close()
     return out
 
 
@@ -177,12 +218,14 @@ def bench_days(n_days: int, minutes: float, scale: float, root: Path, keep: bool
 
 def table(rows: list[dict]) -> str:
     lines = [f"{'records':>11} {'phase':<9} {'seconds':>8} {'s / M rec':>9} {'peak RSS MB':>11} {'RSS B/rec':>9} "
-             f"{'file MB':>8} {'file B/rec':>10}"]
+             f"{'anon MB':>8} {'anon B/rec':>10} {'file MB':>8} {'file B/rec':>10}"]
     for r in rows:
         m = r["records"] / 1e6
         b = r.get("bytes")
+        a = r.get("peak_anon_mb", float("nan"))
         lines.append(f"{r['records']:>11,} {r['phase']:<9} {r['seconds']:>8.2f} {r['seconds'] / m:>9.2f} "
                      f"{r['peak_rss_mb']:>11,.0f} {r['peak_rss_mb'] * 2**20 / r['records']:>9,.0f} "
+                     f"{a:>8,.0f} {a * 2**20 / r['records']:>10,.0f} "
                      + (f"{b / 1e6:>8,.1f} {b / r['records']:>10,.1f}" if b else f"{'':>8} {'':>10}"))
     return "\n".join(lines)
 
