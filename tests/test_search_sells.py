@@ -94,3 +94,19 @@ def test_cli_search_side_sell(tmp_path):
     assert s["config"]["side"] == "sell" and s["optimized"]["total_cash"] < 0 < s["optimized"]["avg_fill_px"]
     assert (pd.read_parquet(out / "results.parquet")["side"] == -1).all()
     assert main(["search", "--side", "short", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_mirror_built_once_per_day(monkeypatch):
+    """Many sell tasks on one day (every chunk of every strategy) mirror the day once: the worker keeps the
+    mirrored book with its book of the day (here the serial 'worker' is this process; a fresh day)."""
+    import importlib
+
+    rp = importlib.import_module("sorlib.engine.replay")  # the module (sorlib.engine.replay is also a function)
+
+    calls = []
+    real = rp.mirror_market
+    monkeypatch.setattr(rp, "mirror_market", lambda md, c: calls.append(c) or real(md, c))
+    spec = DataSpec.synthetic(seed=7, venues=2, minutes=20)
+    res = run_search(spec, grid={"lambda_over": [5.0], "lambda_under": [0.01, 0.1], "theta_queue": [0.05]},
+                     config=BacktestConfig(**CFG), scheduler="serial", chunk_orders=1, progress=False)
+    assert res.stats["executed"] >= 10 and len(calls) == 1
