@@ -10,7 +10,10 @@ Definitions (cash in $, prices in $/share; ``side`` +1 for a buy, −1 for a sel
 * ``avg_fill_px`` = side × total_cash / shares — the all-in average price for the order's side (a buy's
   price paid incl. fees, a sell's price received net of fees).
 * implementation shortfall (bps) = side × (avg_fill_px − arrival mid) / arrival mid × 10⁴ (fees included
-  in the all-in price): positive = worse than the arrival mid for the order's side.
+  in the all-in price): positive = worse than the arrival mid for the order's side. For an order with
+  unfilled shares it is Perold's, (cost − side × X × P_d) / (P_d × X) × 10⁴ with the cost below (the
+  unfilled shares at the deadline mid; :func:`sorlib.tca.order_costs`' ``total_bps``), so the table's
+  shortfalls and its savings count the same shares; for a filled order the two formulas agree.
 * **unfilled shares** (a limit price, or no ask in sight) are valued at the deadline mid: the order's cost
   that savings compare is ``cost = total_cash + side × U × P_end`` (U shares never filled, P_end the mid just
   before the deadline, :func:`end_mids` — the P_end of :func:`sorlib.tca.order_costs`). So cost − side × X ×
@@ -114,6 +117,12 @@ def order_columns(ex: Execution, book: Book | None = None) -> dict[str, np.ndarr
         if sell.any():
             shortfall = np.where(sell, -shortfall, shortfall)
     unfilled, p_end, value = unfilled_value(ex, book)
+    cost = np.where(unfilled > 0, total + value, total)
+    if unfilled.any():  # Perold's IS over the order (unfilled shares at P_end), bps of the arrival notional
+        size = np.array([o.size for o in ex.orders], np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            perold = (cost - side * size * mid) / (mid * size) * 1e4
+        shortfall = np.where(unfilled > 0, perold, shortfall)
     return {
         "order_id": ids,
         "arrival_ns": np.array([o.arrival_ns for o in ex.orders], np.int64),
@@ -133,14 +142,14 @@ def order_columns(ex: Execution, book: Book | None = None) -> dict[str, np.ndarr
         "unfilled": unfilled,
         "end_mid": p_end,
         "unfilled_cash": value,
-        "cost": np.where(unfilled > 0, total + value, total),
+        "cost": cost,
     }
 
 
 def order_table(ex: Execution, book: Book | None = None) -> pd.DataFrame:
     """One row per parent order: side (+1/−1), limit price ($, NaN = none), shares, cash ($, module docstring),
-    clean-up, fees ($), fills, all-in average price for the side ($/share), implementation shortfall (bps, on
-    the shares filled), ``unfilled`` shares, ``end_mid`` (P_end, $), ``unfilled_cash`` (side × U × P_end, $)
+    clean-up, fees ($), fills, all-in average price for the side ($/share, of the shares filled),
+    implementation shortfall (bps; Perold's with unfilled shares, module docstring), ``unfilled`` shares, ``end_mid`` (P_end, $), ``unfilled_cash`` (side × U × P_end, $)
     and ``cost`` (cash + unfilled_cash, $: what savings compare; needs ``book`` when U > 0)."""
     return pd.DataFrame(order_columns(ex, book))
 

@@ -64,6 +64,9 @@ def test_saving_by_hand(book, pair):
     ia, ib = order_costs(router, book)["total_usd"][0], order_costs(best, book)["total_usd"][0]
     assert (ia, ib) == (pytest.approx(5.6, abs=1e-9), pytest.approx(12.4, abs=1e-9))
     assert a["cost"][0] - ia == pytest.approx(4997.5, abs=1e-9) and b["cost"][0] - ib == pytest.approx(4997.5, abs=1e-9)
+    # the per-order shortfall counts the unfilled shares too: Perold's IS over the arrival notional
+    assert b["shortfall_bps"][0] == pytest.approx(12.4 / 4997.5 * 1e4, abs=1e-9)
+    assert a["shortfall_bps"][0] == pytest.approx(5.6 / 4997.5 * 1e4, abs=1e-9)
     # the TCA comparison uses the same saving
     c = compare({"router": router, "best_ask": best}, book, reference="best_ask").set_index("strategy")
     assert c.loc["router", "saving_bps"] == pytest.approx(want, abs=1e-9)
@@ -89,6 +92,7 @@ def test_sell_limit_unfilled_by_hand(book):
     assert c["unfilled"].tolist() == [300]
     assert c["cost"][0] == pytest.approx(-5021.1, abs=1e-9)
     assert c["cost"][0] + 500 * 9.995 == pytest.approx(order_costs(ex, book)["total_usd"][0], abs=1e-9)
+    assert c["shortfall_bps"][0] == pytest.approx(-23.6 / 4997.5 * 1e4, abs=1e-9)
 
 
 def test_backtest_uses_the_cost(book):
