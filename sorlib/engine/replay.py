@@ -680,6 +680,15 @@ def _view(book: Book, j: int, t: int, order: ParentOrder, remaining: int, taken:
     if rows.dtype != np.intp:  # gathers by native indices are cheaper (one conversion, four gathers)
         rows = rows.astype(np.intp)
     full = j >= book.full_from and j >= 0
+    if full and mk is None and book.ask_px.shape[0] and book.bid_px.shape[0]:  # the common case, inline
+        px, avail = book.ask_px.take(rows, axis=0), book.ask_shown.take(rows, axis=0)
+        for k, d in taken.by_venue.items():  # as _ladders
+            _take_off(avail[k], book.ask_key[rows[k]].tolist(), d)
+        b_px, b_sz = book.bid_touch
+        if lim < math.inf:
+            avail = np.where(px <= lim + EPS, avail, 0)
+        return MarketView(t, order, remaining, order.size - remaining, book.venues, px, avail, b_px.take(rows),
+                          b_sz.take(rows), fee, rebate, Past(book.tape, t), lambda: rec.own(first))
     px, avail = _ladders(book, rows, taken, mk, t, full)
     if book.bid_px.shape[0]:
         b_px, b_sz = book.bid_touch
