@@ -5,6 +5,8 @@
 * :mod:`.ck_placement` — the Cont–Kukanov placement panel of notebook 04 (:class:`CKExplorer`);
 * :mod:`.example` — the worked allocation example of notebook 02;
 * :mod:`._widgets` — the widget plumbing both panels share.
+* :mod:`.order_cache` — the comparison panel's router replays per parent order, reused when a new point
+  decides alike; :mod:`.prefetch` — the points the next key press probably asks for, replayed while idle.
 
 ``sorlib.interactive`` and ``sorlib.ck_interactive`` re-export these names for existing notebooks.
 """

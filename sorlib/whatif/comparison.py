@@ -6,7 +6,11 @@
 the parent orders and the three baselines' executions (per order size) and their per-order tables — and on
 a slider move replays only the router (memoised per parameter point; parameters that are inert in the
 mode are left out of the memo key), updates only the traces that changed and sends the figures that
-changed to the browser in one message (:mod:`._live`: one widget draws all the panel's figures).
+changed to the browser in one message (:mod:`._live`: one widget draws all the panel's figures). The
+router is replayed per parent order, and an order whose recorded decisions the new point takes again is
+reused as it is (:mod:`.order_cache`); while the panel is idle, the points the next key press probably
+asks for are replayed in the background (:mod:`.prefetch`). A move that has to replay says
+"recomputing…" at once; a move whose point was replayed while idle says so in its status line.
 
 Which parameters act, per mode (the panel disables the others and says why):
 
