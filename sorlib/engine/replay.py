@@ -582,7 +582,7 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
     pending: list[_Resting] = []  # limit orders sent, joining their venue's bid when they arrive
     next_decision = order.arrival_ns
     j = max(j_arr, 0)
-    if mk is None and lim == math.inf and book.ask_px.shape[0] and _takes_touch(strategy):
+    if mk is None and lim == math.inf and book.ask_px.shape[0] and book.ask_px.shape[1] and _takes_touch(strategy):
         remaining = _take_touch(book, order, j, j_end, taken, rec, fee)  # the same fills, compiled
         j = j_end
     times, row_at, arrival = book.times, book.row, order.arrival_ns
