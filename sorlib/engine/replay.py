@@ -289,11 +289,18 @@ class _Taken:
 
     def advance(self, book: Book, j: int) -> None:
         """Apply every venue record of snapshots ``(self.j, j]`` to the taken shares."""
-        if j <= self.j:
+        start = self.j
+        if j <= start:
             return
         for k in list(self.by_venue):
             jv = self.jv[k]
-            self._apply(book, k, self.j if self.j > jv else jv, j)
+            if j == start + 1 and jv <= start:  # the next snapshot (the common step): one record at most
+                cur = book.row.item(j, k)
+                if cur != self.row[k]:
+                    self._keep(k, _carry_one(self.by_venue[k], book.ask_key[cur].tolist(),
+                                             book.ask_sz[cur].tolist()), cur)
+                continue
+            self._apply(book, k, start if start > jv else jv, j)
         self.j = j
 
     def advance_venue(self, book: Book, k: int, j: int) -> None:
@@ -725,6 +732,8 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
     last = t
     qs = market.tolist()
     send = [k for k, q in enumerate(qs) if q > 0]
+    if not send and mk is None and dec.limit is None:  # nothing sent (no impact shift to record)
+        return remaining, last
     if mk is not None and mk.lat:
         delay = mk.delay.tolist()
         send.sort(key=lambda k: delay[k])  # stable: ties keep venue order
