@@ -88,3 +88,34 @@ def test_one_sided_day_still_refused():
     one = Quotes(q.ts, q.venue, np.full_like(q.bid_px, np.nan), np.zeros_like(q.bid_sz), q.ask_px, q.ask_sz)
     with pytest.raises(DataError, match="no two-sided quote"):
         Book.from_market(MarketData(one, md.trades, md.report))
+
+
+def test_big_ask_key_is_file_backed_and_equal(monkeypatch):
+    """Beyond ``KEY_SPILL_BYTES`` ``Book.ask_key`` lives in a mapped, unlinked temporary file (not anonymous
+    memory): the same keys as :func:`price_key` of the shown levels (size > 0, finite price; else int64 min),
+    and a backtest on it gives the identical results document."""
+    import json
+    import mmap
+
+    import sorlib.engine.book as bk
+    from sorlib.backtest import BacktestConfig, run_backtest
+    from sorlib.synth import generate_market
+
+    md = generate_market(venues=3, seed=11, minutes=30)
+    cfg = BacktestConfig(order_size=3000, every_minutes=5.0, horizon_minutes=3.0)
+    plain = Book.from_market(md)
+    want = np.where((md.quotes.ask_sz > 0) & np.isfinite(md.quotes.ask_px), bk.price_key(md.quotes.ask_px),
+                    np.iinfo(np.int64).min)
+    assert isinstance(plain.ask_key.base, np.ndarray) or plain.ask_key.base is None
+    monkeypatch.setattr(bk, "KEY_SPILL_BYTES", 0)
+    spilled = Book.from_market(md)
+    key = spilled.ask_key
+    base = key
+    while getattr(base, "base", None) is not None:
+        base = base.base
+    assert isinstance(base, mmap.mmap)
+    np.testing.assert_array_equal(key, want)
+    np.testing.assert_array_equal(plain.ask_key, want)
+    doc = [json.dumps(run_backtest(b, cfg, progress=False).results, sort_keys=True, default=str)  # NaN == NaN
+           for b in (spilled, plain)]
+    assert doc[0] == doc[1]

@@ -18,6 +18,8 @@ from ..errors import ConfigError
 from ..strategies.view import Tape
 from ..venues import VenueProfile, VenueTable
 
+KEY_SPILL_BYTES = 1 << 28  # :attr:`Book.ask_key` bigger than this (256 MB) is file-backed (memory-mapped)
+
 
 def price_key(px) -> np.ndarray:
     """Prices ($) as int64 keys on a 1e-8 $ grid, round(px · 1e8) (NaN → the int64 minimum, matching no price)."""
@@ -130,8 +132,22 @@ class Book:
     @cached_property
     def ask_key(self) -> np.ndarray:
         """``(n, L)`` int64: the ask prices on a 1e-8 $ grid (the replay matches taken shares by price);
-        an empty level (NaN or size 0) gets the int64 minimum, which matches no price."""
-        return _ask_key(self.ask_px, self.ask_sz)  # one compiled pass: no (n, L) temporaries
+        an empty level (NaN or size 0) gets the int64 minimum, which matches no price.
+
+        Beyond :data:`KEY_SPILL_BYTES` (a big day: 80 bytes per MBP-10 record) the array lives in an unlinked
+        temporary file, memory-mapped: the kernel can page it out like the mapped day cache instead of holding
+        it in anonymous memory; the values are the same."""
+        px, sz = self.ask_px, self.ask_sz
+        out = None
+        if px.size * 8 > KEY_SPILL_BYTES:
+            import tempfile
+
+            with tempfile.TemporaryFile(prefix="sorlib-ask-key-") as f:  # unlinked: gone with the mapping
+                out = np.memmap(f, np.int64, "w+", shape=px.shape)
+        else:
+            out = np.empty(px.shape, np.int64)
+        _ask_key_into(px, sz, out)  # one compiled pass: no (n, L) temporaries
+        return np.asarray(out)  # a plain ndarray (over the mapping when spilled)
 
     @cached_property
     def ask_shown(self) -> np.ndarray:
@@ -351,17 +367,15 @@ def _sorted(a: np.ndarray) -> bool:
 
 
 @nb.njit(cache=True)
-def _ask_key(px, sz):  # pragma: no cover - numba
-    """:attr:`Book.ask_key`: ``rint(px · 1e8)`` where the level has a finite price and size > 0, else the int64
-    minimum (:func:`price_key`'s grid; ``np.round`` to 0 decimals is ``rint``, half to even)."""
+def _ask_key_into(px, sz, out):  # pragma: no cover - numba
+    """:attr:`Book.ask_key` into ``out``: ``rint(px · 1e8)`` where the level has a finite price and size > 0, else
+    the int64 minimum (:func:`price_key`'s grid; ``np.round`` to 0 decimals is ``rint``, half to even)."""
     n, n_l = px.shape
-    out = np.empty((n, n_l), np.int64)
     none = np.iinfo(np.int64).min
     for i in range(n):
         for lv in range(n_l):
             x = px[i, lv]
             out[i, lv] = np.int64(np.rint(x * 1e8)) if sz[i, lv] > 0 and np.isfinite(x) else none
-    return out
 
 
 @nb.njit(cache=True)
