@@ -12,7 +12,9 @@ and the entry is written array by array through :class:`~sorlib.data.cache.Entry
   order, as :func:`~sorlib.data.databento._assemble`), keeping :func:`~sorlib.data.validate.check_usable`'s
   facts as running counts (:class:`Usable`).
 
-Memory: two chunks' columns plus the trade prices and small per-venue tables, whatever the file size.
+Memory: two chunks' columns plus the trade prices (16 bytes per trade at the median) and small per-venue tables:
+peak anonymous RSS 267 / 269 / 373 MB measured on 2.4 M / 7.4 M / 67 M-record MBP-10 days (``bench_bigday``),
+where the whole-file parse needs ~480 bytes per record.
 
 Exactness: the entry equals the whole-file parse array by array (tests/test_cache_stream.py). Two repairs
 need the whole day and are exact here only because the records are in time order: duplicates are identical
