@@ -332,7 +332,8 @@ def load_data(path: str | None, fmt: str = "auto", regular_hours: bool | str = "
     else:
         from ..data import load
 
-        md = load(path, format=fmt, symbol=symbol, date=date)
+        # DBN decoding (a big day's cache build takes minutes): a bar on a terminal, else a line every 30 s
+        md = load(path, format=fmt, symbol=symbol, date=date, progress=True if sys.stderr.isatty() else None)
     setting = regular_hours_flag(regular_hours)
     if setting is False:
         return md
