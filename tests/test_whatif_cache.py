@@ -270,3 +270,14 @@ def test_a_memoised_move_does_not_wait_for_a_running_prefetch_job(small_md) -> N
     release.set()
     assert took < 10 and "recomputed in" in view._summary_widget.value
     assert view.params["theta_queue"] == 0.0123 and view._prefetcher.idle(60)
+
+
+def test_a_zero_parameter_opens_and_steps_from_the_track_start(small_md) -> None:
+    """θ = 0 (a search grid's point) sits at the log slider's minimum 10^−5: the panel opens, and one key
+    press right asks for 10^−4.95 (notebook 03 opened at θ = 0 once failed here: log10(0))."""
+    view = WhatIf(small_md, every_minutes=20, prefetch=False, mode="uncapped",
+                  params={"lambda_over": 0.0, "lambda_under": 0.01, "theta_queue": 0.0})
+    view.widget()
+    assert view._stop("theta_queue", 1) == pytest.approx(10 ** -4.95, rel=1e-9)
+    assert view._stop("theta_queue", -1) is None
+    assert {next(iter(p)) for p in view._next_points()} >= {"theta_queue", "lambda_under", "order_size"}

@@ -519,7 +519,7 @@ class WhatIf:
             sizes = self.order_sizes()
             i = sizes.index(int(self.order_size)) + steps
             return sizes[i] if 0 <= i < len(sizes) else None
-        e = math.log10(self.params[name])
+        e = math.log10(max(float(c.value), 10 ** c.min))  # the slider's position (a 0 parameter sits at its min)
         e = c.min + round((e + steps * c.step - c.min) / c.step) * c.step
         return _q(10 ** e) if c.min - 1e-9 <= e <= c.max + 1e-9 else None
 
