@@ -48,7 +48,10 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _start_search(tmp_path: Path, *extra: str) -> subprocess.Popen:
-    argv = [sys.executable, "-m", "sorlib.cli", "search", "--mode", "uncapped", "--every", "1",
+    """A search long enough (300 random points, minutes of work) that the tests' signals always reach it
+    mid-run: a 27-point search could finish between the readiness check and the signal and exit 0 during
+    interpreter shutdown (seen in a fresh-clone CI run once the replay got faster)."""
+    argv = [sys.executable, "-m", "sorlib.cli", "search", "--mode", "uncapped", "--every", "1", "--random", "300",
             "--out", str(tmp_path / "o"), "--no-progress", *extra]
     return subprocess.Popen(argv, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
@@ -100,7 +103,7 @@ def _ready_for_ctrl_c(p: subprocess.Popen, store: Path) -> bool:
     Ctrl-C reaches only the parent. A worker still importing would print its own KeyboardInterrupt."""
     kids = _descendants(p.pid)
     return (p.poll() is None and any((store / "parts").glob("*/*.json")) and len(kids) >= 2
-            and all(_ignores_sigint(k) for k in kids))
+            and all(_ignores_sigint(k) for k in kids) and not (store.parent / "summary.json").exists())
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
