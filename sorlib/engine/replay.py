@@ -468,7 +468,8 @@ def _take_ladder(px: np.ndarray, avail: np.ndarray, qty: int):
 
 
 class _Resting:
-    __slots__ = ("k", "qty", "price", "ahead", "level_sz", "trade_pos", "placed_ns", "queue")
+    __slots__ = ("k", "qty", "price", "ahead", "level_sz", "trade_pos", "placed_ns", "queue", "model", "prints",
+                 "vpos", "next_ts", "seen")
 
     def __init__(self, k, qty, price, ahead, trade_pos, placed_ns):
         self.k, self.qty, self.price, self.ahead = k, int(qty), float(price), float(ahead)
@@ -476,6 +477,11 @@ class _Resting:
         self.trade_pos = trade_pos
         self.placed_ns = int(placed_ns)
         self.queue = None  # the queue model's QueueState, created by _advance_resting
+        self.model = None  # its QueueModel (stateless), built once by _advance_resting
+        self.prints = None  # _venue_prints(book, k), set by _advance_resting with the two below
+        self.vpos = 0  # index into ``prints`` of the first print not yet applied
+        self.next_ts = 0  # its time ns (2**63 − 1: none left)
+        self.seen = -2  # the quote row whose level step is a no-op on ``queue`` as it stands (-2: none)
 
 
 def replay(book: Book, strategy: Strategy, orders: list[ParentOrder] | tuple[ParentOrder, ...],
@@ -863,51 +869,95 @@ def _advance_resting(book, resting, rows, t, order, rec, rebate, remaining, cfg:
     Binomial(left, 0.9·(1 − position)) shares, drawn from a generator seeded by (seed, order, venue, time).
     Book-ineligible prints are skipped; a print below our price counts only when the venue's bid just before
     it was at or above our price (:func:`_through_ok`). ``cfg.haircut``: floor(haircut × fill) shares are
-    credited; the whole model fill leaves the resting order."""
-    end = int(np.searchsorted(book.trades_ts, t, side="right"))
+    credited; the whole model fill leaves the resting order.
+    Cost per order and step (the what-if panels replay this per snapshot): a time compare when no print of its
+    venue arrived (a cursor into :func:`_venue_prints`, cached per book) and a row compare when its venue's
+    quote row did not change since a step that left the queue as a repeat would (:func:`_rest_level`)."""
     for r in resting:
         if r.qty <= 0 or remaining <= 0:
             continue
-        v = book.venues[r.k]
-        n = getattr(book.profiles[r.k], "queue_cancel_bias", None) if cfg.venue_power else None
-        model = make_queue_model(cfg, n)
-        if r.queue is None:
-            r.queue = QueueState.join(r.ahead)
-        st = r.queue
-        if end > r.trade_pos:
-            sl = slice(r.trade_pos, end)
-            sel = (book.trades_venue[sl] == v) & (book.trades_side[sl] < 0)
-            if book.trades_eligible is not None:
-                sel &= book.trades_eligible[sl]
-            if sel.any():
-                px, sz = book.trades_px[sl][sel], book.trades_sz[sl][sel]
-                ok = _through_ok(book, r.k, book.trades_ts[sl][sel], px, r.price)
-                left = min(r.qty, remaining)
-                if cfg.model == "simple":
-                    pos = st.position
-                    fill_parts(model, st, left, r.price, px, sz, through_ok=ok)  # advances the queue only
-                    below = (px < r.price - 1e-9) & ok
-                    hit = bool(((np.abs(px - r.price) <= 1e-9) | below).any())
-                    filled = SimpleQueue(rng_for(cfg.seed, order.order_id, int(v), t)).fill(left, pos) if hit else 0
-                    at, thr = (0, filled) if below.any() else (filled, 0)
-                else:
-                    at, thr = fill_parts(model, st, left, r.price, px, sz, through_ok=ok)
-                for q, through in ((at, False), (thr, True)):
-                    got = min(cfg.credit(q), remaining)
-                    rec.add(order.order_id, int(t), int(v), got, r.price, -float(rebate[r.k]), KIND_REST,
-                            through=through)
-                    r.qty -= q
-                    remaining -= got
-            r.trade_pos = end
-        row = rows[r.k]
-        if row >= 0:
-            bpx, bsz = book.bid_px[row, 0], float(book.bid_sz[row, 0])
-            if not np.isfinite(bpx) or bpx < r.price - 1e-9:
-                st.front, st.level, st.printed = 0.0, 0.0, 0.0  # our level emptied: we would be at its front
-            elif abs(bpx - r.price) <= 1e-9 and bsz != st.level:
-                model.on_level(st, bsz)
-        r.ahead, r.level_sz = st.front, st.level
+        if r.model is None:
+            _rest_start(book, r, cfg)
+        printed = r.next_ts <= t  # a print of this venue stamped by t arrived
+        if printed:
+            idx, ts = r.prints
+            hi = r.vpos + int(ts[r.vpos:].searchsorted(t, side="right"))
+            remaining = _rest_prints(book, r, idx[r.vpos:hi], t, order, rec, rebate, remaining, cfg)
+            r.vpos, r.next_ts = hi, ts.item(hi) if hi < ts.shape[0] else _NEVER
+        row = rows.item(r.k)
+        if printed or row != r.seen:
+            r.seen = _rest_level(book, r, row)
     return remaining
+
+
+_NEVER = 2**63 - 1  # ns: no print left
+
+
+def _rest_start(book: Book, r: _Resting, cfg: QueueFill) -> None:
+    """Set up resting order ``r`` before its first step: its queue model (``cfg``, the venue's power with
+    ``cfg.venue_power``), its queue state (the back of the displayed level) and its cursor into its venue's
+    prints (the first print at or after ``r.trade_pos``)."""
+    n = getattr(book.profiles[r.k], "queue_cancel_bias", None) if cfg.venue_power else None
+    r.model, r.queue = make_queue_model(cfg, n), QueueState.join(r.ahead)
+    r.prints = idx, ts = _venue_prints(book, r.k)
+    r.vpos = int(idx.searchsorted(r.trade_pos, side="left"))
+    r.next_ts = ts.item(r.vpos) if r.vpos < ts.shape[0] else _NEVER
+
+
+def _venue_prints(book: Book, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ascending indices into book.trades_*, their times ns)`` of the prints a resting buy on venue ``k``
+    can meet (seller-initiated, book-eligible); computed once per book and venue, kept on the book like
+    :func:`mirror_book`."""
+    got = book.__dict__.setdefault("_sorlib_venue_prints", {})
+    out = got.get(k)
+    if out is None:
+        sel = (book.trades_venue == book.venues[k]) & (book.trades_side < 0)
+        if book.trades_eligible is not None:
+            sel &= book.trades_eligible
+        idx = np.flatnonzero(sel)
+        out = got[k] = (idx, book.trades_ts[idx])
+    return out
+
+
+def _rest_prints(book, r: _Resting, idx: np.ndarray, t, order, rec, rebate, remaining, cfg: QueueFill) -> int:
+    """The prints ``idx`` (indices into ``book.trades_*``, :func:`_venue_prints`) against resting order ``r``
+    (:func:`_advance_resting`); fills go to ``rec``. Returns the shares left of the parent order."""
+    st, model, v = r.queue, r.model, book.venues[r.k]
+    px, sz = book.trades_px[idx], book.trades_sz[idx]
+    ok = _through_ok(book, r.k, book.trades_ts[idx], px, r.price)
+    left = min(r.qty, remaining)
+    if cfg.model == "simple":
+        pos = st.position
+        fill_parts(model, st, left, r.price, px, sz, through_ok=ok)  # advances the queue only
+        below = (px < r.price - 1e-9) & ok
+        hit = bool(((np.abs(px - r.price) <= 1e-9) | below).any())
+        filled = SimpleQueue(rng_for(cfg.seed, order.order_id, int(v), t)).fill(left, pos) if hit else 0
+        at, thr = (0, filled) if below.any() else (filled, 0)
+    else:
+        at, thr = fill_parts(model, st, left, r.price, px, sz, through_ok=ok)
+    for q, through in ((at, False), (thr, True)):
+        got = min(cfg.credit(q), remaining)
+        rec.add(order.order_id, int(t), int(v), got, r.price, -float(rebate[r.k]), KIND_REST, through=through)
+        r.qty -= q
+        remaining -= got
+    return remaining
+
+
+def _rest_level(book, r: _Resting, row: int) -> int:
+    """The quote update of resting order ``r``'s venue (its quote row ``row``, -1: none) applied to its queue
+    (:func:`_advance_resting`). Returns ``row`` when applying it again would change nothing (the caller skips
+    it while the row and the queue stay the same), else -2."""
+    st = r.queue
+    again = row
+    if row >= 0:
+        bpx, bsz = book.bid_px.item(row, 0), float(book.bid_sz.item(row, 0))
+        if not math.isfinite(bpx) or bpx < r.price - 1e-9:
+            st.front, st.level, st.printed = 0.0, 0.0, 0.0  # our level emptied: we would be at its front
+        elif abs(bpx - r.price) <= 1e-9 and bsz != st.level:
+            r.model.on_level(st, bsz)
+            again = row if bsz == st.level else -2
+    r.ahead, r.level_sz = st.front, st.level
+    return again
 
 
 def _through_ok(book: Book, k: int, ts: np.ndarray, px: np.ndarray, price: float) -> np.ndarray:
