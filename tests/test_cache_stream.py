@@ -191,3 +191,29 @@ def test_streamed_build_progress(tmp_path, cache_dir, capsys, monkeypatch):
     assert "streamed" in load(f, progress=True).report.cache
     err = capsys.readouterr().err
     assert "g.mbp-10.dbn (pass 1/2)" in err and "g.mbp-10.dbn (pass 2/2)" in err and "rec/s" in err
+
+
+def test_entry_too_big_for_a_private_mapping_is_mapped_read_only(tmp_path, cache_dir, monkeypatch):
+    """The kernel refuses a private writable mapping bigger than RAM without swap (ENOMEM; seen on a 34 GB
+    100 M-record entry): the entry is then mapped read-only — the same arrays, read-only, never rebuilt."""
+    import errno
+    import mmap
+
+    import sorlib.data.cache as cache
+
+    head, rec = _damaged(tmp_path)
+    f = _write(tmp_path / "m.mbp-10.dbn", head, rec)
+    fresh = load(f, cache=False)
+    load(f)
+    real = mmap.mmap
+
+    def no_private(fd, length, access=None):
+        if access == mmap.ACCESS_COPY:
+            raise OSError(errno.ENOMEM, "Cannot allocate memory")
+        return real(fd, length, access=access)
+
+    monkeypatch.setattr(cache.mmap, "mmap", no_private)
+    md = load(f)
+    assert md.report.cache.startswith("cache: read")
+    assert_same(fresh, md)
+    assert not md.quotes.ask_px.flags.writeable
