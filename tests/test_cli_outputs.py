@@ -53,8 +53,12 @@ def _start_search(tmp_path: Path, *extra: str) -> subprocess.Popen:
     interpreter shutdown (seen in a fresh-clone CI run once the replay got faster)."""
     argv = [sys.executable, "-m", "sorlib.cli", "search", "--mode", "uncapped", "--every", "1", "--random", "300",
             "--out", str(tmp_path / "o"), "--no-progress", *extra]
+    # SIGINT at its default, as a terminal starts a command: a child inherits an ignored SIGINT, and then
+    # Python installs no KeyboardInterrupt handler (two fresh-clone runs saw the search ignore the signal when
+    # the test process had SIGINT ignored).
     return subprocess.Popen(argv, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(cond, timeout: float) -> bool:
