@@ -73,3 +73,14 @@ def test_time_suffixes_are_units_not_share_counts():
     assert T.header("latency_us") == "Latency (µs)"
     assert T.header("s") == "S (shares)" and T.header("qty") == "Quantity (shares)"
     assert T.header("rest_seconds") == "Rest seconds (s)"
+
+
+def test_a_value_that_rounds_to_zero_prints_without_a_sign() -> None:
+    """-0.0001 at two decimals is "0.00", not "-0.00" (notebook 08's delay column showed "-0.00"); a real
+    negative keeps its sign: -0.01 → "-0.01", -10 → "-10.00"."""
+    from sorlib.plots.tables import cell
+
+    assert cell(-0.0001, "{:.2f}") == "0.00"
+    assert cell(-0.0, "{:.4f}") == "0.0000"
+    assert cell(-0.01, "{:.2f}") == "-0.01"
+    assert cell(-10.0, "{:.2f}") == "-10.00"

@@ -131,13 +131,18 @@ def cell(value, spec: str = "") -> str | None:
         if spec == "int":
             return f"{round(v):,}" if abs(v - round(v)) < 1e-6 or abs(v) >= 100 else f"{v:,.1f}"
         if spec:
-            return spec.format(v)
+            return _unsigned_zero(spec.format(v))
         if v == 0:
             return "0"
         if abs(v) >= 1000:
             return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.2f}"
         return f"{v:.4g}"
     return no_dollar(str(value))
+
+
+def _unsigned_zero(text: str) -> str:
+    """``"-0.00"`` → ``"0.00"``: a value that rounds to zero prints without a sign."""
+    return text[1:] if text[:1] in "-−" and not re.search(r"[1-9]", text) else text
 
 
 def no_dollar(text: str) -> str:
