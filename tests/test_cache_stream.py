@@ -217,3 +217,84 @@ def test_entry_too_big_for_a_private_mapping_is_mapped_read_only(tmp_path, cache
     assert md.report.cache.startswith("cache: read")
     assert_same(fresh, md)
     assert not md.quotes.ask_px.flags.writeable
+
+
+# ------------------------------------------------------------------------------------------- CSV source
+def _damaged_csv(tmp_path, pretty: bool, seed: int = 0):
+    """The damaged MBP-10 day as a Databento CSV, written by the ``databento`` package (an independent
+    writer): pretty (ISO times, decimal dollars) or raw (integer ns, fixed-point prices)."""
+    import databento as db
+
+    head, rec = _damaged(tmp_path, seed)
+    f = _write(tmp_path / f"src{seed}.mbp-10.dbn", head, rec)
+    out = tmp_path / f"d{int(pretty)}.mbp-10.csv"
+    db.DBNStore.from_file(str(f)).to_csv(out, pretty_px=pretty, pretty_ts=pretty, map_symbols=False)
+    return out
+
+
+@pytest.mark.parametrize("pretty", [True, False])
+@pytest.mark.parametrize("chunk", [7, 50, 10**6])
+def test_streamed_csv_equals_whole_parse(tmp_path, cache_dir, monkeypatch, chunk, pretty):
+    """A Databento CSV (decimal or fixed-point prices) streamed in chunks of 7 / 50 rows / one chunk gives the
+    whole-file CSV parse array by array, every repair firing (counts checked non-zero)."""
+    import sorlib.data.csv_stream as cs
+
+    f = _damaged_csv(tmp_path, pretty)
+    fresh = load(f, cache=False)
+    r = fresh.report.repairs
+    assert fresh.report.format == "databento-csv/mbp-10" + ("" if pretty else "/fixed")
+    assert r["duplicate_record"] == 50 and r["bad_book_flag"] >= 8 and r["stub_quote"] >= 1
+    assert r["crossed_book"] >= 1 and r["locked_book"] >= 1
+    assert len(set(fresh.feed_latency_us.values())) == 2
+    monkeypatch.setattr(cs, "CHUNK", chunk)
+    built = load(f)
+    assert "streamed" in built.report.cache, built.report.cache
+    assert_same(fresh, built)
+    assert_same(fresh, load(f))
+
+
+def test_csv_bad_row_same_error(tmp_path, cache_dir, monkeypatch):
+    """A negative level-3 bid size on line 91 (row 90): the cached (streaming) load raises the whole parse's
+    located error, naming line 91 and the column."""
+    import sorlib.data.csv_stream as cs
+
+    f = _damaged_csv(tmp_path, True)
+    lines = f.read_text().splitlines(keepends=True)
+    names = lines[0].strip().split(",")
+    fields = lines[90].split(",")
+    fields[names.index("bid_sz_03")] = "-5"
+    lines[90] = ",".join(fields)
+    f.write_text("".join(lines))
+    monkeypatch.setattr(cs, "CHUNK", 7)
+    with pytest.raises(DataError) as e1:
+        load(f, cache=False)
+    with pytest.raises(DataError) as e2:
+        load(f)
+    assert "line 91" in str(e1.value) and "bid_sz_03" in str(e1.value), str(e1.value)
+    assert str(e1.value) == str(e2.value)
+    assert not list(cache_dir.glob("*.sdc"))
+
+
+def test_csv_decimal_late_in_fixed_point_file_declines(tmp_path, cache_dir, monkeypatch):
+    """The price scale is decided over the whole file: one decimal price on the last line makes the whole file
+    decimal dollars (no '/fixed'); the stream, reading chunks of 50, must give the same (it declines or agrees)."""
+    import sorlib.data.csv_stream as cs
+
+    f = _damaged_csv(tmp_path, False)
+    text = f.read_text()
+    f.write_text(text.rstrip("\n") + "\n")
+    lines = f.read_text().splitlines(keepends=True)
+    names = lines[0].strip().split(",")
+    fields = lines[-1].split(",")
+    fields[names.index("bid_px_09")] = "1.5"
+    lines[-1] = ",".join(fields)
+    f.write_text("".join(lines))
+    monkeypatch.setattr(cs, "CHUNK", 50)
+    try:
+        fresh = load(f, cache=False)
+    except DataError as e:
+        with pytest.raises(DataError) as e2:
+            load(f)
+        assert str(e) == str(e2.value)
+        return
+    assert_same(fresh, load(f))

@@ -150,6 +150,27 @@ def read_databento_csv(path: str | Path, *, price_scale: float | None = None, sy
     ``symbol`` / ``date`` (YYYY-MM-DD, New York) pick one instrument / trading date of the file.
     """
     p = str(path)
+    spec = csv_spec(path)
+    table, hdr = read_csv_table(path, include=spec["include"], column_types=spec["types"])
+    cols, symbols = csv_columns(table, Where(p, hdr), spec, price_scale)
+    price_scale = cols.pop("scale")
+    levels, optional = spec["levels"], spec["optional"]
+    ids = cols["extra"][0]
+    keep = pick_instrument(p, ids if "instrument_id" in optional else None, cols["venue"], symbols, {}, symbol)
+    report = LoadReport(source=p, format=f"databento-csv/mbp-{levels}" + ("/fixed" if price_scale != 1 else ""))
+    cols, symbols = _select(report, cols, symbols, keep, date)
+    name = None
+    if symbols is not None:
+        vals = np.unique(symbols[symbols != ""])
+        name = str(vals[0]) if vals.size == 1 else None
+    return _assemble(report, **cols, all_trades=False, symbol=name,
+                     recv=cols["extra"][3] if "ts_recv" in optional else None)
+
+
+def csv_spec(path: str | Path) -> dict:
+    """What a Databento CSV's header asks to read: ``names``, ``levels``, ``lvl_cols``, ``optional``, ``include``
+    and the pyarrow column ``types``; a :class:`DataError` for an MBO file or missing columns."""
+    p = str(path)
     open_source(path)
     names = header_names(first_line(path))
     if "order_id" in names and "bid_px_00" not in names:
@@ -169,8 +190,15 @@ def read_databento_csv(path: str | Path, *, price_scale: float | None = None, sy
     include = list(dict.fromkeys(_REQUIRED + optional + lvl_cols))
     dict_t = pa.dictionary(pa.int32(), pa.string())
     types = {c: dict_t for c in ("action", "side", "symbol") if c in names}
-    table, hdr = read_csv_table(path, include=include, column_types=types)
-    w = Where(p, hdr)
+    return {"names": names, "levels": levels, "lvl_cols": lvl_cols, "optional": optional, "include": include,
+            "types": types}
+
+
+def csv_columns(table: pa.Table, w: Where, spec: dict, price_scale: float | None) -> tuple[dict, np.ndarray | None]:
+    """Rows of a Databento CSV table → checked columns (times ns, prices $, sizes shares, levels ``(n, L)``,
+    ``extra`` = instrument id, depth, sequence[, ts_recv with −1 = empty]) and the stripped ``symbol`` texts;
+    ``cols["scale"]`` is the price scale used (detected by :func:`_looks_fixed_point` when None)."""
+    levels, lvl_cols, optional = spec["levels"], spec["lvl_cols"], spec["optional"]
     n = table.num_rows
 
     def ints(c: str, lo: int, hi: int, fill: int | None) -> np.ndarray:
@@ -217,17 +245,8 @@ def read_databento_csv(path: str | Path, *, price_scale: float | None = None, sy
     if "symbol" in optional:
         symbols = table.column("symbol").cast(pa.string()).to_numpy(zero_copy_only=False).astype(str)
         symbols = np.char.strip(symbols)
-    keep = pick_instrument(p, ids if "instrument_id" in optional else None, venue, symbols, {}, symbol)
-    cols = dict(ts=ts, venue=venue, action=action, side=side, flags=flags, price=px["price"], size=size,
-                bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz, extra=extra)
-    report = LoadReport(source=p, format=f"databento-csv/mbp-{levels}" + ("/fixed" if price_scale != 1 else ""))
-    cols, symbols = _select(report, cols, symbols, keep, date)
-    name = None
-    if symbols is not None:
-        vals = np.unique(symbols[symbols != ""])
-        name = str(vals[0]) if vals.size == 1 else None
-    return _assemble(report, **cols, all_trades=False, symbol=name,
-                     recv=cols["extra"][3] if "ts_recv" in optional else None)
+    return dict(ts=ts, venue=venue, action=action, side=side, flags=flags, price=px["price"], size=size,
+                bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz, extra=extra, scale=price_scale), symbols
 
 
 def _select(report: LoadReport, cols: dict, symbols, keep: np.ndarray | None, date: str | None):
@@ -265,13 +284,20 @@ def _csv_times(table: pa.Table, w: Where, rtype: np.ndarray, has_recv: bool) -> 
 
 def _looks_fixed_point(raw_px: dict[str, np.ndarray]) -> bool:
     """Fixed-point (1e-9) when no price column is decimal and some integer price is >= 1e6 units."""
+    decimal, big = fixed_point_facts(raw_px)
+    return not decimal and big
+
+
+def fixed_point_facts(raw_px: dict[str, np.ndarray]) -> tuple[bool, bool]:
+    """(some price column holds a decimal number, some price is >= 1e6 units): :func:`_looks_fixed_point`'s
+    facts, which combine over chunks of rows by ``or``."""
     if any(a.dtype.kind == "f" and np.any(a[~np.isnan(a)] != np.floor(a[~np.isnan(a)])) for a in raw_px.values()):
-        return False
+        return True, False
     for a in raw_px.values():
         v = a[~np.isnan(a)] if a.dtype.kind == "f" else a
         if v.size and np.max(np.abs(v.astype(np.float64))) >= 1e6:
-            return True
-    return False
+            return False, True
+    return False, False
 
 
 def _dollars(raw: np.ndarray, scale: float) -> np.ndarray:

@@ -264,13 +264,15 @@ class _Day:
         self.levels = 0
         self.names: tuple = ()
         self.store = None
+        self.symbols: set[str] = set()  # non-empty symbol texts (CSV)
 
 
-def _pass1(p: str, schema: str, spill: Path, progress) -> _Day:
+def _pass1(p: str, schema: str, spill: Path, progress, source=None) -> _Day:
+    """``source``: the chunk generator (:func:`_chunks`, or the CSV one of :mod:`.csv_stream`)."""
     day, dedup = _Day(), Dedup()
     all_trades, no_trades = schema == "tbbo", schema.startswith("bbo")
     with open(spill / "d", "wb") as fd, open(spill / "v", "wb") as fv:
-        for base, c in _chunks(p, schema, progress, f"{Path(p).name} (pass 1/2)"):
+        for base, c in (source or _chunks)(p, schema, progress, f"{Path(p).name} (pass 1/2)"):
             if base < 0:
                 day.store = c
                 break
@@ -284,8 +286,12 @@ def _pass1(p: str, schema: str, spill: Path, progress) -> _Day:
                 day.dtypes = {k: c[k].dtype for k in ("ts", "price", "size", "bid_px", "bid_sz")}
             for vi in np.unique((c["venue"] << 32) | c["ids"]).tolist():  # (venue, instrument id) pairs
                 day.ids.setdefault(vi >> 32, set()).add(vi & 0xFFFFFFFF)
-            if "ts_recv" in c["names"]:
-                recv = c["extra"][0].astype(np.int64)
+            day.symbols.update(c.get("symbols", ()))
+            recv = c.get("recv")
+            if recv is None and "ts_recv" in c["names"]:
+                recv = c["extra"][0]
+            if recv is not None:
+                recv = recv.astype(np.int64)
                 d = recv - ts
                 ok = (recv >= 0) & (d > 0)
                 fd.write(d[ok].tobytes())
@@ -296,7 +302,7 @@ def _pass1(p: str, schema: str, spill: Path, progress) -> _Day:
             if not no_trades:
                 tm = keep if all_trades else keep & (c["action"] == _T)
                 day.trade_px.append(c["price"][tm])
-    if any(len(s) > 1 for s in day.ids.values()):
+    if any(len(s) > 1 for s in day.ids.values()) or len(day.symbols) > 1:
         raise Decline  # several instruments: the whole-file parse names them
     if day.n == 0 or _ny_date(day.first_ts) != _ny_date(day.last_ts):
         raise Decline  # several trading dates (or none): likewise
@@ -341,7 +347,9 @@ def write_dbn_entry(path, writer, key: str, *, progress: bool | None = False) ->
     _pass2(p, schema, day, ref, nt, writer, key, feed, store, progress)
 
 
-def _pass2(p, schema, day: _Day, ref: float, nt: int, writer, key, feed, store, progress) -> None:
+def _pass2(p, schema, day: _Day, ref: float, nt: int, writer, key, feed, store, progress, source=None,
+           fmt: str | None = None) -> None:
+    """Write the entry; ``source``/``fmt``: the CSV chunk generator and report format (DBN when None)."""
     lv, dt = (day.levels,), day.dtypes
     writer.layout({"q_ts": (dt["ts"], (), day.kept), "q_venue": (np.int32, (), day.kept),
                    "q_bid_px": (dt["bid_px"], lv, day.kept), "q_bid_sz": (dt["bid_sz"], lv, day.kept),
@@ -352,7 +360,7 @@ def _pass2(p, schema, day: _Day, ref: float, nt: int, writer, key, feed, store, 
     count = dict.fromkeys(("dup", "bad_ts", "bad", "stub", "crossed", "locked"), 0)
     stub_note = ""
     all_trades, no_trades = schema == "tbbo", schema.startswith("bbo")
-    for base, c in _chunks(p, schema, progress, f"{Path(p).name} (pass 2/2)"):
+    for base, c in (source or _chunks)(p, schema, progress, f"{Path(p).name} (pass 2/2)"):
         if base < 0:
             break
         keep = dedup.keep(dedup_fields(c))
@@ -385,8 +393,10 @@ def _pass2(p, schema, day: _Day, ref: float, nt: int, writer, key, feed, store, 
                         ("q_ask_px", ask_px), ("q_ask_sz", ask_sz)):
             writer.append(name, a[qk])
         use.quotes(ts[qk], venue[qk], bid_px[qk, 0], ask_px[qk, 0])
-    report = LoadReport(source=p, format=f"databento-dbn/{schema}", rows_read=day.n)
-    if store.dataset:
+    if count["dup"] != day.n - day.kept:
+        raise Decline  # pass 2 must see the rows pass 1 counted (the layout's lengths)
+    report = LoadReport(source=p, format=fmt or f"databento-dbn/{schema}", rows_read=day.n)
+    if store is not None and store.dataset:
         report.notes.append(f"dataset {store.dataset}")
     report.count("duplicate_record", count["dup"])
     if count["bad_ts"]:
@@ -401,7 +411,8 @@ def _pass2(p, schema, day: _Day, ref: float, nt: int, writer, key, feed, store, 
     report.notes.extend(use.notes())
     venues = sorted(use.venues | use.trade_venues)
     writer.finish(key, {"report": report.to_dict(), "venue_names": {str(v): publisher_name(v) for v in venues},
-                        "symbol": _symbol(day, store), "tz": TZ,
+                        "symbol": _symbol(day, store) if store is not None else next(iter(day.symbols), None),
+                        "tz": TZ,
                         "feed_latency_us": {str(k): float(v) for k, v in feed.items()}})
 
 

@@ -108,10 +108,12 @@ def load(path: str | Path, format: str = "auto", *, symbol: str | None = None, d
     from .cache import cached
 
     options = {"format": fmt, "symbol": symbol, "date": date, **kw}
+    from .csv_stream import csv_streamer
     from .dbn_stream import dbn_streamer
 
-    md, status = cached(path, options, lambda: _parse(path, fmt, symbol, date, kw_read),
-                        stream=dbn_streamer(path, fmt, symbol, date, kw, progress))
+    streamer = dbn_streamer(path, fmt, symbol, date, kw, progress) or csv_streamer(path, fmt, symbol, date, kw,
+                                                                                   progress)
+    md, status = cached(path, options, lambda: _parse(path, fmt, symbol, date, kw_read), stream=streamer)
     md.report.cache = status.line(str(path))
     return md
 
