@@ -24,7 +24,8 @@ used; a read refreshes an entry's mtime); building one deletes the older ones of
 
 **Streaming build** — a Databento DBN file (no ``symbol``/``date``/extra options) is converted chunk by
 chunk by :mod:`.dbn_stream` through :class:`EntryWriter` (peak anonymous memory 270–370 MB measured from 2.4 M
-to 67 M MBP-10 records, of which 16 bytes per trade; the entry equals the whole-file parse array by array); a file it cannot convert exactly is parsed whole, as
+to 67 M MBP-10 records, of which 16 bytes per trade; the entry equals the whole-file parse array by array), and a
+Databento MBP-1/MBP-10 CSV likewise by :mod:`.csv_stream`; a file they cannot convert exactly is parsed whole, as
 before. The status line says ``streamed``.
 
 **File layout** (one file ``<name>-<path hash>-<key16>.sdc`` per entry; little-endian)::
