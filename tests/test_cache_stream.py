@@ -298,3 +298,34 @@ def test_csv_decimal_late_in_fixed_point_file_declines(tmp_path, cache_dir, monk
         assert str(e) == str(e2.value)
         return
     assert_same(fresh, load(f))
+
+
+def test_csv_zst_streams_and_type_change_declines(tmp_path, cache_dir, monkeypatch):
+    """A zstd-compressed CSV streams (equal to the whole parse). With 4 KiB blocks and ``sequence`` left empty
+    on the first 100 rows, the first block types the column null and a later block holds integers: pyarrow's
+    streaming reader cannot widen a type, so the build declines and the whole parse (which unifies the types
+    of all blocks) builds the entry — not streamed, still equal."""
+    import zstandard
+
+    import sorlib.data.csv_stream as cs
+
+    f = _damaged_csv(tmp_path, True)
+    lines = f.read_text().splitlines(keepends=True)
+    k = lines[0].strip().split(",").index("sequence")
+    for i in range(1, 101):
+        fields = lines[i].split(",")
+        fields[k] = ""
+        lines[i] = ",".join(fields)
+    g = tmp_path / "z.mbp-10.csv.zst"
+    g.write_bytes(zstandard.ZstdCompressor().compress("".join(lines).encode()))
+    fresh = load(g, cache=False)
+    monkeypatch.setattr(cs, "CHUNK", 50)
+    built = load(g)
+    assert "streamed" in built.report.cache
+    assert_same(fresh, built)
+    for e in cache_dir.glob("*.sdc"):
+        e.unlink()
+    monkeypatch.setattr(cs, "BLOCK", 4096)
+    again = load(g)
+    assert again.report.cache.startswith("cache: built") and "streamed" not in again.report.cache
+    assert_same(fresh, again)
