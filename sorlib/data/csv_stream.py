@@ -2,9 +2,12 @@
 
 The same two passes as :mod:`.dbn_stream` (exact dedup across chunk borders, running usability facts, spilled
 feed-latency medians, :class:`~sorlib.data.cache.EntryWriter`), with the CSV read by pyarrow's streaming
-reader (:func:`pyarrow.csv.open_csv`, 4 MiB blocks — the whole-file reader's block size, so the first block
-fixes the column types exactly as it does there — gathered into chunks of :data:`CHUNK` rows). Each chunk
-goes through the whole-file reader's own conversion, :func:`~sorlib.data.databento.csv_columns`.
+reader (:func:`pyarrow.csv.open_csv`, 4 MiB blocks as the whole-file reader's, gathered into chunks of
+:data:`CHUNK` rows). Each chunk goes through the whole-file reader's own conversion,
+:func:`~sorlib.data.databento.csv_columns`. Column types: the streaming reader takes them from its first block
+and fails on a later block that does not fit (the build then declines); the whole-file reader infers each block
+and unifies, so when every block fits the first block's types both read the same types. A column empty all
+through the first block (typed null) and filled later therefore declines: such files are parsed whole.
 
 Before the two passes a pass 0 reads the raw bytes (NUL bytes and invalid UTF-8 anywhere in the file are the
 whole-file reader's first errors) and the price columns only (whether prices are fixed-point integers or
@@ -30,7 +33,7 @@ from ._csv import raw_numbers
 from .databento import _Progress, _Shifted, csv_columns, csv_spec, fixed_point_facts
 from .dbn_stream import CHUNK, Decline, _pass1, _pass2, spilled_medians
 
-BLOCK = 1 << 22  # bytes per pyarrow block: the whole-file reader's (read_csv_table)
+BLOCK = 1 << 22  # bytes per pyarrow block, as read_csv_table's; the first one fixes the column types
 _SCHEMA = "mbp"  # CSV: trades are the action-T rows, every row is a quote row (neither tbbo nor bbo)
 
 
