@@ -31,7 +31,7 @@ import pyarrow.csv as pacsv
 
 from ._csv import raw_numbers
 from .databento import _Progress, _Shifted, csv_columns, csv_spec, fixed_point_facts
-from .dbn_stream import CHUNK, Decline, _pass1, _pass2, spilled_medians
+from .dbn_stream import CHUNK, Decline, _pass1, _pass2, day_facts
 
 BLOCK = 1 << 22  # bytes per pyarrow block, as read_csv_table's; the first one fixes the column types
 _SCHEMA = "mbp"  # CSV: trades are the action-T rows, every row is a quote row (neither tbbo nor bbo)
@@ -138,17 +138,7 @@ def write_csv_entry(path, writer, key: str, *, progress: bool | None = False) ->
             raise
         except Exception:  # noqa: BLE001 - a bad row / a type change: the whole-file parse reports it
             raise Decline from None
-        trade_px = np.concatenate(day.trade_px) if day.trade_px else np.empty(0)
-        day.trade_px = []
-        if trade_px.size == 0:
-            raise Decline  # the stub reference would be the median mid of every row
-        ref = float(np.median(trade_px[np.isfinite(trade_px)]))
-        nt = len(trade_px)
-        del trade_px
-        dv = np.memmap(spill / "d", np.int64, "r") if (spill / "d").stat().st_size else np.empty(0, np.int64)
-        vv = np.memmap(spill / "v", np.int32, "r") if (spill / "v").stat().st_size else np.empty(0, np.int32)
-        feed = {k: m / 1e3 for k, m in spilled_medians(dv, vv).items()}
-        del dv, vv
+        ref, nt, feed = day_facts(day, spill)
     try:
         _pass2(p, _SCHEMA, day, ref, nt, writer, key, feed, None, progress, source, fmt)
     except Decline:

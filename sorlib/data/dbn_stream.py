@@ -333,19 +333,24 @@ def write_dbn_entry(path, writer, key: str, *, progress: bool | None = False) ->
             raise
         except Exception:  # noqa: BLE001 - a bad record / truncated file: the whole-file parse reports it
             raise Decline from None
-        trade_px = np.concatenate(day.trade_px) if day.trade_px else np.empty(0)
-        day.trade_px = []
-        if trade_px.size == 0:
-            raise Decline  # the stub reference would be the median mid of every row
-        ref = float(np.median(trade_px[np.isfinite(trade_px)]))
-        nt = len(trade_px)
-        del trade_px
-        dv = np.memmap(spill / "d", np.int64, "r") if (spill / "d").stat().st_size else np.empty(0, np.int64)
-        vv = np.memmap(spill / "v", np.int32, "r") if (spill / "v").stat().st_size else np.empty(0, np.int32)
-        feed = {k: m / 1e3 for k, m in spilled_medians(dv, vv).items()}
-        del dv, vv
+        ref, nt, feed = day_facts(day, spill)
     _pass2(p, schema, day, ref, nt, writer, key, feed, store, progress)
 
+
+
+def day_facts(day: _Day, spill: Path) -> tuple[float, int, dict[int, float]]:
+    """After pass 1: the stub-quote reference (median trade price, $), the trade count and the per-venue feed
+    latency medians (µs) from the spilled delays; declines a day without trades (the stub reference would be
+    the median mid of every row)."""
+    trade_px = np.concatenate(day.trade_px) if day.trade_px else np.empty(0)
+    day.trade_px = []
+    if trade_px.size == 0:
+        raise Decline
+    ref, nt = float(np.median(trade_px[np.isfinite(trade_px)])), len(trade_px)
+    del trade_px
+    dv = np.memmap(spill / "d", np.int64, "r") if (spill / "d").stat().st_size else np.empty(0, np.int64)
+    vv = np.memmap(spill / "v", np.int32, "r") if (spill / "v").stat().st_size else np.empty(0, np.int32)
+    return ref, nt, {k: m / 1e3 for k, m in spilled_medians(dv, vv).items()}
 
 def _pass2(p, schema, day: _Day, ref: float, nt: int, writer, key, feed, store, progress, source=None,
            fmt: str | None = None) -> None:
