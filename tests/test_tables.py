@@ -84,3 +84,43 @@ def test_a_value_that_rounds_to_zero_prints_without_a_sign() -> None:
     assert cell(-0.0, "{:.4f}") == "0.0000"
     assert cell(-0.01, "{:.2f}") == "-0.01"
     assert cell(-10.0, "{:.2f}") == "-10.00"
+
+
+_PROBE = """
+import contextlib, io, json, sys
+from sorlib.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main({argv!r})
+print(json.dumps({{"code": code, "out": out.getvalue(), "plotly": sorted(m for m in sys.modules if m.split('.')[0] == 'plotly')}}))
+"""
+
+
+def _cli_in_fresh_interpreter(argv: list[str]) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _PROBE.format(argv=argv)], capture_output=True, text=True,
+                         check=True, timeout=300)
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_the_table_style_imports_no_plotly() -> None:
+    """sorlib.tables (the table printer of the CLI) needs pandas only; it used to live in sorlib.plots, whose
+    package import loads plotly and every figure module (3.7 s of a 7 s ``sorlib inspect`` on a busy box)."""
+    import subprocess
+    import sys
+
+    code = "import sys, sorlib.tables, sorlib.cli._tables; print(sorted(m for m in sys.modules if 'plotly' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
+
+
+def test_inspect_and_synth_print_their_tables_without_plotly(mbp1_csv, tmp_path) -> None:
+    """A real ``sorlib inspect`` and ``sorlib synth`` in a fresh interpreter print their tables (the guard:
+    the table's header is in the output) and never import plotly."""
+    got = _cli_in_fresh_interpreter(["inspect", str(mbp1_csv)])
+    assert got["code"] == 0 and "Median spread (USD/share)" in got["out"] and got["plotly"] == []
+    got = _cli_in_fresh_interpreter(["synth", "--minutes", "1", "--venues", "2", "--out", str(tmp_path / "s.csv")])
+    assert got["code"] == 0 and "Book updates" in got["out"] and got["plotly"] == []

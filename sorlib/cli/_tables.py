@@ -1,5 +1,5 @@
 """The tables ``sorlib inspect``, ``sorlib verdict`` and ``sorlib synth`` print, in the one table style
-(:mod:`sorlib.plots.tables`: integers for shares and counts, fixed decimals per unit, headers with units,
+(:mod:`sorlib.tables`: integers for shares and counts, fixed decimals per unit, headers with units,
 an em dash with a footnote for a missing value — never ``nan`` — and no printed dicts).
 
 Every column's unit and decimals are given here explicitly (not guessed from its name)."""
@@ -13,7 +13,7 @@ import pandas as pd
 
 
 def _table(df: pd.DataFrame, units: dict, decimals: dict, na: dict, title: str = ""):
-    from ..plots.tables import table  # the one table style
+    from ..tables import table  # the one table style
 
     return table(df, units=units, decimals=decimals, na=na, title=title, index=False)
 
@@ -62,7 +62,7 @@ def facts_table(facts: dict):
 
 def _rename(df: pd.DataFrame, na: dict):
     """Headers from :data:`_FACTS` (two columns may share a header text: their units tell them apart)."""
-    from ..plots.tables import table
+    from ..tables import table
 
     return table(df, units={k: _FACTS[k][1] for k in df.columns}, index=False, na=na,
                  decimals={k: _FACTS[k][2] for k in df.columns if _FACTS[k][2] is not None},
