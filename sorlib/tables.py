@@ -204,6 +204,33 @@ class Table:
         return "\n".join([*([self.title] if self.title else []), text, *self.notes])
 
 
+def column_decimals(s: pd.Series, sig: int = 4, most: int = 6) -> int | None:
+    """The one number of decimals a column of numbers is shown with (None: not a column of plain numbers).
+
+    The fewest decimals (up to 4) that write every value exactly — 0.005 and 0.01 → 3 ("0.005", "0.010");
+    otherwise ``sig`` significant digits on the column's median non-zero magnitude, between 0 and ``most``
+    decimals — 0.1234567 and 0.5 → 4 ("0.1235", "0.5000")."""
+    vals = []
+    for v in s:
+        if v is None or v is pd.NaT or isinstance(v, (bool, np.bool_)):
+            if v is None or v is pd.NaT:
+                continue
+            return None
+        if not isinstance(v, (int, float, np.integer, np.floating)):
+            return None
+        if math.isfinite(float(v)):
+            vals.append(float(v))
+    if not vals:
+        return None
+    for d in range(5):
+        if all(abs(v - round(v, d)) <= 1e-9 * max(1.0, abs(v)) for v in vals):
+            return d
+    mags = sorted(abs(v) for v in vals if v != 0)
+    if not mags:
+        return 0
+    return int(min(max(sig - 1 - math.floor(math.log10(mags[len(mags) // 2])), 0), most))
+
+
 def _numeric_col(s: pd.Series) -> bool:
     return bool(s.map(lambda x: bool(re.fullmatch(r"[−+\-]?[\d,.]+(e[+-]?\d+)?|—|[\d:]+ " + TZ_LABEL, str(x)))).all())
 
@@ -246,6 +273,9 @@ def table(df, units: dict[str, str] | None = None, decimals: dict[str, int] | No
             spec = "{:,.%sf}".replace("%s", str(int(decimals[c])))
         if pd.api.types.is_bool_dtype(s) or (pd.api.types.is_integer_dtype(s) and c not in decimals):
             spec = ""  # booleans as yes/no; integers (shares, counts) whole with thousands separators
+        elif c not in decimals and (spec == "" or spec.endswith("g}")):
+            d = column_decimals(s)  # one number of decimals per column (a "g" format mixes them)
+            spec = spec if d is None else "{:,.%sf}".replace("%s", str(d))
         if _is_time(s):
             texts = [None if pd.isna(v) else ny_time(v) for v in s]
         else:
@@ -301,5 +331,5 @@ def install(ip=None) -> bool:
     return True
 
 
-__all__ = ["HEAD_ROWS", "MAX_ROWS", "NA_REASON", "TZ", "TZ_LABEL", "Table", "cell", "header", "install", "kv_table",
+__all__ = ["HEAD_ROWS", "MAX_ROWS", "NA_REASON", "TZ", "TZ_LABEL", "Table", "cell", "column_decimals", "header", "install", "kv_table",
            "no_dollar", "ny_time", "params_text", "table"]

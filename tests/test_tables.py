@@ -124,3 +124,25 @@ def test_inspect_and_synth_print_their_tables_without_plotly(mbp1_csv, tmp_path)
     assert got["code"] == 0 and "Median spread (USD/share)" in got["out"] and got["plotly"] == []
     got = _cli_in_fresh_interpreter(["synth", "--minutes", "1", "--venues", "2", "--out", str(tmp_path / "s.csv")])
     assert got["code"] == 0 and "Book updates" in got["out"] and got["plotly"] == []
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def test_a_column_of_one_unit_shows_one_number_of_decimals() -> None:
+    """Columns without a fixed format used "{:.4g}", which mixed decimals down a column (page 07's summary:
+    "0.5", "0.125", "12.35"). By hand: [0.005, 0.01, 0.5] are exact at 3 decimals → "0.005", "0.010",
+    "0.500"; [0.1234567, 0.5, 12.3456] (not exact at ≤ 4) get 4 significant digits on the median 0.5 →
+    4 decimals; a probability column ("fill_prob") likewise; whole numbers stay whole; NaN stays an em dash."""
+    df = pd.DataFrame({"calib": [0.005, 0.01, 0.5], "bias": [0.1234567, 0.5, 12.3456],
+                       "fill_prob": [0.25, 0.5, 1.0], "n": [3.0, 40.0, np.nan], "label": ["a", "b", "c"]})
+    f = T.table(df).frame
+    assert f["Calib"].tolist() == ["0.005", "0.010", "0.500"]
+    assert f["Bias"].tolist() == ["0.1235", "0.5000", "12.3456"]
+    assert f["Fill prob"].tolist() == ["0.25", "0.50", "1.00"]
+    assert f["N"].tolist() == ["3", "40", "—"]
+    for col in f.columns[:4]:
+        assert len({_decimals(x) for x in f[col] if x != "—"}) == 1, col
+    # a negative that rounds to zero at the column's decimals has no sign (median non-zero 1.25 → 3 decimals)
+    assert T.table(pd.DataFrame({"x": [-0.00001, 1.25]})).frame["X"].tolist() == ["0.000", "1.250"]

@@ -9,6 +9,7 @@ from ..tables import (  # noqa: F401
     TZ_LABEL,
     Table,
     cell,
+    column_decimals,
     header,
     install,
     kv_table,
@@ -18,5 +19,5 @@ from ..tables import (  # noqa: F401
     table,
 )
 
-__all__ = ["HEAD_ROWS", "MAX_ROWS", "NA_REASON", "TZ", "TZ_LABEL", "Table", "cell", "header", "install", "kv_table",
+__all__ = ["HEAD_ROWS", "MAX_ROWS", "NA_REASON", "TZ", "TZ_LABEL", "Table", "cell", "column_decimals", "header", "install", "kv_table",
            "no_dollar", "ny_time", "params_text", "table"]
