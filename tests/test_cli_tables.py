@@ -39,7 +39,8 @@ def test_verdict_table_rows_and_missing_cells() -> None:
     latency = next(line for line in lines if line.lstrip().startswith("latency"))
     assert latency.count("—") >= 3 and "frozen" in latency  # no saving for either baseline, nor a clean-up share
     realistic = next(line for line in lines if line.lstrip().startswith("realistic"))
-    assert "−3.00" in realistic and "withheld" in realistic and realistic.count("lambda_under low") == 1
+    assert "−3.00" in realistic and "withheld" in realistic and realistic.count("λ under low") == 1
+    assert "lambda_under" not in out  # a parameter is named as on the pages, never in snake_case
     assert "(bps, 95% interval)" in out and "(% of shares)" in out
     assert any(line.startswith("— no out-of-sample orders") for line in lines)
     assert any(line.startswith("— inside the grid") for line in lines)

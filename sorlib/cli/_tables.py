@@ -87,6 +87,7 @@ def variant_table(res):
     with its 95% interval and order count), the clean-up's share of the shares bought (%), the verdict and
     the grid edges a chosen point lies on."""
     from ..metrics import format_interval, strategy_label
+    from ..tables import header
 
     rows, baselines = [], []
     for r in res.records:
@@ -99,7 +100,7 @@ def variant_table(res):
         share = r["cleanup_share"].get("out_of_sample", r["cleanup_share"]["in_sample"])
         row["clean-up"] = _num(share) * 100.0
         row["verdict"] = "withheld: clean-up dominated" if r["verdict_withheld"] else "given"
-        edges = sorted({f"{e['parameter']} {e['side']}" for e in r["edges"]})
+        edges = sorted({f"{header(e['parameter'], '')} {e['side']}" for e in r["edges"]})  # λ under low
         row["grid edge"] = ", ".join(edges) if edges else None
         rows.append(row)
     cols = ["variant", "same model as", *baselines, "clean-up", "verdict", "grid edge"]
