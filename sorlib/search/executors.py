@@ -174,8 +174,55 @@ class DataSpec:
         except SorlibError as e:  # name the day: the message travels back from a worker
             raise DataError(f"DATA day {day + 1} of {len(self.paths)}: {e}") from None
         if self.regular_hours:
-            md = md.regular_hours()
+            md = session_rows(md)  # md.regular_hours(), as views of the mapped day cache when it can be
         return Book.from_market(md, table)
+
+
+def session_rows(md):
+    """:meth:`MarketData.regular_hours <sorlib.data.market.MarketData.regular_hours>` (09:30-16:00 of every local
+    day, open inclusive, close exclusive) without copying the rows it keeps when it can: the same rows, equal
+    values, but ``md`` itself when every row is in session and views (slices) of its arrays when the rows in
+    session are one run of time-ordered quotes and prints (a one-day file). Otherwise ``md.regular_hours()``
+    (copies).
+
+    A day read through the day cache (:mod:`sorlib.data.cache`) is memory-mapped; ``regular_hours()`` takes its
+    rows by a boolean mask, a second, anonymous copy of every per-record array (about 330 bytes per MBP-10
+    record) that the backtest, which keeps the data when nothing is outside the session, does not make."""
+    import numpy as np
+    import pandas as pd
+
+    from ..engine.book import _sorted
+
+    q, t = md.quotes, md.trades
+    qts, tts = np.asarray(q.ts), np.asarray(t.ts)
+    if qts.size + tts.size == 0:
+        return md
+    if not (_sorted(qts) and _sorted(tts)):
+        return md.regular_hours()
+    first = min(int(a[0]) for a in (qts, tts) if a.size)
+    last = max(int(a[-1]) for a in (qts, tts) if a.size)
+    # regular_hours() ORs [day + 09:30, day + 16:00) over the local days that hold rows; every local day from the
+    # first row's to the last row's: a day without rows adds none (a row inside a day's session is on that day)
+    day = pd.Timestamp(first, tz="UTC").tz_convert(md.tz).normalize()
+    end = pd.Timestamp(last, tz="UTC").tz_convert(md.tz).normalize()
+    spans = []
+    while day <= end:
+        spans.append(((day + pd.Timedelta(hours=9, minutes=30)).value, (day + pd.Timedelta(hours=16)).value))
+        day = (day + pd.Timedelta(hours=36)).normalize()  # the next local day (36 h: across a DST change too)
+
+    def run(ts):  # the rows in session as one slice (ts sorted), or None when they are not one run
+        parts = [(int(np.searchsorted(ts, lo, "left")), int(np.searchsorted(ts, hi, "left"))) for lo, hi in spans]
+        parts = [(a, b) for a, b in parts if b > a]
+        if len(parts) > 1:
+            return None
+        return slice(*parts[0]) if parts else slice(0, 0)
+
+    qs, ts_ = run(qts), run(tts)
+    if qs is None or ts_ is None:
+        return md.regular_hours()
+    if (qs.start, qs.stop, ts_.start, ts_.stop) == (0, qts.size, 0, tts.size):
+        return md  # every row in session: regular_hours() would copy them all
+    return replace(md, quotes=q.take(qs), trades=t.take(ts_))
 
 
 def resident_days() -> int:

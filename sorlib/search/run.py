@@ -130,7 +130,7 @@ _INPUTS: dict = {}
 def _replay_inputs(spec: DataSpec, day: int, c: BacktestConfig):
     """Worker side: the day's book under ``c.fee_regime`` and ``c.market`` resolved on it (estimated σ and
     volume), built once per worker and setting, as :func:`~sorlib.backtest.run_backtest` does."""
-    from dataclasses import replace
+    from dataclasses import fields, replace
 
     from ..sim.model import market_model
     from ..venues import apply_fee_regime
@@ -140,7 +140,11 @@ def _replay_inputs(spec: DataSpec, day: int, c: BacktestConfig):
         while len(_INPUTS) >= resident_days():  # bounded like the worker's days (many-day searches)
             _INPUTS.pop(next(iter(_INPUTS)))
         book = worker_books(spec)[day]
-        book = replace(book, profiles=tuple(apply_fee_regime(p, c.fee_regime) for p in book.profiles))
+        profiles = tuple(apply_fee_regime(p, c.fee_regime) for p in book.profiles)
+        if profiles != book.profiles:  # else the day's book itself: one set of its derived per-record arrays
+            derived = {k: v for k, v in vars(book).items() if k not in {f.name for f in fields(book)}}
+            book = replace(book, profiles=profiles)
+            vars(book).update(derived)  # its cached properties (ask_key, two_sided, ...) do not use the profiles
         _INPUTS[key] = (book, market_model(c.market).resolve(book.market))
     return _INPUTS[key]
 
