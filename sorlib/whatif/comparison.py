@@ -77,6 +77,9 @@ ORDER_SIZES = (500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000)
 #: Idle seconds after a move before the panel replays the next key press's likely points (the browser draws
 #: the move first, on the same two cores).
 PREFETCH_DELAY_S = 0.15
+#: A move waits at most this long for a running background replay to reach its next stopping point (one
+#: decision of the router, or one order's check); the move then runs alone instead of sharing the interpreter.
+PREEMPT_WAIT_S = 0.25
 
 
 def _q(value: float) -> float:
@@ -445,7 +448,7 @@ class WhatIf:
         rebuilds that figure once.
         """
         with ui.Timer() as t:
-            self._prefetcher.preempt()
+            self._prefetcher.preempt(PREEMPT_WAIT_S)  # a background replay stops first (it would share the GIL)
             ready = self._will_hit(params)
             if not ready and self._summary_widget is not None:  # a replay: say so at once
                 self._summary_widget.value = self._summary_html(self._table, recomputing=True)

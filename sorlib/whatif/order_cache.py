@@ -55,12 +55,42 @@ def _arg_key(a) -> object:
     return a
 
 
+class PastMemo:
+    """History lookups shared by every replay and check of one :class:`OrderReplays`: a
+    :class:`~sorlib.strategies.view.Past` is a pure function of its tape and its clock ``t``, so one call
+    ``(tape, t, method, arguments)`` has one answer whatever the parameter point (e.g. the Cont–Kukanov router's
+    outflow samples at a decision time, the same at every point whose replay reaches that time). Holds its
+    tapes (their ids key it) and is emptied past ``limit`` entries (a memory bound)."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self._memo: dict = {}
+        self._tapes: dict[int, object] = {}
+
+    def key(self, past) -> tuple | None:
+        """The key prefix of ``past`` (None when it is not a tape-and-clock Past: it is then memoised alone)."""
+        tape, t = getattr(past, "_tape", None), getattr(past, "t_ns", None)
+        if tape is None or t is None:
+            return None
+        if len(self._memo) > self.limit:
+            self._memo.clear()
+            self._tapes.clear()
+        self._tapes.setdefault(id(tape), tape)
+        return id(tape), int(t)
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+
 class _MemoPast:
     """A :class:`~sorlib.strategies.view.Past` whose method results are memoised by argument (it is a pure
-    function of the tape and its clock ``t``); arrays are handed out as copies, like the Past's."""
+    function of the tape and its clock ``t``), in ``shared`` (a :class:`PastMemo`) when given; arrays are handed
+    out as copies, like the Past's."""
 
-    def __init__(self, past) -> None:
-        self._past, self._memo = past, {}
+    def __init__(self, past, shared: PastMemo | None = None) -> None:
+        prefix = shared.key(past) if shared is not None else None
+        self._past = past
+        self._memo, self._prefix = (shared._memo, prefix) if prefix is not None else ({}, ())
 
     def __getattr__(self, name: str):
         attr = getattr(self._past, name)
@@ -68,23 +98,23 @@ class _MemoPast:
             return attr
 
         def call(*args, **kw):
-            key = (name, _arg_key(args), _arg_key(tuple(sorted(kw.items()))))
-            if key not in self._memo:
-                self._memo[key] = attr(*args, **kw)
-            got = self._memo[key]
+            key = (*self._prefix, name, _arg_key(args), _arg_key(tuple(sorted(kw.items()))))
+            got = self._memo.get(key)
+            if got is None:
+                got = self._memo[key] = attr(*args, **kw)
             return got.copy() if isinstance(got, np.ndarray) else got
 
         return call
 
 
-def _frozen(view: MarketView) -> MarketView:
+def _frozen(view: MarketView, shared: PastMemo | None = None) -> MarketView:
     """A copy of ``view`` for later checks: its arrays copied (the replay may change its own afterwards),
-    history lookups memoised, own fills unreadable."""
+    history lookups memoised (in ``shared`` when given), own fills unreadable."""
     copy = {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
     for k, v in copy.items():
         if isinstance(v, np.ndarray):
             copy[k] = v.copy()
-    copy["past"] = _MemoPast(view.past)
+    copy["past"] = _MemoPast(view.past, shared)
     copy["_own_fills"] = _no_own_fills
     return MarketView(**copy)
 
@@ -121,8 +151,8 @@ class _Recording:
     """Wraps a strategy for one order's replay: delegates everything (name, interval, parameters, clean-up
     split …), records ``begin``'s view and every ``(view, decision)``."""
 
-    def __init__(self, inner: Strategy, stop: Callable[[], bool] | None = None) -> None:
-        self._inner, self._stop = inner, stop
+    def __init__(self, inner: Strategy, stop: Callable[[], bool] | None = None, shared: PastMemo | None = None) -> None:
+        self._inner, self._stop, self._shared = inner, stop, shared
         self.begun: MarketView | None = None
         self.trace: list[tuple[MarketView, Decision]] = []
 
@@ -130,13 +160,15 @@ class _Recording:
         return getattr(self.__dict__["_inner"], name)
 
     def begin(self, view: MarketView) -> None:
-        self.begun = _frozen(view)
+        self.begun = _frozen(view, self._shared)
         self._inner.begin(view)
 
     def decide(self, view: MarketView) -> Decision:
         if self._stop is not None and self._stop():
             raise _Stopped
-        frozen = _frozen(view)
+        frozen = _frozen(view, self._shared)
+        if self._shared is not None:  # the live view with the shared history lookups (same answers)
+            view = dataclasses.replace(view, past=frozen.past)
         dec = self._inner.decide(view)
         self.trace.append((frozen, _copy_decision(dec)))
         return dec
@@ -149,14 +181,20 @@ class _Entry:
     trace: list[tuple[MarketView, Decision]]
 
 
-def decides_alike(strategy: Strategy, entry: _Entry) -> bool:
-    """Whether ``strategy`` takes every decision of ``entry``'s recorded replay at its recorded views."""
+def decides_alike(strategy: Strategy, entry: _Entry, stop: Callable[[], bool] | None = None) -> bool:
+    """Whether ``strategy`` takes every decision of ``entry``'s recorded replay at its recorded views
+    (``stop()`` is asked before each decision: a background check stops there, raising ``_Stopped``)."""
     if len(entry.trace) > MAX_CHECKED_DECISIONS:
         return False
     try:
         if entry.begun is not None:
             strategy.begin(entry.begun)
-        return all(same_decision(strategy.decide(view), dec) for view, dec in entry.trace)
+        for view, dec in entry.trace:
+            if stop is not None and stop():
+                raise _Stopped
+            if not same_decision(strategy.decide(view), dec):
+                return False
+        return True
     except _OwnFillsRead:
         return False
 
@@ -175,6 +213,7 @@ class OrderReplays:
 
     def __init__(self, book: Book, size: int = 8, checks: int = 2) -> None:
         self.book, self.size, self.checks = book, size, checks
+        self.past = PastMemo()  # history lookups shared by all the replays and checks
         self._by_order: dict[tuple, OrderedDict] = {}
         self.stats = {"hit": 0, "reused": 0, "replayed": 0}
 
@@ -207,10 +246,10 @@ class OrderReplays:
         strategy = make()
         for old in list(reversed(memo))[: self.checks]:
             entry = memo[old]
-            if decides_alike(strategy, entry):
+            if decides_alike(strategy, entry, stop):
                 self.stats["reused"] += 1
                 return self._keep(memo, key, entry).execution
-        rec = _Recording(make(), stop)
+        rec = _Recording(make(), stop, self.past)
         ex = replay(self.book, rec, [order])
         self.stats["replayed"] += 1
         return self._keep(memo, key, _Entry(ex, rec.begun, rec.trace)).execution
@@ -253,4 +292,4 @@ def _concat(name: str, vals: list):
     raise TypeError(f"cannot concatenate Execution field {name!r} of type {type(v0).__name__}")
 
 
-__all__ = ["MAX_CHECKED_DECISIONS", "OrderReplays", "concat_executions", "decides_alike", "same_decision"]
+__all__ = ["MAX_CHECKED_DECISIONS", "OrderReplays", "PastMemo", "concat_executions", "decides_alike", "same_decision"]

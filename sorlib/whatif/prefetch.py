@@ -45,12 +45,18 @@ class Prefetcher:
                 self._thread.start()
             self._cond.notify()
 
-    def preempt(self) -> None:
-        """Drop the pending jobs and ask a running one to stop at its next stopping point (without waiting:
-        the foreground takes :attr:`lock` only if it has to compute)."""
+    def preempt(self, wait_s: float = 0.0) -> bool:
+        """Drop the pending jobs and ask a running one to stop at its next stopping point; with ``wait_s`` > 0
+        wait up to that many seconds for it to get there (True: no job runs any more). The foreground does not
+        take :attr:`lock` unless it has to compute, but a job still running beside it shares the interpreter
+        (the GIL) with it and roughly doubles a memoised move's time: a job stops within one decision of its
+        replay, so waiting for it is the shorter way."""
         with self._cond:
             self._generation += 1
             self._jobs = []
+            if wait_s > 0 and self._busy:
+                return self._cond.wait_for(lambda: not self._busy, wait_s)
+            return not self._busy
 
     @contextlib.contextmanager
     def foreground(self) -> Iterator[None]:
