@@ -17,6 +17,14 @@ every day resident on every worker and once with at most 2 (``SORLIB_WORKER_DAYS
 peak RSS. Generated files and the cache are deleted afterwards (``--keep`` keeps them).
 
     python benchmarks/bench_bigday.py --rows 1e6 5e6 [--phases parse build cached backtest search] [--dir /tmp]
+
+One phase alone on a kept day (``--keep``: ``DIR/day.mbp-10.dbn.zst``, its cache ``DIR/cache`` and the frozen code
+``DIR/code``; the cache key holds a digest of ``sorlib/data``, so any code with the same ``sorlib/data`` reads it)
+prints that phase's JSON line (``records`` only for the load phases; the search phase runs in a fresh
+``DIR/search-*`` folder, so it never resumes from an earlier run's task store):
+
+    SORLIB_CACHE_DIR=DIR/cache PYTHONPATH=CODE python benchmarks/bench_bigday.py --phase search \
+        --file DIR/day.mbp-10.dbn.zst --dir DIR
 """
 
 from __future__ import annotations
@@ -126,7 +134,13 @@ def _phase(name: str, file: str, work: str) -> dict:
     elif name == "search":
         from sorlib.cli import main
 
-        main(["search", file, "--scheduler", "serial", "--every", "60", "--no-progress", "--out", f"{work}/search"])
+        # a fresh output folder each run: an existing one holds the task store, and the search would resume from it
+        out_dir = tempfile.mkdtemp(prefix="search-", dir=work)
+        main(["search", file, "--scheduler", "serial", "--every", "60", "--no-progress", "--out", out_dir])
+        with open(Path(out_dir) / "summary.json") as f:
+            st = json.load(f)["stats"]
+        out.update(tasks_executed=st["executed"], tasks_reused=st["reused"], parent_orders=st["parent_orders"],
+                   out=out_dir)
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["peak_anon_mb"] = anon.close()
