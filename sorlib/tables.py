@@ -34,14 +34,16 @@ HEAD_ROWS = 12
 _WORDS = {"bps": "bps", "px": "price", "vwap": "VWAP", "twap": "TWAP", "nbbo": "NBBO", "ck": "CK", "sa": "SA",
           "saa": "SAA", "ci95": "95% interval", "id": "ID", "pct": "%", "avg": "average", "qty": "quantity",
           "luld": "LULD", "mid": "mid", "oos": "out-of-sample", "ns": "ns", "usd": "USD", "lambda": "λ",
-          "theta": "θ", "l": "L", "m": "M", "s": "S", "v": "V"}
+          "theta": "θ", "calib": "calibration error", "l": "L", "m": "M", "s": "S", "v": "V"}
 
 #: (pattern on the lower-case column name, unit shown in the header, format spec)
 _UNITS: list[tuple[str, str, str]] = [
     (r"shown|share_of|fraction|ratio|(^|_)p_|prob", "", "{:.4g}"),  # shares of time, probabilities
     (r"^vs_|^saving|_saving", "bps", "{:,.2f}"),  # a saving against a baseline
     (r"(^|_)bps($|_)|_bps$", "bps", "{:,.2f}"),
-    (r"(^|_)(pct|percent)($|_)", "%", "{:,.1f}"),
+    (r"(^|_)(pct|percent)($|_)|(^|_)%$", "%", "{:,.1f}"),
+    # percentage points: a bias or calibration error between two rates in % (page 07)
+    (r"(^|_)(pp|calib|bias)($|_)", "points", "{:,.2f}"),
     (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$", "USD/share", "{:.4g}"),
     (r"(^|_)(px|price|mid|bid|ask)($|_)|avg_fill|fill_px|per_share", "USD/share", "{:,.4f}"),
     (r"cash|cost($|_)|notional|usd|dollars|(^|_)v($|_exact|_sa)", "USD", "{:,.2f}"),
@@ -82,12 +84,15 @@ def header(name, unit: str | None = None) -> str:
     suffix = {"s": "s", "µs": "us"}.get(u)  # a time unit written as the name's last word (horizon_s, latency_us)
     if suffix and len(words) > 1 and words[-1].lower() == suffix:
         words = words[:-1]
-    words = [_WORDS.get(w.lower(), w) for w in words if not (u and w.lower() in ("bps", "pct", "usd", "px"))
+    words = [_WORDS.get(w.lower(), w) for w in words if not (u and w.lower() in ("bps", "pct", "usd", "px", "pp"))
              or w.lower() == "px"]
     text = " ".join(words) if words else name
     if text[:1].isascii():
         text = text[:1].upper() + text[1:]
-    if "(" in text:  # the name states its unit already ("$" written USD: a "$…$" pair would be typeset as maths)
+    paren = re.search(r"\s*\(([^()]*)\)$", text)
+    if paren and u and paren.group(1).strip().lower() not in (*_STATED, u.lower()):
+        text = f"{text[:paren.start()]}, {paren.group(1).strip()}"  # "Calib 60s (drop)" → "Calib 60s, drop (points)"
+    elif "(" in text:  # the name states its unit already ("$" written USD: a "$…$" pair would be typeset as maths)
         return text.replace("($/share)", "(USD/share)").replace("($)", "(USD)").replace("$", "USD ")
     if text.lower() in ("ts", "time", "arrival", "timestamp"):
         return f"{text if text.lower() != 'ts' else 'Time'} ({TZ_LABEL})"
@@ -184,7 +189,9 @@ class Table:
                 out.append("<tr>" + "".join(tds) + "</tr>")
             return "".join(out)
 
-        thead = "<thead><tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr></thead>"
+        aligns = ([False] if self.index else []) + num
+        thead = "<thead><tr>" + "".join(f"<th class='num'>{h}</th>" if n else f"<th>{h}</th>"
+                                        for h, n in zip(heads, aligns, strict=True)) + "</tr></thead>"
         cap = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         body = f"<table class='sorlib-table'>{cap}{thead}<tbody>{rows(f)}</tbody></table>"
         if len(f) > MAX_ROWS:
@@ -231,16 +238,28 @@ def column_decimals(s: pd.Series, sig: int = 4, most: int = 6) -> int | None:
     return int(min(max(sig - 1 - math.floor(math.log10(mags[len(mags) // 2])), 0), most))
 
 
+_NUMBER = r"[−+\-]?[\d,.]*\d(e[+-]?\d+)?"
+#: a number, alone or with its interval: "4.26 (3.60 to 4.91)", "−0.02 to 0.01", "-1.78 [-2.96, -0.60] (n=130)"
+_NUMERIC_CELL = re.compile(rf"{_NUMBER}(( to | \(| \[|, |\)|\]| \(n=){_NUMBER}\)?\]?)*|—|[\d:]+ {TZ_LABEL}")
+
+
 def _numeric_col(s: pd.Series) -> bool:
-    return bool(s.map(lambda x: bool(re.fullmatch(r"[−+\-]?[\d,.]+(e[+-]?\d+)?|—|[\d:]+ " + TZ_LABEL, str(x)))).all())
+    """Every cell a number (or a number with its interval, or an em dash): the column is right-aligned."""
+    return bool(s.map(lambda x: bool(_NUMERIC_CELL.fullmatch(str(x)))).all())
 
 
+#: the selectors carry the box's class too: JupyterLab's (and the HTML export's)
+#: ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td {text-align: right}`` would otherwise win and
+#: right-align text columns and headers
 _CSS = ("<style>.sorlib-scroll{overflow-x:auto;max-width:100%}"
         ".sorlib-table{border-collapse:collapse;font-size:13px;margin:4px 0}"
-        "table.sorlib-table th,table.sorlib-table td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;"
-        "white-space:normal}table.sorlib-table td{min-width:4em}table.sorlib-table thead th{min-width:4em;"
-        "vertical-align:bottom}"
-        "table.sorlib-table td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
+        ".sorlib-tablebox table.sorlib-table th,.sorlib-tablebox table.sorlib-table td{padding:3px 8px;"
+        "border-bottom:1px solid #ddd;text-align:left;white-space:normal}"
+        ".sorlib-tablebox table.sorlib-table td{min-width:4em}"
+        ".sorlib-tablebox table.sorlib-table thead th{min-width:4em;vertical-align:bottom}"
+        ".sorlib-tablebox table.sorlib-table th.num{text-align:right}"
+        ".sorlib-tablebox table.sorlib-table td.num{text-align:right;white-space:nowrap;"
+        "font-variant-numeric:tabular-nums}"
         ".sorlib-table caption{caption-side:top;text-align:left;font-weight:600}"
         ".sorlib-note{font-size:12px;color:#555}</style>")
 
@@ -273,6 +292,10 @@ def table(df, units: dict[str, str] | None = None, decimals: dict[str, int] | No
             spec = "{:,.%sf}".replace("%s", str(int(decimals[c])))
         if pd.api.types.is_bool_dtype(s) or (pd.api.types.is_integer_dtype(s) and c not in decimals):
             spec = ""  # booleans as yes/no; integers (shares, counts) whole with thousands separators
+        elif spec == "int" and c not in decimals and any(
+                isinstance(v, (float, np.floating)) and math.isfinite(v) and abs(v) < 100 and abs(v - round(v)) >= 1e-6
+                for v in s):
+            spec = "{:,.1f}"  # an average of shares or counts below 100 (2.5 children per order): one decimal for all
         elif c not in decimals and (spec == "" or spec.endswith("g}")):
             d = column_decimals(s)  # one number of decimals per column (a "g" format mixes them)
             spec = spec if d is None else "{:,.%sf}".replace("%s", str(d))
@@ -295,19 +318,33 @@ def table(df, units: dict[str, str] | None = None, decimals: dict[str, int] | No
     return Table(frame, notes, title, show_index)
 
 
-def kv_table(d: dict, title: str = "", units: dict[str, str] | None = None) -> Table:
-    """A small two-column table of a dict (never a printed dict): ``{"lambda_over": 0.005}`` →
-    ``λ over (USD/share) | 0.005``."""
+def kv_table(d: dict, title: str = "", units: dict[str, str] | None = None, na: dict[str, str] | str | None = None,
+             rename: dict[str, str] | None = None) -> Table:
+    """A small table of a dict (never a printed dict): ``{"lambda_over": 0.005}`` → ``λ over (USD/share) |
+    0.005``. A dict of dicts gives one row per key (``{row: {column: value}}``; a third level is spread over
+    columns "column sub-key"); row keys are written like headers (``displaced_10s`` → "Displaced 10s"), the
+    title heads the row labels as written. ``units``, ``na``, ``rename``: as in :func:`table`."""
     units = dict(units or {})
+    label = title[:1].upper() + title[1:] if title else ""
     if d and all(isinstance(v, dict) for v in d.values()):  # {row: {column: value}}: one row per key
-        frame = pd.DataFrame.from_dict(d, orient="index")
-        frame.index.name = title or None
-        return table(frame, units=units, index=True)
+        rows = {}
+        for k, v in d.items():
+            row = {}
+            for c, x in v.items():
+                if isinstance(x, dict):
+                    row.update({f"{c} {sub}": y for sub, y in x.items()})
+                else:
+                    row[c] = x
+            rows[header(k, "") if isinstance(k, str) else cell(k) or "—"] = row
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        t = table(frame, units=units, index=True, na=na, rename=rename)
+        t.frame.index.name = label
+        return t
     rows = []
     for k, v in d.items():
         u, spec = _unit_of(k) if isinstance(k, str) else ("", "")
         rows.append((header(k, units.get(k, u)) if isinstance(k, str) else str(k), cell(v, spec) or "—"))
-    return Table(pd.DataFrame(rows, columns=["Parameter" if title == "" else title, "Value"]), [], "", False)
+    return Table(pd.DataFrame(rows, columns=[label or "Parameter", "Value"]), [], "", False)
 
 
 def params_text(d: dict, unit: str = "USD/share") -> str:

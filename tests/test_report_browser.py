@@ -226,7 +226,24 @@ _LAYOUT_JS = r"""JSON.stringify((() => {
       const c = (t.line && typeof t.line.color === 'string' && t.line.color) ||
                 (t.marker && typeof t.marker.color === 'string' && t.marker.color) || null;
       if (t.name && c) traces.push([String(t.name), c]); }));
+  // the one table style: text columns left, numbers right (JupyterLab's CSS right-aligned everything);
+  // a column of numbers shows one number of decimals; nothing reads "-0.00"
+  const misaligned = [], mixed = [];
+  document.querySelectorAll('table.sorlib-table').forEach(t => {
+      const cols = {};
+      t.querySelectorAll('tbody tr').forEach(tr => Array.from(tr.children).forEach((c, i) => {
+          if (c.tagName !== 'TD') return;
+          const want = c.classList.contains('num') ? 'right' : 'left';
+          if (getComputedStyle(c).textAlign !== want) misaligned.push(c.innerText.slice(0, 40) + ' (' + want + ')');
+          const x = c.innerText.trim();
+          if (c.classList.contains('num') && /^[−+-]?[\d,]*\.?\d+$/.test(x))
+              (cols[i] = cols[i] || new Set()).add(x.includes('.') ? x.split('.')[1].length : 0); }));
+      const head = Array.from(t.querySelectorAll('thead th')).map(h => h.innerText.trim());
+      Object.entries(cols).forEach(([i, d]) => { if (d.size > 1) mixed.push((head[i] || i) + ': ' + [...d]); }); });
+  const minus_zero = Array.from(document.querySelectorAll('td, th')).map(c => c.innerText.trim())
+      .filter(x => /(^|[^\d.,])[−-]0(\.0+)?(?![\d.])/.test(x));
   return {page_scroll: doc.scrollWidth - doc.clientWidth, wide: wide, nan: nan, dicts: dicts, traces: traces,
+          misaligned: misaligned, mixed: mixed, minus_zero: minus_zero,
           raw_frames: Array.from(document.querySelectorAll('table.dataframe'))
               .filter(t => !t.closest('.sorlib-verdict')).length,
           styled: document.querySelectorAll('table.sorlib-table').length};
@@ -258,6 +275,27 @@ def test_layout_check_catches_broken_pages(browser, tmp_path: Path) -> None:
     state = _layout(browser, bad)
     assert state["nan"] == ["NaN"] and state["wide"] and state["page_scroll"] > 0 and state["dicts"]
     assert _venue_mismatches(state["traces"]) == ["NYSE: #ff0000 (map #1f77b4)"]
+    # a house-style table under JupyterLab's rule (right-aligns every cell), a column of 1 and 3 decimals, "-0.00"
+    styled = tmp_path / "styled.html"
+    lab = ("<style>:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td{text-align:right}</style>"
+           "<div class='jp-RenderedHTMLCommon'><div class='sorlib-tablebox'><style>table.sorlib-table td"
+           "{text-align:left}table.sorlib-table td.num{text-align:right}</style><table class='sorlib-table'>"
+           "<thead><tr><th>model</th><th>x</th></tr></thead><tbody><tr><td>log</td><td class='num'>0.5</td></tr>"
+           "<tr><td>paper</td><td class='num'>-0.00</td></tr><tr><td>simple</td><td class='num'>0.125</td></tr>"
+           "</tbody></table></div></div>")
+    styled.write_text(f"<html><body>{lab}</body></html>")
+    state = _layout(browser, styled)
+    assert state["misaligned"] == ["log (left)", "paper (left)", "simple (left)"]
+    assert state["mixed"] == ["x: 1,2,3"] and state["minus_zero"] == ["-0.00"]
+    # the same table from sorlib.tables passes: its CSS wins over JupyterLab's
+    import pandas as pd
+
+    from sorlib.tables import table
+
+    good = table(pd.DataFrame({"model": ["log", "paper"], "x_ratio": [0.5, -0.0001]})).html()
+    styled.write_text(f"<html><body>{lab.split('<div class=' + chr(39) + 'sorlib-tablebox')[0]}{good}</div></body></html>")
+    state = _layout(browser, styled)
+    assert not state["misaligned"] and not state["mixed"] and not state["minus_zero"], state
 
 
 def _layout(browser, path: Path) -> dict:
@@ -272,7 +310,8 @@ def _layout(browser, path: Path) -> dict:
 def test_report_page_reads_at_1000px(browser, report_dir: Path, name: str) -> None:  # noqa: F811
     """At 1,000 px: nothing cut at the right edge (page scroll width = client width; every table wider
     than its box sits in a scroll box), no NaN cell, no printed dict, every pandas table in the one style
-    (no raw ``table.dataframe`` outside the headline block, which has its own formatted table), and every venue-named trace in its colour of sorlib.plots.colors."""
+    (no raw ``table.dataframe`` outside the headline block, which has its own formatted table), and every venue-named trace in its colour of sorlib.plots.colors;
+    in every house-style table text left and numbers right, one number of decimals per column, no "-0.00"."""
     if browser is None:
         pytest.skip("websocket-client missing: the layout checks need the DevTools protocol")
     state = _layout(browser, report_dir / f"{name}.html")
@@ -282,3 +321,6 @@ def test_report_page_reads_at_1000px(browser, report_dir: Path, name: str) -> No
     assert not state["dicts"], f"{name}: printed dicts: {state['dicts'][:3]}"
     assert state["raw_frames"] == 0, f"{name}: {state['raw_frames']} tables not in the house style"
     assert not _venue_mismatches(state["traces"]), f"{name}: {_venue_mismatches(state['traces'])[:5]}"
+    assert not state["misaligned"], f"{name}: table cells aligned against the style: {state['misaligned'][:5]}"
+    assert not state["mixed"], f"{name}: columns mixing decimals (column: decimals seen): {state['mixed'][:5]}"
+    assert not state["minus_zero"], f"{name}: cells reading -0: {state['minus_zero'][:5]}"

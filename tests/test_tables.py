@@ -131,18 +131,57 @@ def _decimals(text: str) -> int:
 
 
 def test_a_column_of_one_unit_shows_one_number_of_decimals() -> None:
-    """Columns without a fixed format used "{:.4g}", which mixed decimals down a column (page 07's summary:
-    "0.5", "0.125", "12.35"). By hand: [0.005, 0.01, 0.5] are exact at 3 decimals → "0.005", "0.010",
+    """Columns without a fixed format used "{:.4g}", which mixed decimals down a column ("0.5", "0.125",
+    "12.35"). By hand: [0.005, 0.01, 0.5] are exact at 3 decimals → "0.005", "0.010",
     "0.500"; [0.1234567, 0.5, 12.3456] (not exact at ≤ 4) get 4 significant digits on the median 0.5 →
     4 decimals; a probability column ("fill_prob") likewise; whole numbers stay whole; NaN stays an em dash."""
-    df = pd.DataFrame({"calib": [0.005, 0.01, 0.5], "bias": [0.1234567, 0.5, 12.3456],
+    df = pd.DataFrame({"alpha": [0.005, 0.01, 0.5], "beta": [0.1234567, 0.5, 12.3456],
                        "fill_prob": [0.25, 0.5, 1.0], "n": [3.0, 40.0, np.nan], "label": ["a", "b", "c"]})
     f = T.table(df).frame
-    assert f["Calib"].tolist() == ["0.005", "0.010", "0.500"]
-    assert f["Bias"].tolist() == ["0.1235", "0.5000", "12.3456"]
+    assert f["Alpha"].tolist() == ["0.005", "0.010", "0.500"]
+    assert f["Beta"].tolist() == ["0.1235", "0.5000", "12.3456"]
     assert f["Fill prob"].tolist() == ["0.25", "0.50", "1.00"]
     assert f["N"].tolist() == ["3", "40", "—"]
     for col in f.columns[:4]:
         assert len({_decimals(x) for x in f[col] if x != "—"}) == 1, col
     # a negative that rounds to zero at the column's decimals has no sign (median non-zero 1.25 → 3 decimals)
     assert T.table(pd.DataFrame({"x": [-0.00001, 1.25]})).frame["X"].tolist() == ["0.000", "1.250"]
+
+
+def test_page_07_columns_are_points_and_percent_with_fixed_decimals() -> None:
+    """Page 07's summary (bias_pp, calib_pp, "realised %") and bracket ("calib 60s (drop)") columns: points
+    with 2 decimals, % with 1 — as in its headline table — and the mode kept in the header beside the unit;
+    they came out as "Bias pp" with 3 decimals and "Calib 60s (drop)" with no unit."""
+    df = pd.DataFrame({"bias_pp": [-1.0834, 0.5], "calib_pp": [1.0834, 12.4], "realised %": [3.96912, 16.6],
+                       "calib 60s (drop)": [1.333, 0.1]})
+    f = T.table(df).frame
+    assert list(f.columns) == ["Bias (points)", "Calibration error (points)", "Realised %",
+                               "Calibration error 60s, drop (points)"]
+    assert f.values.tolist() == [["-1.08", "1.08", "4.0", "1.33"], ["0.50", "12.40", "16.6", "0.10"]]
+
+
+def test_kv_table_rows_and_titles_are_written_for_a_reader() -> None:
+    """Page 07's small tables: the title heads the row labels as written (it was read as a column name:
+    "… at 60 S by class (shares)"), snake_case row keys become words, a third level spreads over columns
+    (it printed "n 0.1916; train_calib_pp 0.2726" in one cell), and the missing-value reason is the caller's."""
+    t = T.kv_table({"joined": {"candidates": 12462, "scored": 12366}}, title="candidates and exclusions at 60 s")
+    assert t.frame.index.name == "Candidates and exclusions at 60 s" and list(t.frame.index) == ["Joined"]
+    t = T.kv_table({"displaced_10s": {"n": 0, "realised": None}}, title="displaced orders", na="no displaced orders")
+    assert list(t.frame.index) == ["Displaced 10s"] and t.frame.iloc[0].tolist() == ["0", "—"]
+    assert t.notes == ["— no displaced orders (Realised)."]
+    t = T.kv_table({"XNAS": {"power": {"n": 0.19164, "train_calib_pp": 0.27261}}}, title="fitted exponents")
+    assert list(t.frame.columns) == ["Power n", "Power train calibration error (points)"]
+    assert t.frame.iloc[0].tolist() == ["0.1916", "0.27"]
+    assert "{" not in str(t) and ";" not in str(t)
+
+
+def test_averages_of_shares_keep_one_number_of_decimals_and_intervals_align_right() -> None:
+    """An average child size [37.5, 250.0, 1501.6667] shares: below 100 a fraction matters, so the whole
+    column gets one decimal ("37.5", "250.0", "1,501.7"; it printed "37.5", "250", "1,502"); a column of
+    whole-ish shares [2000.0, 1501.6667] stays whole. A saving with its interval is a number: right-aligned."""
+    f = T.table(pd.DataFrame({"mean_child_shares": [37.5, 250.0, 1501.6667]})).frame
+    assert f.iloc[:, 0].tolist() == ["37.5", "250.0", "1,501.7"]
+    f = T.table(pd.DataFrame({"cleanup_shares": [2000.0, 1501.6667]})).frame
+    assert f.iloc[:, 0].tolist() == ["2,000", "1,502"]
+    html = T.table(pd.DataFrame({"strategy": ["TWAP"], "saving": ["4.26 (3.60 to 4.91)"]})).html()
+    assert "<td>TWAP</td><td class='num'>4.26 (3.60 to 4.91)</td>" in html and "<th class='num'>Saving (bps)</th>" in html
