@@ -87,6 +87,8 @@ def header(name, unit: str | None = None) -> str:
     words = [_WORDS.get(w.lower(), w) for w in words if not (u and w.lower() in ("bps", "pct", "usd", "px", "pp"))
              or w.lower() == "px"]
     text = " ".join(words) if words else name
+    if text.lower().startswith("vs "):  # "vs Best Ask (bps)": the router's saving against that baseline
+        text = "saving " + text
     if text[:1].isascii():
         text = text[:1].upper() + text[1:]
     paren = re.search(r"\s*\(([^()]*)\)$", text)
@@ -304,6 +306,9 @@ def table(df, units: dict[str, str] | None = None, decimals: dict[str, int] | No
         else:
             texts = [cell(v, spec) for v in s]
         n_missing = sum(t is None for t in texts)
+        if c not in units and u and all(v is None or isinstance(v, (bool, np.bool_)) or (isinstance(v, str) and not
+                                         re.search(r"\d", v)) or (isinstance(v, float) and math.isnan(v)) for v in s):
+            u = ""  # a column of words (yes/no/tie) has no unit, whatever its name suggests ("Best Ask cheapest?")
         h = header(rename.get(c, c), u) if isinstance(c, str) else str(c)
         if n_missing:
             why = na.get(c, NA_REASON) if isinstance(na, dict) else (na or NA_REASON)

@@ -185,3 +185,12 @@ def test_averages_of_shares_keep_one_number_of_decimals_and_intervals_align_righ
     assert f.iloc[:, 0].tolist() == ["2,000", "1,502"]
     html = T.table(pd.DataFrame({"strategy": ["TWAP"], "saving": ["4.26 (3.60 to 4.91)"]})).html()
     assert "<td>TWAP</td><td class='num'>4.26 (3.60 to 4.91)</td>" in html and "<th class='num'>Saving (bps)</th>" in html
+
+
+def test_headers_of_savings_and_of_word_columns() -> None:
+    """Page 05: "vs Best Ask (bps)" was headed "Vs Best Ask (bps)" (say what it is: the router's saving) and
+    the yes/no/tie column "Best Ask cheapest?" got "(USD/share)" from the word "ask" in its name."""
+    df = pd.DataFrame({"vs Best Ask (bps)": ["1.00", "−2.00"], "Best Ask cheapest?": ["yes", "tie"],
+                       "best_bid": [65.1, 65.2]})
+    assert T.table(df).frame.columns.tolist() == ["Saving vs Best Ask (bps)", "Best Ask cheapest?",
+                                                  "Best bid (USD/share)"]
