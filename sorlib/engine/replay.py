@@ -244,10 +244,16 @@ def _carry_one(taken: dict[int, int], keys: list, sz: list) -> dict[int, int]:
     """:func:`carry_taken` over one record (``keys``/``sz`` its levels as lists)."""
     out: dict[int, int] = {}
     for p, q in taken.items():
-        at = 0
-        for kk, a in zip(keys, sz, strict=True):
-            if kk == p:
-                at += a
+        n = keys.count(p)  # levels at p: usually none or one (a scan in C)
+        if n == 1:
+            at = sz[keys.index(p)]
+        elif n:
+            at = 0
+            for kk, a in zip(keys, sz, strict=True):
+                if kk == p:
+                    at += a
+        else:
+            continue
         if at > 0:
             out[p] = int(min(q, at))
     return out
@@ -279,9 +285,10 @@ class _Taken:
     ``j`` is the last snapshot applied to every venue; ``jv[k]`` a later one applied to venue k alone (a
     child order that reached k after its latency)."""
 
-    __slots__ = ("by_venue", "row", "j", "jv")
+    __slots__ = ("by_venue", "row", "j", "jv", "one")
 
     def __init__(self, k: int) -> None:
+        self.one = False  # the book has one ask level (set by the replay): scalars rather than lists
         self.by_venue: dict[int, dict[int, int]] = {}  # venue position → {price key: shares}; non-empty only
         self.row = [-1] * k  # last record of each venue applied
         self.j = -1  # last snapshot applied
@@ -292,13 +299,21 @@ class _Taken:
         start = self.j
         if j <= start:
             return
-        for k in list(self.by_venue):
-            jv = self.jv[k]
-            if j == start + 1 and jv <= start:  # the next snapshot (the common step): one record at most
+        by, seen, jvs, step = self.by_venue, self.row, self.jv, j == start + 1
+        for k in list(by):
+            jv = jvs[k]
+            if step and jv <= start:  # the next snapshot (the common step): one record at most
                 cur = book.row.item(j, k)
-                if cur != self.row[k]:
-                    self._keep(k, _carry_one(self.by_venue[k], book.ask_key[cur].tolist(),
-                                             book.ask_sz[cur].tolist()), cur)
+                if cur != seen[k]:  # self._keep, inline
+                    if self.one:
+                        d = _carry_one(by[k], [book.ask_key.item(cur, 0)], [book.ask_sz.item(cur, 0)])
+                    else:
+                        d = _carry_one(by[k], book.ask_key[cur].tolist(), book.ask_sz[cur].tolist())
+                    if d:
+                        by[k] = d
+                    else:
+                        del by[k]
+                    seen[k] = cur
                 continue
             self._apply(book, k, start if start > jv else jv, j)
         self.j = j
@@ -573,6 +588,9 @@ def _unmirror(fills: Fills, extra: np.ndarray, sells: list[tuple[int, int]], cen
     return replace(fills, price=price, side=side), extra
 
 
+_BLOCK_MIN, _BLOCK_MAX = 8, 256  # snapshots per block of a dense walk: doubling while the walk stays dense
+
+
 def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, rec: _Recorder,
                 mk: _Market | None, mm: MarketModel, fill_model: QueueFill) -> tuple[int, int]:
     """One parent order (a buy on ``book``; ``lim`` its limit price $, +inf: none); fills go to ``rec``.
@@ -599,9 +617,42 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
         remaining = _take_touch(book, order, j, j_end, taken, rec, fee)  # the same fills, compiled
         j = j_end
     times, row_at, arrival = book.times, book.row, order.arrival_ns
+    # the common view (every venue quoting, frozen market), built here rather than by _view (same arrays)
+    fast = mk is None and book.ask_px.shape[0] > 0 and book.bid_px.shape[0] > 0
+    if fast:
+        full_from, tape, venues, capped = book.full_from, book.tape, book.venues, lim < math.inf
+        ask_px, ask_shown, ask_key = book.ask_px, book.ask_shown, book.ask_key
+        b_px, b_sz = book.bid_touch
+
+    def own() -> Fills:
+        return rec.own(first)
+
+    # A dense walk (one snapshot after another) reads its snapshots by blocks [b0, b1) of up to `size` (doubling
+    # while the walk stays dense): their times (list, ns) and rows (native indices) at once. Once the strategy
+    # decides at consecutive snapshots, the views' four arrays are gathered for the block's rest (from position
+    # g0) in one go; each decision's arrays are rows of those gathers: the same values as _view's, and distinct
+    # memory that no other decision shares (copies, as _view's are).
+    size, b0, b1, bt, br, g0, got = _BLOCK_MIN, 0, 0, [], None, -1, ()
+    one = book.ask_px.shape[1] == 1  # one ask level: Python scalars rather than one-element lists
+    taken.one = one
+    jprev, jdec = j - 1, -2
     while j < j_end and remaining > 0:
-        t = max(times.item(j), arrival)
-        rows = row_at[j]
+        if b0 <= j < b1:
+            i = j - b0
+            t, rows = bt[i], br[i]
+        elif j == jprev + 1:
+            b0, b1 = j, min(j + size, j_end)
+            size = min(2 * size, _BLOCK_MAX)
+            bt, br, g0 = times[b0:b1].tolist(), row_at[b0:b1].astype(np.intp), -1
+            i = 0
+            t, rows = bt[0], br[0]
+        else:  # a jump (the strategy asked to be woken later): one snapshot
+            size = _BLOCK_MIN
+            i = -1
+            t, rows = times.item(j), row_at[j]
+        jprev = j
+        if t < arrival:
+            t = arrival
         if taken.by_venue:
             taken.advance(book, j)
         elif j > taken.j:
@@ -616,14 +667,42 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
             if paper:
                 remaining = _settle(book, resting, t, order, rec, rebate, remaining, fill_model)
             resting.clear()  # cancel what is left before deciding again
-            view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk, lim, rows)
+            if fast and j >= full_from:  # as _view's common case
+                if i >= 0 and jdec == j - 1:  # deciding at consecutive snapshots: the block's ladders, gathered once
+                    if g0 < 0:
+                        g0, r = i, br[i:]
+                        got = (ask_px.take(r, axis=0), ask_shown.take(r, axis=0), b_px.take(r), b_sz.take(r))
+                    n = i - g0
+                    px, avail, bid_px, bid_sz = got[0][n], got[1][n], got[2][n], got[3][n]
+                else:
+                    if rows.dtype != np.intp:
+                        rows = rows.astype(np.intp)
+                    px, avail = ask_px.take(rows, axis=0), ask_shown.take(rows, axis=0)
+                    bid_px, bid_sz = b_px.take(rows), b_sz.take(rows)
+                for k, d in taken.by_venue.items():
+                    if one:  # _take_off on the one level
+                        q = d.get(ask_key.item(rows.item(k), 0))
+                        if q:
+                            q = avail.item(k, 0) - q
+                            avail[k, 0] = q if q > 0 else 0
+                    else:
+                        _take_off(avail[k], ask_key[rows.item(k)].tolist(), d)
+                if capped:
+                    avail = np.where(px <= lim + EPS, avail, 0)
+                view = MarketView(t, order, remaining, order.size - remaining, venues, px, avail, bid_px, bid_sz, fee,
+                                  rebate, Past(tape, t), own)
+            else:
+                view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk, lim, rows)
+            jdec = j
             dec = strategy.decide(view)
             remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, overbook,
                                           mk, lim)
-            next_decision = t + strategy.interval_ns if strategy.interval_ns > 0 else t + 1
+            iv = strategy.interval_ns
+            next_decision = t + iv if iv > 0 else t + 1
             if dec.wake_ns is not None:
                 next_decision = max(next_decision, int(dec.wake_ns))
-            next_decision = max(next_decision, arrived)  # decide again once every child order has arrived
+            if arrived > next_decision:  # decide again once every child order has arrived
+                next_decision = arrived
         if (paper or not (resting or pending)) and next_decision > t + 1:  # nothing happens before then
             j = max(j + 1, int(times.searchsorted(next_decision, side="left")))
         else:
@@ -732,7 +811,9 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
     without a market model). With a limit price ``lim`` ($) a marketable order takes only what it can at or
     below it (:func:`_within`) and a resting order whose price (+ impact shift) is above it is rejected.
     Returns ``(remaining, time the last child order arrived)``."""
-    market = np.asarray(dec.market, np.int64)
+    market = dec.market
+    if type(market) is not np.ndarray or market.dtype != np.int64:
+        market = np.asarray(market, np.int64)
     if market.shape != (book.venues.shape[0],):
         raise ValueError(f"strategy returned {market.shape} market quantities for {book.venues.shape[0]} venues")
     last = t
@@ -744,7 +825,12 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
         delay = mk.delay.tolist()
         send.sort(key=lambda k: delay[k])  # stable: ties keep venue order
     for k in send:
-        ta, jk = (t, j) if mk is None else mk.arrival(book, j, t, k)
+        if mk is None:  # the frozen market: each order meets the book in force now
+            row = book.row.item(j, k) if j >= 0 else -1
+            if row >= 0:
+                remaining = _take_now(book, k, row, j, t, qs[k], remaining, order, rec, taken, view, lim)
+            continue
+        ta, jk = mk.arrival(book, j, t, k)
         row = book.row.item(jk, k) if jk >= 0 else -1
         last = max(last, ta)
         if row < 0:
@@ -798,6 +884,54 @@ def _execute(book, dec: Decision, view: MarketView, j, t, order, rec, taken: _Ta
     if mk is not None:
         rec.rest_shift = mk.shift(last)
     return remaining, last
+
+
+def _take_now(book: Book, k: int, row: int, j: int, t: int, qty: int, remaining: int, order: ParentOrder,
+              rec: _Recorder, taken: _Taken, view: MarketView, lim: float) -> int:
+    """A marketable child order of ``qty`` shares to venue position ``k`` on the frozen market (no latency,
+    impact or fade): :func:`_execute`'s walk of the venue's ladder at its record ``row`` in force at snapshot
+    ``j`` (shares available = displayed − taken before the walk, :func:`available`; :func:`_take_ladder`'s
+    levels; nothing above the limit ``lim``), on Python lists. Returns the shares left of the parent order."""
+    if taken.one:
+        px, avail, keys = [book.ask_px.item(row, 0)], [book.ask_shown.item(row, 0)], [book.ask_key.item(row, 0)]
+    else:
+        px, avail, keys = book.ask_px[row].tolist(), book.ask_shown[row].tolist(), book.ask_key[row].tolist()
+    d = taken.by_venue.get(k)
+    if d:
+        for lv, key in enumerate(keys):
+            q = d.get(key)
+            if q:
+                a = avail[lv] - q
+                avail[lv] = a if a > 0 else 0
+    want = min(qty, remaining)
+    if want <= 0:
+        return remaining
+    oid, v = order.order_id, int(book.venues[k])
+    rec.child(oid, t, t, v, want, int(sum(view.ask_avail[k].tolist())), KIND_TAKE)
+    left = want
+    for lv, p in enumerate(px):
+        if left <= 0:
+            break
+        a = avail[lv]
+        if a <= 0 or not math.isfinite(p):
+            continue
+        q = a if a < left else left
+        left -= q
+        if p > lim + EPS:
+            break  # the levels beyond cost more
+        c = rec.cols  # rec.add(oid, t, v, q, p, fee, KIND_TAKE), inline (q > 0; no impact)
+        c[0].append(oid)
+        c[1].append(t)
+        c[2].append(v)
+        c[3].append(q)
+        c[4].append(p)
+        c[5].append(float(view.fee[k]))
+        c[6].append(KIND_TAKE)
+        rec.extra.append(0.0)
+        rec.through.append(0)
+        taken.take(k, row, keys[lv], q, j)
+        remaining -= q
+    return remaining
 
 
 def _within(imp, t_ns: int, price: float, qty: int, lim: float) -> int:
