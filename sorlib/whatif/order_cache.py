@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..ck.solve import PlacementMemo, placement_memo
 from ..engine.book import Book
 from ..engine.replay import Execution, replay
 from ..strategies import ParentOrder
@@ -214,6 +215,7 @@ class OrderReplays:
     def __init__(self, book: Book, size: int = 8, checks: int = 2) -> None:
         self.book, self.size, self.checks = book, size, checks
         self.past = PastMemo()  # history lookups shared by all the replays and checks
+        self.placements = PlacementMemo()  # Cont–Kukanov solves by their exact inputs (sorlib.ck.solve)
         self._by_order: dict[tuple, OrderedDict] = {}
         self.stats = {"hit": 0, "reused": 0, "replayed": 0}
 
@@ -243,6 +245,11 @@ class OrderReplays:
             memo.move_to_end(key)
             self.stats["hit"] += 1
             return memo[key].execution
+        with placement_memo(self.placements):  # a check and the replay after it re-solve the same decisions
+            return self._order(memo, key, make, order, stop)
+
+    def _order(self, memo: OrderedDict, key: tuple, make: Callable[[], Strategy], order: ParentOrder,
+               stop: Callable[[], bool] | None) -> Execution:
         strategy = make()
         for old in list(reversed(memo))[: self.checks]:
             entry = memo[old]
