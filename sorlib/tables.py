@@ -38,6 +38,7 @@ _WORDS = {"bps": "bps", "px": "price", "vwap": "VWAP", "twap": "TWAP", "nbbo": "
 
 #: (pattern on the lower-case column name, unit shown in the header, format spec)
 _UNITS: list[tuple[str, str, str]] = [
+    (r"(^|_)rank($|_)", "", ""),  # a rank (1 = cheapest) has no unit, whatever it ranks ("cost_rank")
     (r"shown|share_of|fraction|ratio|(^|_)p_|prob", "", "{:.4g}"),  # shares of time, probabilities
     (r"^vs_|^saving|_saving", "bps", "{:,.2f}"),  # a saving against a baseline
     (r"(^|_)bps($|_)|_bps$", "bps", "{:,.2f}"),

@@ -194,3 +194,9 @@ def test_headers_of_savings_and_of_word_columns() -> None:
                        "best_bid": [65.1, 65.2]})
     assert T.table(df).frame.columns.tolist() == ["Saving vs Best Ask (bps)", "Best Ask cheapest?",
                                                   "Best bid (USD/share)"]
+
+
+def test_a_rank_has_no_unit() -> None:
+    """Page 05's tidy table headed its cost rank "Cost rank (USD)" (the word "cost")."""
+    assert T.header("cost_rank") == "Cost rank"
+    assert T.table(pd.DataFrame({"cost_rank": [2, 1]})).frame.iloc[:, 0].tolist() == ["2", "1"]
