@@ -53,6 +53,7 @@ _UNITS: list[tuple[str, str, str]] = [
     (r"shares|(^|_)(fills|orders|size|qty|quantity|count|executed|child|children|q|l|m|s|trades|quotes|rows)($|_)",
      "shares", "int"),
     (r"latency", "s", "{:,.3g}"),
+    (r"(^|_)shortfall($|_)", "bps", "{:,.2f}"),  # implementation shortfall and its interval ends (sorlib.tca)
 ]
 _COUNT_WORDS = ("fills", "orders", "count", "trades", "quotes", "rows", "children", "points", "ties", "days")
 

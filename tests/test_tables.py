@@ -200,3 +200,11 @@ def test_a_rank_has_no_unit() -> None:
     """Page 05's tidy table headed its cost rank "Cost rank (USD)" (the word "cost")."""
     assert T.header("cost_rank") == "Cost rank"
     assert T.table(pd.DataFrame({"cost_rank": [2, 1]})).frame.iloc[:, 0].tolist() == ["2", "1"]
+
+
+def test_shortfall_interval_ends_are_bps_like_the_shortfall() -> None:
+    """Page 06: "Shortfall (bps)" showed 2 decimals but its interval ends "Shortfall 95% interval lo" had no unit
+    and 3 decimals (4.045 beside 4.70)."""
+    f = T.table(pd.DataFrame({"shortfall_bps": [4.7], "shortfall_ci95_lo": [4.0449], "shortfall_ci95_hi": [5.35]})).frame
+    assert f.columns.tolist() == ["Shortfall (bps)", "Shortfall 95% interval lo (bps)", "Shortfall 95% interval hi (bps)"]
+    assert f.iloc[0].tolist() == ["4.70", "4.04", "5.35"]
