@@ -18,6 +18,7 @@ same view as static figures.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..ck import bid_queue_outflows, optimal_placement, outflow_matrix
+from ..ck.solve import PlacementMemo, placement_memo
 from ..data.market import MarketData
 from ..engine.book import Book
 from ..errors import ConfigError
@@ -40,10 +42,21 @@ from ..plots.ck import (
 )
 from ..plots.colors import series_color
 from . import _widgets as ui
+from .prefetch import Prefetcher
 
 __all__ = ["CKContext", "CKExplorer", "ck_context"]
 
 FIGURES = ("placement", "path", "overbooking", "slice")
+PARAMS = ("lambda_u", "lambda_o", "theta", "S", "T_seconds")
+#: Idle seconds after a move before the panel computes the next key press's likely points in the background.
+PREFETCH_DELAY_S = 0.05
+#: A move waits at most this long for a background computation to reach its next stopping point (one solve).
+PREEMPT_WAIT_S = 0.1
+
+
+def _q(value: float) -> float:
+    """A slider's value to 9 significant digits (the browser's and Python's stops then key the same point)."""
+    return float(f"{float(value):.9g}")
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,11 @@ class CKExplorer:
     _sweeps: dict = field(default_factory=dict, repr=False)
     _shown: dict = field(default_factory=dict, repr=False)  # figure -> key of what the live figure shows
     controls: dict = field(default_factory=dict, repr=False)  # the panel's sliders, by parameter name
+    prefetch: bool = True  # with sliders: compute the next key press's likely points while idle
+    _memo: PlacementMemo = field(default_factory=PlacementMemo, repr=False)  # solves by their exact inputs
+    _slices: dict = field(default_factory=dict, repr=False)  # the slice's traces by what they depend on
+    _prefetcher: Prefetcher = field(default_factory=Prefetcher, repr=False)
+    _move: tuple | None = field(default=None, repr=False)  # (slider, direction) of the last move
 
     def __post_init__(self) -> None:
         if self.book is None:
@@ -171,31 +189,43 @@ class CKExplorer:
     def placement(self, **params):
         """The optimal placement at the current (or given) parameters."""
         self.set(**params)
-        c = self.context()
-        return optimal_placement(self.S, c.Q, c.xi, c.h, c.f, c.r, self.lambda_u, self.lambda_o, self.theta,
-                                 **self._solve_kw())
+        return self._placement_at(self.params)
 
-    def sweep(self, param: str) -> pd.DataFrame:
-        """Placements along ``param`` (``"lambda_u"`` or ``"lambda_o"``) at the other current parameters;
-        memoised on what it depends on (a sweep over λ_u does not change when λ_u moves)."""
-        rng = self.lambda_u_range if param == "lambda_u" else self.lambda_o_range
-        other = self.lambda_o if param == "lambda_u" else self.lambda_u
-        key = (param, self.S, self.T_seconds, other, self.theta, self.method, self.n_iter, self.seed,
+    def _placement_at(self, pt: dict):
+        c = self.context(pt["T_seconds"])
+        with placement_memo(self._memo):
+            return optimal_placement(float(pt["S"]), c.Q, c.xi, c.h, c.f, c.r, pt["lambda_u"], pt["lambda_o"],
+                                     pt["theta"], **self._solve_kw())
+
+    def sweep(self, param: str, point: dict | None = None) -> pd.DataFrame:
+        """Placements along ``param`` (``"lambda_u"`` or ``"lambda_o"``) at the other current parameters (or
+        those of ``point``, a dict like :attr:`params`); memoised on what it depends on (a sweep over λ_u does
+        not change when λ_u moves), its solves too (:class:`~sorlib.ck.solve.PlacementMemo`)."""
+        pt = self.params if point is None else point
+        rng = self._range(param)
+        other = pt["lambda_o"] if param == "lambda_u" else pt["lambda_u"]
+        key = (param, pt["S"], pt["T_seconds"], other, pt["theta"], self.method, self.n_iter, self.seed,
                self.sweep_points, tuple(rng))
-        if key not in self._sweeps:
+        got = self._sweeps.get(key)
+        if got is None:
+            with placement_memo(self._memo):
+                got = self._sweep(param, rng, pt)
             if len(self._sweeps) > 256:
                 self._sweeps.clear()
-            self._sweeps[key] = self._sweep(param, rng)
-        return self._sweeps[key]
+            self._sweeps[key] = got
+        return got
 
-    def _sweep(self, param: str, rng) -> pd.DataFrame:
-        c = self.context()
-        return placement_sweep(param, np.geomspace(*rng, self.sweep_points), self.S, c.Q, c.xi, c.h, c.f, c.r,
-                               self.lambda_u, self.lambda_o, self.theta, names=c.names, **self._solve_kw())
+    def _range(self, param: str) -> tuple[float, float]:
+        return self.lambda_u_range if param == "lambda_u" else self.lambda_o_range
 
-    def slice_venue(self) -> int:
+    def _sweep(self, param: str, rng, pt: dict) -> pd.DataFrame:
+        c = self.context(pt["T_seconds"])
+        return placement_sweep(param, np.geomspace(*rng, self.sweep_points), pt["S"], c.Q, c.xi, c.h, c.f, c.r,
+                               pt["lambda_u"], pt["lambda_o"], pt["theta"], names=c.names, **self._solve_kw())
+
+    def slice_venue(self, T_seconds: float | None = None) -> int:
         """The venue of the V slice: the one with the most outflow beyond its queue, E[(ξ_k − Q_k)⁺]."""
-        c = self.context()
+        c = self.context(T_seconds)
         return int(np.argmax(np.maximum(c.xi - c.Q, 0.0).mean(axis=0)))
 
     def single_venue(self, k: int | None = None) -> dict[str, pd.DataFrame]:
@@ -233,15 +263,31 @@ class CKExplorer:
             raise ConfigError("base must be 'overbooked' or 'optimum'")
         return k, M, L, lambda_o_values
 
-    def _slice_traces(self) -> list[dict]:
+    def _slice_traces(self, point: dict | None = None) -> list[dict]:
         """The data props of :meth:`slice_figure`'s traces (two per λ_o: V − V(0) and its slope), as
-        :func:`sorlib.plots.ck.cost_slice_figure` lays them out, without building a figure."""
-        c = self.context()
-        k, M, L, values = self._slice_inputs()
+        :func:`sorlib.plots.ck.cost_slice_figure` lays them out, without building a figure; at the current
+        parameters or those of ``point`` (memoised on S, T, θ, λ_u, λ_o: the traces are handed out as copies)."""
+        pt = self.params if point is None else point
+        key = tuple(pt[p] for p in PARAMS)
+        got = self._slices.get(key)
+        if got is None:
+            got = self._slice_traces_at(pt)
+            if len(self._slices) > 256:
+                self._slices.clear()
+            self._slices[key] = got
+        return [{k: (v.copy() if isinstance(v, np.ndarray) else dict(v) if isinstance(v, dict) else v)
+                 for k, v in tr.items()} for tr in got]
+
+    def _slice_traces_at(self, pt: dict) -> list[dict]:
+        T, S, lu, lam_o, theta = pt["T_seconds"], pt["S"], pt["lambda_u"], pt["lambda_o"], pt["theta"]
+        c = self.context(T)
+        k = self.slice_venue(T)
         bound = c.h + float(c.r[k])
+        values = sorted({round(0.5 * bound, 6), round(5 * bound, 6), round(lam_o, 6)})
+        M, L = 0.0, np.full(c.Q.size, float(S))
         out = []
         for i, lo in enumerate(np.asarray(values, dtype=float)):
-            df = cost_slice(k, M, L, self.S, c.Q, c.xi, c.h, c.f, c.r, self.lambda_u, float(lo), self.theta)
+            df = cost_slice(k, M, L, S, c.Q, c.xi, c.h, c.f, c.r, lu, float(lo), theta)
             side, conv = ("≤" if lo <= bound else ">"), is_convex(df["V"])
             line = {"color": series_color(i), "dash": "solid" if lo <= bound else "dash"}
             name = f"λ_o = {lo:.4g} {side} h + r_k ({'convex' if conv else 'not convex'})"
@@ -309,7 +355,11 @@ class CKExplorer:
         building a plotly figure costs more than the solves); a figure whose number of traces changes (the
         slice, when the current λ_o meets one of its reference values) is rebuilt."""
         with ui.Timer() as t:
-            self.set(**params)
+            self._prefetcher.preempt(PREEMPT_WAIT_S)  # a background computation stops first (one solve)
+            before = self.params
+            self.set(**{k: _q(v) if k in ("lambda_u", "lambda_o", "theta") and v is not None else v
+                        for k, v in params.items()})
+            self._note_move(before)
             changed = []
             for name, key in self._keys().items():
                 w = self._widgets.get(name)
@@ -327,7 +377,75 @@ class CKExplorer:
         self.last_ms = t.ms
         if self._summary_widget is not None:
             self._summary_widget.value = self._status()
+        self._prefetch()
         return self.last_ms
+
+    # ---- the next key press's points, computed while idle (sorlib.whatif.prefetch)
+    def _note_move(self, before: dict) -> None:
+        now = self.params
+        moved = [n for n in PARAMS if now[n] != before[n]]
+        if len(moved) == 1:
+            n = moved[0]
+            self._move = (n, 1 if now[n] > before[n] else -1)
+
+    def _stop(self, name: str, steps: int):
+        """The value ``|steps|`` key presses move slider ``name`` to (``steps`` > 0: right); None past its end."""
+        c = self.controls.get(name)
+        if c is None:
+            return None
+        kind = type(c).__name__
+        if kind == "SelectionSlider":
+            vals = [float(v[1] if isinstance(v, tuple) else v) for v in c.options]
+            i = vals.index(float(self.params[name])) + steps if float(self.params[name]) in vals else -1
+            return vals[i] if 0 <= i < len(vals) else None
+        if kind == "FloatLogSlider":
+            e = math.log10(max(float(self.params[name]), 10 ** c.min))
+            e = c.min + round((e + steps * c.step - c.min) / c.step) * c.step
+            return _q(10 ** e) if c.min - 1e-9 <= e <= c.max + 1e-9 else None
+        v = c.min + round((float(self.params[name]) + steps * c.step - c.min) / c.step) * c.step
+        v = _q(v) if kind == "FloatSlider" else float(round(v))
+        return v if c.min - 1e-12 <= v <= c.max + 1e-12 else None
+
+    def _next_points(self, ahead: int = 2) -> list[dict]:
+        """Likely next points, most likely first: the slider moved last one, two … ``ahead`` stops further the
+        same way and one back, then every slider one stop either way (both neighbours of every slider)."""
+        order: list[tuple[str, int]] = []
+        if self._move is not None:
+            name, sign = self._move
+            order += [(name, sign * i) for i in range(1, ahead + 1)] + [(name, -sign)]
+        order += [(n, s) for n in PARAMS for s in (+1, -1)]
+        points, seen = [], set()
+        for name, steps in order:
+            if (name, steps) in seen:
+                continue
+            seen.add((name, steps))
+            value = self._stop(name, steps)
+            if value is not None:
+                points.append({**self.params, name: float(value)})
+        return points
+
+    def _prefetch(self) -> None:
+        if self.prefetch and self.controls:
+            self._prefetcher.schedule([self._job(pt) for pt in self._next_points()], PREFETCH_DELAY_S)
+
+    def _job(self, pt: dict):
+        def job(stop) -> None:
+            c = self.context(pt["T_seconds"])
+            kw = self._solve_kw()
+            with placement_memo(self._memo):
+                for param in ("lambda_u", "lambda_o"):  # each solve of the sweep, stopping between two
+                    for v in np.geomspace(*self._range(param), self.sweep_points):
+                        if stop():
+                            return
+                        p = {**pt, param: float(v)}
+                        optimal_placement(float(p["S"]), c.Q, c.xi, c.h, c.f, c.r, p["lambda_u"], p["lambda_o"],
+                                          p["theta"], **kw)
+                    self.sweep(param, pt)  # its frame, from the memo
+                if stop():
+                    return
+                self._placement_at(pt)
+                self._slice_traces(pt)
+        return job
 
     def _trace_data(self, name: str) -> tuple[list[dict], str | None] | None:
         """The data props of figure ``name``'s traces in trace order and its title, as the builders of
@@ -385,4 +503,5 @@ class CKExplorer:
         self.controls = dict(zip(("lambda_u", "lambda_o", "theta", "S", "T_seconds"), controls, strict=True))
         ui.align(controls)
         ui.on_any_change(controls, on_change)
+        self._prefetch()
         return ui.panel([ui.param_row(s) for s in controls], self._summary_widget, self._live)
