@@ -13,7 +13,8 @@ then for every live (not disabled) slider of the panel — in notebook 02/03 for
 the panel's toggle — focuses the slider handle and presses an arrow key N times (turning back at the end of
 the track). Each move is timed in the page: from the ``keydown`` to the last mutation of the panel's plotly
 figures after the status line ("recomputed in … ms", the server-side time, also recorded) changed, once the
-figures stayed quiet for ``--quiet`` ms. It prints p50 and p95 per slider (browser and server) and how many
+figures stayed quiet for ``--quiet`` ms. It prints p50 and p95 per slider (browser, server, the browser's side — key press to redrawn minus the
+server's time: messages, status, redraws — and plotly's redraws alone, timed by the panel's view) and how many
 of the moves changed the figures (a one-step move that leaves every route unchanged redraws nothing), saves
 a screenshot of each panel in ``--out`` and exits 1 when a browser p95 is over the 200 ms target.
 Everything it starts (JupyterLab, its kernels, Chromium) is stopped at the end, also on errors and Ctrl-C.
@@ -88,8 +89,10 @@ _RESULT_JS = """(quiet) => {
   const last = after.length ? after[after.length - 1] : st.status[st.status.length - 1];
   if (now - Math.max(last, st.status[st.status.length - 1]) < quiet) return null;
   const done = st.status[st.status.length - 1];  // the last status: "recomputed in …" (a first may say "recomputing…")
+  const draws = (globalThis.__sorlibLiveTimes || []).filter(d => d.at >= st.keydown);  // the view's own timings
   return {status_ms: st.status[0] - st.keydown, redraw_ms: Math.max(last, done) - st.keydown,
-          mutations: after.length, text: st.statusText, statuses: st.status.length};
+          mutations: after.length, text: st.statusText, statuses: st.status.length,
+          draw_ms: draws.reduce((a, d) => a + d.ms, 0), figures_drawn: draws.length};
 }"""
 
 _SLIDERS_JS = """(panel) => Array.from(panel.querySelectorAll('.widget-slider')).map((s, i) => {
@@ -405,9 +408,16 @@ def _row(label: str, name: str, results: list[dict]) -> dict:
     server = [server_ms(r["text"]) for r in results]
     b50, b95 = np.percentile(browser, [50, 95])
     s50, s95 = np.nanpercentile(server, [50, 95]) if np.isfinite(server).any() else (np.nan, np.nan)
+    # the browser's share of a move: key press to redrawn minus the kernel's recomputation (the rest: the
+    # messages both ways, the status and table, plotly's redraws), and plotly's redraws alone (the view's timings)
+    side = np.array(browser) - np.array(server)
+    o50, o95 = np.nanpercentile(side, [50, 95]) if np.isfinite(side).any() else (np.nan, np.nan)
+    draw = [r.get("draw_ms", np.nan) for r in results if r.get("figures_drawn")]
+    d50, d95 = np.percentile(draw, [50, 95]) if draw else (np.nan, np.nan)
     redrawn = [r["redraw_ms"] for r in results if r["mutations"] > 0]
     return {"panel": label, "slider": name, "browser_p50": b50, "browser_p95": b95, "server_p50": s50,
-            "server_p95": s95, "moves": len(results), "redrawn_moves": len(redrawn),
+            "server_p95": s95, "browser_side_p50": o50, "browser_side_p95": o95, "plotly_p50": d50,
+            "plotly_p95": d95, "moves": len(results), "redrawn_moves": len(redrawn),
             "redrawn_max": max(redrawn, default=float("nan")),
             "prepared_moves": sum("while idle" in (r["text"] or "") for r in results)}
 
@@ -426,7 +436,9 @@ def bench_panel(page, label: str, moves: int, quiet_ms: float, rows: list) -> No
             continue
         r = _row(label, name, _moves(page, s, moves, quiet_ms))
         print(f"  {label:12s} {name:32s} redrawn p50 {r['browser_p50']:4.0f} p95 {r['browser_p95']:4.0f} ms | "
-              f"server p50 {r['server_p50']:4.0f} p95 {r['server_p95']:4.0f} ms | figures changed in "
+              f"server p50 {r['server_p50']:4.0f} p95 {r['server_p95']:4.0f} ms | browser side (redrawn - server) "
+              f"p50 {r['browser_side_p50']:4.0f} p95 {r['browser_side_p95']:4.0f} ms, of which plotly p50 "
+              f"{r['plotly_p50']:4.0f} p95 {r['plotly_p95']:4.0f} ms | figures changed in "
               f"{r['redrawn_moves']}/{r['moves']} moves{_slowest(r['redrawn_max'])}, "
               f"{r['prepared_moves']} replayed while idle "
               f"-> {'under' if r['browser_p95'] < TARGET_MS else 'OVER'}")

@@ -85,7 +85,7 @@ def test_inert_sliders_are_disabled_with_a_reason(panel, mode) -> None:
             assert "inert" not in reason
     assert not view.controls["order_size"].disabled
     # every label and title names the mode
-    assert f"router in <b>{mode}</b> mode" in view._summary_widget.value
+    assert f"router in <b>{mode}</b> mode" in view._live.status
     assert all(mode in w.layout.title.text for w in view._widgets.values())
     assert view._widgets["progress"].data[0].name == f"router ({mode})"
     view.controls["mode"].value = "ck"
@@ -106,11 +106,11 @@ def test_inert_parameters_do_not_replay(small_md) -> None:
 def test_status_has_no_nan(small_md) -> None:
     view = WhatIf(small_md, every_minutes=20, mode="uncapped")
     view.widget()
-    first = view._summary_widget.value
+    first = view._live.status
     assert "nan" not in first.lower() and "recomputed in —" in first
     for mode in ("spec", "uncapped", "ck"):
         view.update(mode=mode)
-        text = view._summary_widget.value
+        text = view._live.status
         assert "nan" not in text.lower() and " ms" in text
     assert ui.format_ms(float("nan")) == "—" and ui.format_ms(None) == "—"
     ck = CKExplorer(small_md, method="fast")

@@ -210,7 +210,7 @@ def test_prefetched_moves_equal_a_cold_panel(small_md) -> None:
     nxt = view._stop("lambda_under", 1)
     assert view._will_hit({"lambda_under": nxt})
     c.value = nxt
-    assert "replayed while idle" in view._summary_widget.value
+    assert "replayed while idle" in view._live.status
     cold = WhatIf(small_md, every_minutes=20, prefetch=False, params=dict(LIMIT_POINT))
     cold.run(lambda_under=nxt)
     a, b = view.summary_frame(), cold.summary_frame()
@@ -218,16 +218,61 @@ def test_prefetched_moves_equal_a_cold_panel(small_md) -> None:
     assert not view._prefetcher.errors
 
 
-def test_a_replaying_move_says_recomputing_first(small_md) -> None:
+def test_a_long_move_says_recomputing_first(small_md, monkeypatch) -> None:
+    """A move that takes longer than RECOMPUTING_AFTER_S shows "recomputing…" (from a timer, while it
+    runs), then its result; a shorter one sends its result only, in one message with its figures."""
+    import time
+
+    import sorlib.whatif.comparison as comparison
+
     view = WhatIf(small_md, every_minutes=20, prefetch=False, params=dict(LIMIT_POINT))
     view.widget()
     seen = []
-    view._summary_widget.observe(lambda ch: seen.append(ch["new"]), names="value")
+    view._live.observe(lambda ch: seen.append(ch["new"]), names="status")
+    run = view._run
+
+    def slow_run(*args, **kw):  # a move that takes 0.5 s at least
+        time.sleep(0.5)
+        return run(*args, **kw)
+
+    monkeypatch.setattr(comparison, "RECOMPUTING_AFTER_S", 0.05)
+    monkeypatch.setattr(view, "_run", slow_run)
     view.controls["theta_queue"].value = 0.0123  # a new point: the router is replayed
-    assert "recomputing…" in seen[0] and "recomputed in" in seen[-1] and "recomputing…" not in seen[-1]
+    assert len(seen) == 2 and "recomputing…" in seen[0] and "recomputed in" in seen[1]
+    assert "recomputing…" not in seen[1]
+    time.sleep(0.2)  # the timer of that move is done: nothing more arrives
+    assert len(seen) == 2
+    monkeypatch.setattr(view, "_run", run)
     seen.clear()
-    view.controls["theta_queue"].value = 0.0005  # the opening point: memoised, no "recomputing…"
+    monkeypatch.setattr(comparison, "RECOMPUTING_AFTER_S", 60.0)
+    view.controls["theta_queue"].value = 0.0005  # quicker than 60 s: no "recomputing…"
     assert len(seen) == 1 and "recomputed in" in seen[0]
+    seen.clear()
+    monkeypatch.setattr(comparison, "RECOMPUTING_AFTER_S", 0.0)  # 0: said at once, before the replay
+    view.controls["theta_queue"].value = 0.0077
+    assert len(seen) == 2 and "recomputing…" in seen[0] and "recomputed in" in seen[1]
+
+
+def test_a_move_sends_figures_and_status_in_one_message(small_md, monkeypatch) -> None:
+    """The changed figures, the status line and the table of a move reach the browser in one message (a
+    move shorter than RECOMPUTING_AFTER_S, here 60 s: no "recomputing…" before it)."""
+    import sorlib.whatif.comparison as comparison
+
+    monkeypatch.setattr(comparison, "RECOMPUTING_AFTER_S", 60.0)
+    view = WhatIf(small_md, every_minutes=20, prefetch=False, params=dict(LIMIT_POINT))
+    view.widget()
+    sent = []
+    send = view._live.send_state
+
+    def record(key=None) -> None:
+        keys = sorted(key) if isinstance(key, list | set) else [key]
+        if keys:
+            sent.append(keys)
+        send(key)
+
+    view._live.send_state = record
+    view.controls["order_size"].value = 1000  # every figure changes
+    assert sent == [["specs", "status"]], sent
 
 
 def test_live_figure_json_is_plotlys_own(small_md) -> None:
@@ -268,7 +313,7 @@ def test_a_memoised_move_does_not_wait_for_a_running_prefetch_job(small_md) -> N
     view.update(theta_queue=0.0123)
     took = time.perf_counter() - t
     release.set()
-    assert took < 10 and "recomputed in" in view._summary_widget.value
+    assert took < 10 and "recomputed in" in view._live.status
     assert view.params["theta_queue"] == 0.0123 and view._prefetcher.idle(60)
 
 

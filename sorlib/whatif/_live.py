@@ -37,11 +37,17 @@ const Plotly = module.exports;
 if (__sorlibPagePlotly === undefined) { delete globalThis.Plotly; } else { globalThis.Plotly = __sorlibPagePlotly; }
 """
 
-# One view: a div per figure; on a change of ``specs`` the figures whose JSON changed are redrawn in order,
-# in the task that received the message (microtasks only between them: one rendered frame for all).
+# One view: the status (HTML, optional) above a div per figure. On a change of ``status`` its HTML is
+# replaced; on a change of ``specs`` the figures whose JSON changed are redrawn in order, in the task that
+# received the message (microtasks only between them: one rendered frame for all). A move that sets both
+# (one message, :meth:`LiveFigures.show`) updates the status first. Each redraw's time (JSON parse +
+# Plotly.react, ms) is kept in ``globalThis.__sorlibLiveTimes`` (the last 200) for the browser benchmark.
 _VIEW_JS = """
 function render({ model, el }) {
   el.classList.add("sorlib-figures");
+  const status = document.createElement("div");
+  status.className = "sorlib-live-status";
+  el.appendChild(status);
   const divs = new Map(), shown = new Map();
   for (const name of model.get("names")) {
     const div = document.createElement("div");
@@ -50,6 +56,10 @@ function render({ model, el }) {
     el.appendChild(div);
     divs.set(name, div);
   }
+  const setStatus = () => {
+    const html = model.get("status");
+    if (status.innerHTML !== html) status.innerHTML = html;
+  };
   let queue = Promise.resolve();
   const draw = () => {
     queue = queue.then(async () => {
@@ -58,14 +68,21 @@ function render({ model, el }) {
         const spec = specs[name];
         if (spec === undefined || spec === shown.get(name)) continue;
         shown.set(name, spec);
+        const t0 = performance.now();
         const fig = JSON.parse(spec);
         await Plotly.react(div, fig.data, fig.layout, fig.config || {});
+        const log = (globalThis.__sorlibLiveTimes = globalThis.__sorlibLiveTimes || []);
+        log.push({name, at: t0, ms: performance.now() - t0});
+        if (log.length > 200) log.shift();
       }
     }).catch((err) => console.error("sorlib live figures:", err));
   };
+  model.on("change:status", setStatus);
   model.on("change:specs", draw);
+  setStatus();
   draw();
   return () => {
+    model.off("change:status", setStatus);
     model.off("change:specs", draw);
     divs.forEach((div) => Plotly.purge(div));
   };
@@ -74,7 +91,8 @@ export default { render };
 """
 
 #: The CSS of the widget: each figure's layout and paint stay inside its box (cheaper redraws in a long page).
-_CSS = ".sorlib-figures { width: 100%; } .sorlib-figure { contain: layout paint; }"
+_CSS = (".sorlib-figures { width: 100%; } .sorlib-figure { contain: layout paint; } "
+        ".sorlib-live-status { contain: layout; }")
 
 
 def figure_json(fig: go.Figure) -> str:
@@ -97,18 +115,33 @@ def _plain(obj, key: str | None = None):
 
 
 class LiveFigures(anywidget.AnyWidget):
-    """Live figures by name, drawn in that order; :meth:`show` sends the ones that changed."""
+    """Live figures by name, drawn in that order below an optional status (HTML); :meth:`show` sends the
+    figures that changed and the status in one message."""
 
     _esm = _PRELUDE + _PLOTLY_JS.read_text(encoding="utf-8") + _AFTER_BUNDLE + _VIEW_JS
     _css = _CSS
     names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     specs = traitlets.Dict().tag(sync=True)
+    #: HTML shown above the figures (the panel's status line and summary table; "" shows nothing).
+    status = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, figures: dict[str, go.Figure]) -> None:
-        super().__init__(names=list(figures), specs={n: figure_json(f) for n, f in figures.items()})
+    def __init__(self, figures: dict[str, go.Figure], status: str = "") -> None:
+        super().__init__(names=list(figures), specs={n: figure_json(f) for n, f in figures.items()}, status=status)
 
-    def show(self, figures: dict[str, go.Figure], names: Iterable[str]) -> None:
-        """Send the figures ``names`` of ``figures`` (one message for all of them; none: nothing sent)."""
-        changed = {n: figure_json(figures[n]) for n in names}
-        if changed:
-            self.specs = {**self.specs, **changed}
+    def show(self, figures: dict[str, go.Figure], names: Iterable[str], status: str | None = None) -> None:
+        """Send the figures ``names`` of ``figures`` and the ``status`` HTML (None: unchanged) in one
+        message (nothing changed: nothing sent)."""
+        self.push(self.encode(figures, names), status)
+
+    @staticmethod
+    def encode(figures: dict[str, go.Figure], names: Iterable[str]) -> dict[str, str]:
+        """The JSON of the figures ``names`` of ``figures`` (what :meth:`push` sends)."""
+        return {n: figure_json(figures[n]) for n in names}
+
+    def push(self, specs: dict[str, str], status: str | None = None) -> None:
+        """Send figures' JSON (:meth:`encode`) and the ``status`` HTML (None: unchanged) in one message."""
+        with self.hold_sync():
+            if status is not None:
+                self.status = status
+            if specs:
+                self.specs = {**self.specs, **specs}

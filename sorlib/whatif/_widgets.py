@@ -9,9 +9,11 @@ been timed (never ``nan``). Every row fits a 1,000 px notebook column.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import plotly.graph_objects as go
@@ -52,10 +54,11 @@ def _live_layout(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def show(widget, figures: dict[str, go.Figure], names: Iterable[str]) -> None:
-    """Send the figures ``names`` to the live-figures ``widget`` (None: no widget, nothing to do)."""
+def show(widget, figures: dict[str, go.Figure], names: Iterable[str], status: str | None = None) -> None:
+    """Send the figures ``names`` (and the ``status`` HTML, None: unchanged) to the live-figures ``widget``
+    in one message (``widget`` None: no widget, nothing to do)."""
     if widget is not None:
-        widget.show(figures, names)
+        widget.show(figures, names, status)
 
 
 def sync_widget(widget: go.Figure, fig: go.Figure) -> None:
@@ -119,8 +122,39 @@ def status_html(head: str, ms: float | None, note: str | None = None) -> str:
 
 
 def recomputing_html(head: str) -> str:
-    """The status line while a move replays (shown at once; the figures still show the last point)."""
+    """The status line while a long move recomputes (the figures still show the last point)."""
     return f"<div class='sorlib-status'>{head} · <b>recomputing…</b></div>"
+
+
+@contextlib.contextmanager
+def recomputing(widget, html: str, after_s: float) -> Iterator[None]:
+    """While the block runs: once it has taken ``after_s`` seconds, show ``html`` (the "recomputing…"
+    status) in the live-figures ``widget`` (``after_s`` <= 0: at once; ``widget`` None: nothing). A block
+    that ends sooner sends nothing: a short move's browser draws its result only. The timer thread sets the
+    status under a lock the block's end also takes, so it never lands after the block has ended."""
+    if widget is None:
+        yield
+        return
+    if after_s <= 0:
+        widget.status = html
+        yield
+        return
+    lock, done = threading.Lock(), [False]
+
+    def fire() -> None:
+        with lock:
+            if not done[0]:
+                widget.status = html
+
+    timer = threading.Timer(after_s, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done[0] = True
+        timer.cancel()
 
 
 class Timer:
@@ -208,11 +242,11 @@ def on_any_change(controls: Iterable, callback: Callable[[], None]) -> None:
 
 
 def panel(rows: list, status, figures, note: str | None = None):
-    """The panel: an optional note, the control rows, the status line and the live figures (the widget of
-    :func:`live_figures`), ≤ 1,000 px wide."""
+    """The panel: an optional note, the control rows, the status line (a widget; None: the live figures
+    show it, their ``status``) and the live figures (the widget of :func:`live_figures`), ≤ 1,000 px wide."""
     import ipywidgets as w
 
     figures.layout.width = "100%"
     head = [w.HTML(f"<i>{note}</i>", layout=w.Layout(width="100%"))] if note else []
-    return w.VBox(head + [w.VBox(rows), status, figures],
+    return w.VBox(head + [w.VBox(rows), *([status] if status is not None else []), figures],
                   layout=w.Layout(width=PANEL_WIDTH, max_width=PANEL_MAX_WIDTH))

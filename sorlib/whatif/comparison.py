@@ -9,8 +9,10 @@ mode are left out of the memo key), updates only the traces that changed and sen
 changed to the browser in one message (:mod:`._live`: one widget draws all the panel's figures). The
 router is replayed per parent order, and an order whose recorded decisions the new point takes again is
 reused as it is (:mod:`.order_cache`); while the panel is idle, the points the next key press probably
-asks for are replayed in the background (:mod:`.prefetch`). A move that has to replay says
-"recomputing…" at once; a move whose point was replayed while idle says so in its status line.
+asks for are replayed in the background (:mod:`.prefetch`). A move sends its figures, status line and
+summary table in one message (:mod:`._live` draws them); one that takes longer than
+:data:`RECOMPUTING_AFTER_S` says "recomputing…" first; a move whose point was replayed while idle says so in
+its status line.
 
 Which parameters act, per mode (the panel disables the others and says why):
 
@@ -77,6 +79,9 @@ ORDER_SIZES = (500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000)
 #: Idle seconds after a move before the panel replays the next key press's likely points (the browser draws
 #: the move first, on the same two cores).
 PREFETCH_DELAY_S = 0.15
+#: A move that has not been drawn after this many seconds says "recomputing…" (a shorter one goes straight
+#: to its result: one message, one redraw).
+RECOMPUTING_AFTER_S = 0.1
 #: A move waits at most this long for a running background replay to reach its next stopping point (one
 #: decision of the router, or one order's check); the move then runs alone instead of sharing the interpreter.
 PREEMPT_WAIT_S = 0.25
@@ -258,7 +263,6 @@ class WhatIf:
         self._controls: dict = {}  # the parameter sliders (disabled when inert)
         self.controls: dict = {}
         self._reasons: dict = {}
-        self._summary_widget = None
         self.last_ms: float | None = None  # None until a move was timed: the status shows "—"
         self._config(self.order_size, self.mode).validate()
 
@@ -450,17 +454,17 @@ class WhatIf:
         with ui.Timer() as t:
             self._prefetcher.preempt(PREEMPT_WAIT_S)  # a background replay stops first (it would share the GIL)
             ready = self._will_hit(params)
-            if not ready and self._summary_widget is not None:  # a replay: say so at once
-                self._summary_widget.value = self._summary_html(self._table, recomputing=True)
-            res = self._run(**{k: params.get(k) for k in (*PARAMS, "order_size", "mode")})
-            if self._widgets:
-                self._redraw(res)
-            self._show_reasons()
-            self._table = _table_html(self._summary(res))
+            busy = self._summary_html(self._table, recomputing=True) if self._live is not None else ""
+            with ui.recomputing(self._live, busy, RECOMPUTING_AFTER_S):  # said only if the move is long
+                res = self._run(**{k: params.get(k) for k in (*PARAMS, "order_size", "mode")})
+                changed = self._redraw(res) if self._widgets else []
+                self._show_reasons()
+                self._table = _table_html(self._summary(res))
+                specs = self._live.encode(self._widgets, changed) if self._live is not None else {}
         self.last_ms = t.ms
         self._last_prepared = ready and self._key_of(params) in self._bg_keys
-        if self._summary_widget is not None:
-            self._summary_widget.value = self._summary_html(self._table)
+        if self._live is not None:  # one message: the changed figures, the status line and the table
+            self._live.push(specs, self._summary_html(self._table))
         self._prefetch()
         return self.last_ms
 
@@ -526,7 +530,8 @@ class WhatIf:
         e = c.min + round((e + steps * c.step - c.min) / c.step) * c.step
         return _q(10 ** e) if c.min - 1e-9 <= e <= c.max + 1e-9 else None
 
-    def _redraw(self, res) -> None:
+    def _redraw(self, res) -> list[str]:
+        """Update the live figures' copies in place to ``res``; the names of the figures that changed."""
         data = _trace_data(res, router_name(self.mode))
         split_venues = len(data["venue_split"])
         same_base = self._shown == (self.order_size, split_venues)
@@ -547,7 +552,7 @@ class WhatIf:
             if ui.restyle(w, dict(enumerate(traces)), titles[name]):
                 changed.append(name)
         self._shown = (self.order_size, split_venues)
-        ui.show(self._live, self._widgets, changed)
+        return changed
 
     def _summary_html(self, table: str | None = None, recomputing: bool = False) -> str:
         p = self.params
@@ -595,7 +600,7 @@ class WhatIf:
         self._reasons = {n: ui.reason_label() for n in PARAMS}
         self._show_reasons()
         self._table = _table_html(self.summary_frame())
-        self._summary_widget = w.HTML(self._summary_html(self._table))
+        self._live.status = self._summary_html(self._table)  # the status line and table, above the figures
 
         def on_change(change) -> None:
             name = next((n for n, x in c.items() if x is change["owner"]), None)
@@ -612,7 +617,7 @@ class WhatIf:
                 *(ui.param_row(c[n], self._reasons[n]) for n in PARAMS), ui.param_row(c["order_size"])]
         note = ("Interactive view: a sample of the parent orders (first line of the table); the analysis above "
                 "uses all of them. A move replays the router only and redraws what changed.")
-        return ui.panel(rows, self._summary_widget, self._live, note)
+        return ui.panel(rows, None, self._live, note)
 
 
 def _trace_data(res, label: str = "router") -> dict[str, list[dict]]:
