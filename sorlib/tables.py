@@ -46,6 +46,7 @@ _UNITS: list[tuple[str, str, str]] = [
     # percentage points: a bias or calibration error between two rates in % (page 07)
     (r"(^|_)(pp|calib|bias)($|_)", "points", "{:,.2f}"),
     (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$", "USD/share", "{:.4g}"),
+    (r"(^|_)(bid|ask)_(size|qty|shares)($|_)", "shares", "int"),  # a displayed size, not a price
     (r"(^|_)(px|price|mid|bid|ask)($|_)|avg_fill|fill_px|per_share", "USD/share", "{:,.4f}"),
     (r"cash|cost($|_)|notional|usd|dollars|(^|_)v($|_exact|_sa)", "USD", "{:,.2f}"),
     (r"seconds|.+_s$", "s", "{:,.3g}"),  # a unit suffix (horizon_s); a bare "s" is the order size S below
@@ -211,7 +212,22 @@ class Table:
         return str(self)
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, width: int | None = None) -> str:
+        """Plain text (the CLI). With ``width`` (a terminal's columns), a table wider than that is cut into
+        blocks of whole columns, each block repeating the row labels (the index, else the first column), so
+        a terminal never wraps a row mid-line; the title and footnotes as they are."""
         text = self.frame.to_string(index=self.index)
+        if width and max(map(len, text.splitlines()), default=0) > width and len(self.frame.columns) > 1:
+            cols = list(self.frame.columns)
+            label = cols[1] if (len(cols) > 2 and _numeric_col(self.frame[cols[0]])
+                                and not _numeric_col(self.frame[cols[1]])) else cols[0]  # a name over an ID
+            f = self.frame if self.index else self.frame.set_index(label)
+            lines = f.to_string(line_width=width).splitlines()
+            if not self.index:  # the header line pandas writes for the index name: fold it into the first
+                lines = _fold_index_name(lines)
+            text = "\n".join(ln.rstrip(" \\").rstrip() for ln in lines)
         return "\n".join([*([self.title] if self.title else []), text, *self.notes])
 
 
@@ -245,6 +261,23 @@ def column_decimals(s: pd.Series, sig: int = 4, most: int = 6) -> int | None:
 _NUMBER = r"[−+\-]?[\d,.]*\d(e[+-]?\d+)?"
 #: a number, alone or with its interval: "4.26 (3.60 to 4.91)", "−0.02 to 0.01", "-1.78 [-2.96, -0.60] (n=130)"
 _NUMERIC_CELL = re.compile(rf"{_NUMBER}(( to | \(| \[|, |\)|\]| \(n=){_NUMBER}\)?\]?)*|—|[\d:]+ {TZ_LABEL}")
+
+
+def _fold_index_name(lines: list[str]) -> list[str]:
+    """pandas writes an index's name on a line of its own under each block's header; put it on the header
+    line instead (the header line has blanks where the index column is)."""
+    out, i = [], 0
+    while i < len(lines):
+        ln = lines[i]
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        name = nxt.split("  ")[0].rstrip()
+        if name and nxt.strip() == name.strip() and ln[:len(name)].strip() == "":
+            out.append(name + ln[len(name):])
+            i += 2
+            continue
+        out.append(ln)
+        i += 1
+    return out
 
 
 def _numeric_col(s: pd.Series) -> bool:

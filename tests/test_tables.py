@@ -208,3 +208,19 @@ def test_shortfall_interval_ends_are_bps_like_the_shortfall() -> None:
     f = T.table(pd.DataFrame({"shortfall_bps": [4.7], "shortfall_ci95_lo": [4.0449], "shortfall_ci95_hi": [5.35]})).frame
     assert f.columns.tolist() == ["Shortfall (bps)", "Shortfall 95% interval lo (bps)", "Shortfall 95% interval hi (bps)"]
     assert f.iloc[0].tolist() == ["4.70", "4.04", "5.35"]
+
+
+def test_plain_text_fits_a_terminal_width() -> None:
+    """The CLI's tables were one 230-character line per venue (``sorlib inspect``): a terminal wrapped each row
+    mid-line. With a width, whole columns go into blocks that each repeat the row label; nothing is lost."""
+    df = pd.DataFrame({"venue": ["XNAS", "BATS"], **{f"median_bid_size_{i}": [1500.0, 20.0] for i in range(8)}})
+    t = T.table(df)
+    wide = t.text()
+    assert max(len(x) for x in wide.splitlines()) > 200
+    narrow = t.text(80)
+    assert max(len(x) for x in narrow.splitlines()) <= 80
+    blocks = [b.splitlines() for b in narrow.split("\n\n")]
+    assert len(blocks) > 1 and all(b[0].startswith("Venue") and b[1].startswith("XNAS") for b in blocks)
+    for i in range(8):  # every column once, in order, with its unit; every cell kept
+        assert narrow.count(f"Median bid size {i} (shares)") == 1
+    assert narrow.count("1,500") == 8 and narrow.count(" 20") == 8 and str(t) == wide

@@ -12,6 +12,15 @@ import numpy as np
 import pandas as pd
 
 
+def printed(t) -> str:
+    """A table as the CLI prints it: cut into blocks of whole columns that fit the terminal when stdout is
+    one (a terminal would otherwise wrap each wide row mid-line); one line per row when piped."""
+    import shutil
+    import sys
+
+    return t.text(shutil.get_terminal_size().columns if sys.stdout.isatty() else None)
+
+
 def _table(df: pd.DataFrame, units: dict, decimals: dict, na: dict, title: str = ""):
     from ..tables import table  # the one table style
 
@@ -118,4 +127,4 @@ def _saving_text(bps, interval: str) -> str | None:
     return f"{float(bps):+.2f} ({interval})".replace("-", "−")
 
 
-__all__ = ["facts_table", "variant_table", "written_table"]
+__all__ = ["facts_table", "printed", "variant_table", "written_table"]

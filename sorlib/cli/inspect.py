@@ -28,7 +28,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..data.facts import format_report, venue_facts
     from ..data.load import load
-    from ._tables import facts_table
+    from ._tables import facts_table, printed
 
     md = load(args.path, format=args.format, symbol=args.symbol, date=args.date,
               progress=True if sys.stderr.isatty() else None)
@@ -47,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
         if facts.get("symbol"):
             print(f"symbol: {facts['symbol']}")
         print()
-        print(facts_table(facts))
+        print(printed(facts_table(facts)))
     return 0

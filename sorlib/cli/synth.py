@@ -105,7 +105,7 @@ def run(args) -> int:
           f"venue(s) [{names}], {lo:%Y-%m-%d %H:%M:%S}-{hi:%H:%M:%S} {lo:%Z}, "
           f"{f'MBP-{args.levels} DBN' if dbn else 'raw' if args.raw else 'pretty'} -> {path} ({path.stat().st_size / 1e6:.1f} MB, "
           f"{time.perf_counter() - t0:.1f} s)")
-    from ._tables import written_table
+    from ._tables import printed, written_table
 
-    print(written_table(md))
+    print(printed(written_table(md)))
     return 0

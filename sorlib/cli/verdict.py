@@ -88,9 +88,9 @@ def run(args) -> int:
                       progress=show_progress(args), seed=args.seed, fmt=args.format,
                       regular_hours=args.regular_hours, venues=args.venues, symbol=args.symbol,
                       log=lambda s: print(s, flush=True))
-    from ._tables import variant_table
+    from ._tables import printed, variant_table
 
-    print(variant_table(res))
+    print(printed(variant_table(res)))
     for line in res.lines.values():
         print(line)
     for s in res.skipped:
