@@ -11,7 +11,11 @@ the router has at a decision (:mod:`sorlib.strategies.ck`).
 :class:`CKExplorer` caches one context per ``T`` and the λ sweeps per the parameters they depend on, and
 recomputes only what a slider move changes (SA with ``n_iter`` ≈ 5000 on ~60 samples: a few ms per solve),
 updating the live figures in place and sending the changed ones in one message (:mod:`._live`). The
-outflow samples of every horizon the T slider offers are cut when the panel is built. All five parameters
+outflow samples of every horizon the T slider offers are cut when the panel is built. While the panel is
+idle, the points the next key press probably asks for (the slider moved last, two stops on and one back, and
+every slider one stop either way) are computed in the background (:mod:`.prefetch`): their sweeps solve by
+solve into an exact-input memo of the solves (:func:`sorlib.ck.solve.placement_memo`), so a move there
+only redraws. All five parameters
 act (none is ever disabled). Headless runs never build widgets: :meth:`CKExplorer.figures` returns the
 same view as static figures.
 """

@@ -8,7 +8,10 @@ deterministic function of the strategy's decisions. So when the router at the ne
 (induction over the decisions: equal decisions → equal state → equal next view). :class:`OrderReplays`
 records each order's views and decisions while replaying, and on a later point first re-asks the new
 router those recorded decisions (a few ms: no market stepping, the views' history lookups memoised); only
-an order whose decisions differ is replayed (a full replay from its arrival).
+an order whose decisions differ is replayed (a full replay from its arrival). Every replay and check of one
+:class:`OrderReplays` shares the history lookups (:class:`PastMemo`: the Cont–Kukanov router's outflow samples
+at a decision time are the same at every point) and an exact-input memo of the Cont–Kukanov solves
+(:func:`sorlib.ck.solve.placement_memo`: a failed check and the replay after it solve the same decisions).
 
 Sound only for a strategy whose decisions depend on (parameters, view) alone: every router of the panel
 (:class:`~sorlib.strategies.ContKukanov`, :class:`~sorlib.strategies.router.Router`) keeps no state
