@@ -348,7 +348,9 @@ def load_data(path: str | None, fmt: str = "auto", regular_hours: bool | str = "
         print(f"{prog}: the data run {span['first']}-{span['last']} New York time; "
               f"{100.0 * span['outside'] / span['rows']:.0f}% of the rows fall outside 09:30-16:00 New York time "
               f"and were dropped {how}", flush=True)
-    return md.regular_hours()
+    from ..search.executors import session_rows
+
+    return session_rows(md)  # md.regular_hours(), as views of a mapped day cache when the session is one run
 
 
 def read_grid(spec: str) -> str | dict:
