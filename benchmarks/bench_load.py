@@ -4,12 +4,33 @@ Generates (numpy, seeded) a multi-publisher MBP-1 CSV with pretty prices and ISO
 temporary directory, then times both readers (best of ``--repeat`` runs). Target: ratio <= 2.
 
     python benchmarks/bench_load.py [--rows 1000000] [--repeat 3]
+
+``--csv-build ROWS [ROWS ...]``: instead, the streamed day-cache build of a Databento **MBP-10 CSV**
+(:mod:`sorlib.data.csv_stream`) at each size. Per size, each step in a fresh Python process: generate an
+8-venue synthetic day with ``sorlib synth``'s rate scale (``scale = ROWS / 220,000``) written as a zstd MBP-10
+DBN file (:mod:`sorlib.synth.dbn`: synthetic depth behind the touch), transcode it to a zstd-compressed pretty
+CSV (ISO times, decimal prices) with the ``databento`` package's own writer (``DBNStore.to_csv``, the DBN is
+then deleted), then ``load(csv)`` into an empty cache folder (``SORLIB_CACHE_DIR``) — it must report a streamed
+build. Printed per size: rows, zstd CSV bytes, seconds (wall and CPU), wall seconds per M rows, peak
+anonymous RSS (``/proc/self/status`` ``RssAnon`` sampled every 20 ms: the memory the build cannot give back;
+``ru_maxrss`` also counts the mapped cache pages) and cache entry bytes. ``--whole`` also times the whole-file
+parse (``load(csv, cache=False)``) of each size for comparison (its memory grows with the file: mind the
+machine). Files are written under ``--dir`` and deleted afterwards.
+
+    python benchmarks/bench_load.py --csv-build 1.5e6 4.5e6 [--whole] [--dir /tmp]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -68,11 +89,115 @@ def best_time(fn, repeat: int) -> float:
     return best
 
 
+ROWS_PER_SCALE = 220_000  # records of an 8-venue synthetic day per unit of rate scale (sorlib synth --scale)
+
+
+def _anon_mb() -> float:
+    """This process's anonymous RSS now (MB; /proc/self/status ``RssAnon``)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _step(name: str, file: str) -> dict:
+    """One step of ``--csv-build`` in this process (module docstring): ``gen`` writes ``file`` + ``.dbn.zst``
+    then the CSV ``file``; ``build`` / ``whole`` load it. Returns its facts."""
+    out: dict = {}
+    peak, stop = [_anon_mb()], threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.02):
+            peak[0] = max(peak[0], _anon_mb())
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    t0, c0 = time.perf_counter(), time.process_time()
+    if name == "gen":
+        from dataclasses import replace
+
+        import databento as db
+
+        from sorlib.synth import ModelParams, generate_market
+        from sorlib.synth.dbn import write_databento_dbn
+
+        scale = float(os.environ["BENCH_ROWS"]) / ROWS_PER_SCALE
+        base = ModelParams()
+        md = generate_market(venues=8, seed=0, params=replace(base, book_rate=base.book_rate * scale,
+                                                               trade_rate=base.trade_rate * scale))
+        dbn = Path(file).with_suffix("").with_suffix(".dbn.zst")  # day.mbp-10.csv.zst -> day.mbp-10.dbn.zst
+        write_databento_dbn(md, dbn, levels=10)
+        del md
+        db.DBNStore.from_file(str(dbn)).to_csv(file, pretty_px=True, pretty_ts=True, map_symbols=False,
+                                               compression="zstd")
+        dbn.unlink()
+    else:
+        from sorlib.data import load
+
+        md = load(file, cache=name == "build", progress=False)
+        out.update(records=md.report.rows_read, quote_rows=len(md.quotes), trades=len(md.trades),
+                   levels=int(md.quotes.ask_px.shape[1]), cache=md.report.cache)
+    out["seconds"] = time.perf_counter() - t0
+    out["cpu_seconds"] = time.process_time() - c0
+    stop.set()
+    th.join()
+    out["peak_anon_mb"] = max(peak[0], _anon_mb())
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _run_step(name: str, file: Path, work: Path, rows: float) -> dict:
+    env = dict(os.environ, SORLIB_CACHE_DIR=str(work / "cache"), BENCH_ROWS=str(rows))
+    p = subprocess.run([sys.executable, __file__, "--step", name, "--file", str(file)], env=env,
+                       capture_output=True, text=True)
+    if p.returncode:
+        raise SystemExit(f"step {name} failed:\n{p.stderr[-2000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def csv_build(sizes: list[float], root: str | None, whole: bool) -> None:
+    """``--csv-build`` (module docstring): one line per size and step."""
+    for rows in sizes:
+        work = Path(tempfile.mkdtemp(prefix="csvbuild-", dir=root))
+        file = work / "day.mbp-10.csv.zst"
+        try:
+            _run_step("gen", file, work, rows)
+            zst = file.stat().st_size
+            steps = ["build"] + (["whole"] if whole else [])
+            for name in steps:
+                shutil.rmtree(work / "cache", ignore_errors=True)
+                r = _run_step(name, file, work, rows)
+                n = r["records"]
+                entry = sum(f.stat().st_size for f in (work / "cache").glob("*")) if name == "build" else 0
+                if name == "build" and "streamed" not in r["cache"]:
+                    raise SystemExit(f"the build did not stream: {r['cache']}")
+                print(f"{name:<6} {n:>11,} rows (MBP-{r['levels']}, {r['quote_rows']:,} quote rows, {r['trades']:,} "
+                      f"trades), CSV {zst / 1e6:,.0f} MB zstd: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s "
+                      f"CPU ({r['seconds'] / n * 1e6:.2f} s per M rows), peak anonymous {r['peak_anon_mb']:,.0f} MB "
+                      f"({r['peak_anon_mb'] * 2**20 / n:,.0f} B/row), ru_maxrss {r['peak_rss_mb']:,.0f} MB"
+                      + (f", entry {entry / 1e6:,.0f} MB; {r['cache']}" if entry else ""), flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--csv-build", type=float, nargs="+", metavar="ROWS",
+                    help="the streamed day-cache build of an MBP-10 CSV of about ROWS rows (module docstring)")
+    ap.add_argument("--whole", action="store_true", help="with --csv-build: also the whole-file parse")
+    ap.add_argument("--dir", default=None, help="with --csv-build: where the files go (default: the temp dir)")
+    ap.add_argument("--step", choices=["gen", "build", "whole"], help=argparse.SUPPRESS)
+    ap.add_argument("--file", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.step:
+        print(json.dumps(_step(args.step, args.file)))
+        return 0
+    if args.csv_build:
+        csv_build(args.csv_build, args.dir, args.whole)
+        return 0
     from sorlib.data import load
 
     with tempfile.TemporaryDirectory() as tmp:

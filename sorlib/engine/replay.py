@@ -589,6 +589,7 @@ def _unmirror(fills: Fills, extra: np.ndarray, sells: list[tuple[int, int]], cen
 
 
 _BLOCK_MIN, _BLOCK_MAX = 8, 256  # snapshots per block of a dense walk: doubling while the walk stays dense
+_I64 = np.dtype(np.int64)
 
 
 def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, rec: _Recorder,
@@ -635,7 +636,7 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
     size, b0, b1, bt, br, g0, got = _BLOCK_MIN, 0, 0, [], None, -1, ()
     one = book.ask_px.shape[1] == 1  # one ask level: Python scalars rather than one-element lists
     taken.one = one
-    jprev, jdec = j - 1, -2
+    jprev, jdec, kshape = j - 1, -2, (K,)
     while j < j_end and remaining > 0:
         if b0 <= j < b1:
             i = j - b0
@@ -695,8 +696,13 @@ def _replay_one(book: Book, strategy: Strategy, order: ParentOrder, lim: float, 
                 view = _view(book, j, t, order, remaining, taken, fee, rebate, rec, first, mk, lim, rows)
             jdec = j
             dec = strategy.decide(view)
-            remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, overbook,
-                                          mk, lim)
+            m = dec.market
+            if mk is None and dec.limit is None and type(m) is np.ndarray and m.dtype is _I64 and m.shape == kshape \
+                    and max(m.tolist(), default=0) <= 0:
+                arrived = t  # nothing sent: what _execute returns then
+            else:
+                remaining, arrived = _execute(book, dec, view, j, t, order, rec, taken, remaining, pending, overbook,
+                                              mk, lim)
             iv = strategy.interval_ns
             next_decision = t + iv if iv > 0 else t + 1
             if dec.wake_ns is not None:
@@ -907,7 +913,7 @@ def _take_now(book: Book, k: int, row: int, j: int, t: int, qty: int, remaining:
     if want <= 0:
         return remaining
     oid, v = order.order_id, int(book.venues[k])
-    rec.child(oid, t, t, v, want, int(sum(view.ask_avail[k].tolist())), KIND_TAKE)
+    rec.kids.append((oid, t, t, v, want, int(sum(view.ask_avail[k].tolist())), KIND_TAKE))  # rec.child, inline
     left = want
     for lv, p in enumerate(px):
         if left <= 0:
