@@ -417,7 +417,8 @@ def _row(label: str, name: str, results: list[dict]) -> dict:
     redrawn = [r["redraw_ms"] for r in results if r["mutations"] > 0]
     return {"panel": label, "slider": name, "browser_p50": b50, "browser_p95": b95, "server_p50": s50,
             "server_p95": s95, "browser_side_p50": o50, "browser_side_p95": o95, "plotly_p50": d50,
-            "plotly_p95": d95, "moves": len(results), "redrawn_moves": len(redrawn),
+            "plotly_p95": d95, "figures_per_move": float(np.mean([r.get("figures_drawn", 0) for r in results])),
+            "moves": len(results), "redrawn_moves": len(redrawn),
             "redrawn_max": max(redrawn, default=float("nan")),
             "prepared_moves": sum("while idle" in (r["text"] or "") for r in results)}
 
@@ -438,7 +439,8 @@ def bench_panel(page, label: str, moves: int, quiet_ms: float, rows: list) -> No
         print(f"  {label:12s} {name:32s} redrawn p50 {r['browser_p50']:4.0f} p95 {r['browser_p95']:4.0f} ms | "
               f"server p50 {r['server_p50']:4.0f} p95 {r['server_p95']:4.0f} ms | browser side (redrawn - server) "
               f"p50 {r['browser_side_p50']:4.0f} p95 {r['browser_side_p95']:4.0f} ms, of which plotly p50 "
-              f"{r['plotly_p50']:4.0f} p95 {r['plotly_p95']:4.0f} ms | figures changed in "
+              f"{r['plotly_p50']:4.0f} p95 {r['plotly_p95']:4.0f} ms ({r['figures_per_move']:.1f} figures/move) | "
+              f"figures changed in "
               f"{r['redrawn_moves']}/{r['moves']} moves{_slowest(r['redrawn_max'])}, "
               f"{r['prepared_moves']} replayed while idle "
               f"-> {'under' if r['browser_p95'] < TARGET_MS else 'OVER'}")

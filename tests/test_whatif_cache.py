@@ -272,7 +272,25 @@ def test_a_move_sends_figures_and_status_in_one_message(small_md, monkeypatch) -
 
     view._live.send_state = record
     view.controls["order_size"].value = 1000  # every figure changes
-    assert sent == [["specs", "status"]], sent
+    assert sent == [["seq", "specs", "status"]], sent
+
+
+def test_the_browser_saying_drawn_starts_the_prefetch_at_once(small_md, monkeypatch) -> None:
+    """After a move the next points are queued to start after PREFETCH_DELAY_S; the view's word that it
+    has drawn (and painted) that move starts them at once; its word about an older update does nothing."""
+    import sorlib.whatif.comparison as comparison
+
+    view = WhatIf(small_md, every_minutes=20, params=dict(LIMIT_POINT))
+    view.widget()
+    delays = []
+    monkeypatch.setattr(view._prefetcher, "schedule", lambda jobs, delay_s=0.0: delays.append((len(jobs), delay_s)))
+    view.controls["theta_queue"].value = 0.0123
+    assert len(delays) == 1 and delays[0][0] > 0 and delays[0][1] == comparison.PREFETCH_DELAY_S > 0
+    seq = view._live.seq
+    view._live._handle_custom_msg({"event": "drawn", "seq": seq - 1}, [])  # the update before: ignored
+    assert len(delays) == 1
+    view._live._handle_custom_msg({"event": "drawn", "seq": seq}, [])
+    assert delays[1] == (delays[0][0], 0.0)
 
 
 def test_live_figure_json_is_plotlys_own(small_md) -> None:

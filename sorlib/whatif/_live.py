@@ -17,7 +17,7 @@ Imported only when a panel is built (``ipywidgets`` and ``anywidget`` are needed
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import anywidget
@@ -60,8 +60,11 @@ function render({ model, el }) {
     const html = model.get("status");
     if (status.innerHTML !== html) status.innerHTML = html;
   };
-  let queue = Promise.resolve();
+  // after the last queued redraw, once the browser has painted it: tell the kernel (``LiveFigures.on_drawn``)
+  let queue = Promise.resolve(), pending = 0;
+  const drawn = () => { model.send({event: "drawn", seq: model.get("seq")}); };
   const draw = () => {
+    pending += 1;
     queue = queue.then(async () => {
       const specs = model.get("specs");
       for (const [name, div] of divs) {
@@ -75,14 +78,18 @@ function render({ model, el }) {
         log.push({name, at: t0, ms: performance.now() - t0});
         if (log.length > 200) log.shift();
       }
-    }).catch((err) => console.error("sorlib live figures:", err));
+    }).catch((err) => console.error("sorlib live figures:", err)).finally(() => {
+      pending -= 1;
+      if (pending === 0) requestAnimationFrame(() => setTimeout(drawn, 0));
+    });
   };
-  model.on("change:status", setStatus);
+  const onStatus = () => { setStatus(); draw(); };
+  model.on("change:status", onStatus);
   model.on("change:specs", draw);
   setStatus();
   draw();
   return () => {
-    model.off("change:status", setStatus);
+    model.off("change:status", onStatus);
     model.off("change:specs", draw);
     divs.forEach((div) => Plotly.purge(div));
   };
@@ -124,6 +131,10 @@ class LiveFigures(anywidget.AnyWidget):
     specs = traitlets.Dict().tag(sync=True)
     #: HTML shown above the figures (the panel's status line and summary table; "" shows nothing).
     status = traitlets.Unicode("").tag(sync=True)
+    #: Count of the updates sent (:meth:`push`): a view says which one it has drawn (:meth:`on_drawn`).
+    seq = traitlets.Int(0).tag(sync=True)
+    #: How many of the views' reports of the latest update drawn were acted on (:meth:`on_drawn`).
+    drawn_reports = 0
 
     def __init__(self, figures: dict[str, go.Figure], status: str = "") -> None:
         super().__init__(names=list(figures), specs={n: figure_json(f) for n, f in figures.items()}, status=status)
@@ -145,3 +156,14 @@ class LiveFigures(anywidget.AnyWidget):
                 self.status = status
             if specs:
                 self.specs = {**self.specs, **specs}
+            if status is not None or specs:
+                self.seq += 1
+
+    def on_drawn(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` when a view has drawn (and painted) the latest update sent; a view's report
+        of an older update (a newer one is on its way) is ignored."""
+        def handle(_widget, content, _buffers) -> None:
+            if isinstance(content, dict) and content.get("event") == "drawn" and content.get("seq") == self.seq:
+                self.drawn_reports += 1
+                callback()
+        self.on_msg(handle)

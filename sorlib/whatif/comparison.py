@@ -77,8 +77,10 @@ ORDER_SIZES = (500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000)
 
 
 #: Idle seconds after a move before the panel replays the next key press's likely points (the browser draws
-#: the move first, on the same two cores).
-PREFETCH_DELAY_S = 0.15
+#: the move first, on the same two cores). A browser that says it has drawn and painted the move
+#: (:meth:`._live.LiveFigures.on_drawn`) starts them at once; without that word (no view shown, a slow
+#: browser) they start after this delay.
+PREFETCH_DELAY_S = 0.5
 #: A move that has not been drawn after this many seconds says "recomputing…" (a shorter one goes straight
 #: to its result: one message, one redraw).
 RECOMPUTING_AFTER_S = 0.1
@@ -482,10 +484,12 @@ class WhatIf:
         return self._cached(*self._point(params))
 
     # ---- the next key press's points, replayed while idle (sorlib.whatif.prefetch)
-    def _prefetch(self) -> None:
-        """Queue the points the next key press probably asks for (a panel with sliders, ``prefetch`` on)."""
+    def _prefetch(self, delay_s: float | None = None) -> None:
+        """Queue the points the next key press probably asks for (a panel with sliders, ``prefetch`` on), to
+        start after ``delay_s`` seconds (None: :data:`PREFETCH_DELAY_S`)."""
         if self.prefetch and self._controls:
-            self._prefetcher.schedule([self._job(params) for params in self._next_points()], PREFETCH_DELAY_S)
+            self._prefetcher.schedule([self._job(params) for params in self._next_points()],
+                                      PREFETCH_DELAY_S if delay_s is None else delay_s)
 
     def _job(self, params: dict):
         point = self._point(params)  # the point as of now (the panel's parameters may move on)
@@ -601,6 +605,7 @@ class WhatIf:
         self._show_reasons()
         self._table = _table_html(self.summary_frame())
         self._live.status = self._summary_html(self._table)  # the status line and table, above the figures
+        self._live.on_drawn(lambda: self._prefetch(0.0))  # the browser has drawn the move: prefetch now
 
         def on_change(change) -> None:
             name = next((n for n, x in c.items() if x is change["owner"]), None)
