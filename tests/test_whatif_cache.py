@@ -276,8 +276,10 @@ def test_a_move_sends_figures_and_status_in_one_message(small_md, monkeypatch) -
 
 
 def test_the_browser_saying_drawn_starts_the_prefetch_at_once(small_md, monkeypatch) -> None:
-    """After a move the next points are queued to start after PREFETCH_DELAY_S; the view's word that it
-    has drawn (and painted) that move starts them at once; its word about an older update does nothing."""
+    """After a move the next points are queued to start after PREFETCH_DELAY_S (no browser has reported a
+    redraw); the view's word that it has drawn (and painted) that move starts them at once, its word about an
+    older update does nothing; once a browser reports, a move's points wait for its word (at most
+    PREFETCH_DRAWN_TIMEOUT_S)."""
     import sorlib.whatif.comparison as comparison
 
     view = WhatIf(small_md, every_minutes=20, params=dict(LIMIT_POINT))
@@ -291,6 +293,8 @@ def test_the_browser_saying_drawn_starts_the_prefetch_at_once(small_md, monkeypa
     assert len(delays) == 1
     view._live._handle_custom_msg({"event": "drawn", "seq": seq}, [])
     assert delays[1] == (delays[0][0], 0.0)
+    view.controls["theta_queue"].value = 0.0005
+    assert delays[2][1] == comparison.PREFETCH_DRAWN_TIMEOUT_S > comparison.PREFETCH_DELAY_S
 
 
 def test_live_figure_json_is_plotlys_own(small_md) -> None:

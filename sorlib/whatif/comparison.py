@@ -77,10 +77,11 @@ ORDER_SIZES = (500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000)
 
 
 #: Idle seconds after a move before the panel replays the next key press's likely points (the browser draws
-#: the move first, on the same two cores). A browser that says it has drawn and painted the move
-#: (:meth:`._live.LiveFigures.on_drawn`) starts them at once; without that word (no view shown, a slow
-#: browser) they start after this delay.
-PREFETCH_DELAY_S = 0.5
+#: the move first, on the same two cores).
+PREFETCH_DELAY_S = 0.15
+#: Once a browser has reported a redraw (:meth:`._live.LiveFigures.on_drawn`), a move's points start when it
+#: says it has drawn and painted that move, or after this many seconds without that word (a slow browser).
+PREFETCH_DRAWN_TIMEOUT_S = 0.5
 #: A move that has not been drawn after this many seconds says "recomputing…" (a shorter one goes straight
 #: to its result: one message, one redraw).
 RECOMPUTING_AFTER_S = 0.1
@@ -486,10 +487,13 @@ class WhatIf:
     # ---- the next key press's points, replayed while idle (sorlib.whatif.prefetch)
     def _prefetch(self, delay_s: float | None = None) -> None:
         """Queue the points the next key press probably asks for (a panel with sliders, ``prefetch`` on), to
-        start after ``delay_s`` seconds (None: :data:`PREFETCH_DELAY_S`)."""
+        start after ``delay_s`` seconds (None: :data:`PREFETCH_DRAWN_TIMEOUT_S` once a browser reports its
+        redraws, which then starts them, else :data:`PREFETCH_DELAY_S`)."""
         if self.prefetch and self._controls:
-            self._prefetcher.schedule([self._job(params) for params in self._next_points()],
-                                      PREFETCH_DELAY_S if delay_s is None else delay_s)
+            if delay_s is None:
+                reports = self._live is not None and self._live.drawn_reports > 0
+                delay_s = PREFETCH_DRAWN_TIMEOUT_S if reports else PREFETCH_DELAY_S
+            self._prefetcher.schedule([self._job(params) for params in self._next_points()], delay_s)
 
     def _job(self, params: dict):
         point = self._point(params)  # the point as of now (the panel's parameters may move on)
