@@ -297,7 +297,7 @@ def savings_frame(table: pd.DataFrame, mode: str | None = None) -> pd.DataFrame:
 
 
 def _params_text(r) -> str:
-    text = ", ".join(f"{short} {float(r[p]):g}" for p, short in zip(PARAMS, ("λ_o", "λ_u", "θ"), strict=True))
+    text = ", ".join(f"{short} {float(r[p]):g}" for p, short in zip(PARAMS, ("λ over", "λ under", "θ queue"), strict=True))
     ties, n = int(r["grid_ties"]), int(r["grid_points"])
     if n and ties >= n:
         return f"{text} (all {n} tie)"

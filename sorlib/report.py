@@ -245,12 +245,13 @@ def verdict_html(results: dict, session: str = "", sample: str | None = None, ti
     :func:`sorlib.metrics.verdict_table`, the sentence of :func:`sorlib.metrics.verdict_sentence`, what
     the sign of a saving means, and warnings (regular hours, unplaced orders, clean-up beyond the book)."""
     from .metrics import SAVING_SIGN_NOTE, verdict_sentence, verdict_table
+    from .tables import params_text
 
     table = verdict_table(results, sample=sample, market_model=market_model)
     f = table.attrs
     n = f["orders"]
     params = results.get("best_parameters") or {}
-    shown = ", ".join(f"{k}={float(v):g}" for k, v in params.items()) if params else ""
+    shown = params_text({k: float(v) for k, v in params.items()}) if params else ""  # "λ over 2, … USD/share"
     model = f["market_model"] + (" (the replay consumes the displayed liquidity it takes; other traders do not "
                                  "react to our orders)" if f["market_model"] == "frozen tape" else "")
     rule = ((results.get("market") or {}).get("parameters") or {}).get("cleanup", {}).get("rule", "flat")  # older: flat

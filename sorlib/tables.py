@@ -36,6 +36,36 @@ _WORDS = {"bps": "bps", "px": "price", "vwap": "VWAP", "twap": "TWAP", "nbbo": "
           "luld": "LULD", "mid": "mid", "oos": "out-of-sample", "ns": "ns", "usd": "USD", "lambda": "λ",
           "theta": "θ", "calib": "calibration error", "l": "L", "m": "M", "s": "S", "v": "V"}
 
+#: codes the data carry into a table's cells or row labels (strategy keys, risk rules, parameter names) as the
+#: reader sees them; the data keep their codes. Any other snake_case code is shown with spaces (:func:`code_label`).
+CODE_LABELS: dict[str, str] = {
+    "best_ask": "Best Ask", "twap": "TWAP", "vwap": "VWAP",
+    "lambda_o": "λ over", "lambda_u": "λ under", "lambda_over": "λ over", "lambda_under": "λ under",
+    "theta": "θ queue", "theta_queue": "θ queue",
+    "kill_switch": "kill switch", "luld_halt": "LULD halt", "luld_resume": "LULD resume",
+    "luld_reopen": "LULD reopen", "halt_gap": "halt (no quotes)", "halt_resume": "halt over",
+    "book_cleared": "book cleared", "venue_cleared": "venue cleared", "stale_quote": "stale quote",
+    "exposure_cap": "exposure cap", "exposure_override": "exposure cap overridden at the deadline",
+    "cleanup_while_stopped": "clean-up while stopped", "venue_score": "venue score",
+}
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+#: words of a code kept as written (acronyms, Greek letters)
+_CODE_WORDS = {"luld": "LULD", "vwap": "VWAP", "twap": "TWAP", "nbbo": "NBBO", "ck": "CK", "id": "ID", "lambda": "λ",
+               "theta": "θ", "cleanup": "clean-up", "pct": "%", "calib": "calibration error"}
+
+
+def code_label(value):
+    """What the reader sees for a code held in the data: :data:`CODE_LABELS`, else a snake_case code with spaces
+    (``"displaced_10s"`` → ``"displaced 10s"``); anything else (a venue, a sentence, a number) unchanged."""
+    if not isinstance(value, str):
+        return value
+    if value in CODE_LABELS:
+        return CODE_LABELS[value]
+    if _CODE.fullmatch(value):
+        return " ".join(_CODE_WORDS.get(w, w) for w in value.split("_"))
+    return value
+
+
 #: (pattern on the lower-case column name, unit shown in the header, format spec)
 _UNITS: list[tuple[str, str, str]] = [
     (r"(^|_)rank($|_)", "", ""),  # a rank (1 = cheapest) has no unit, whatever it ranks ("cost_rank")
@@ -45,7 +75,7 @@ _UNITS: list[tuple[str, str, str]] = [
     (r"(^|_)(pct|percent)($|_)|(^|_)%$", "%", "{:,.1f}"),
     # percentage points: a bias or calibration error between two rates in % (page 07)
     (r"(^|_)(pp|calib|bias)($|_)", "points", "{:,.2f}"),
-    (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$", "USD/share", "{:.4g}"),
+    (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$|^rebate_r$|^h_plus_r$", "USD/share", "{:.4g}"),
     (r"(^|_)(bid|ask)_(size|qty|shares)($|_)", "shares", "int"),  # a displayed size, not a price
     (r"(^|_)(px|price|mid|bid|ask)($|_)|avg_fill|fill_px|per_share", "USD/share", "{:,.4f}"),
     (r"cash|cost($|_)|notional|usd|dollars|(^|_)v($|_exact|_sa)", "USD", "{:,.2f}"),
@@ -56,6 +86,8 @@ _UNITS: list[tuple[str, str, str]] = [
     (r"latency", "s", "{:,.3g}"),
     (r"(^|_)shortfall($|_)", "bps", "{:,.2f}"),  # implementation shortfall and its interval ends (sorlib.tca)
 ]
+#: headers written out where the column's name is a formula's symbols (page 04's queue table)
+_HEADER_TEXT = {"rebate_r": "maker rebate r", "h_plus_r": "half-spread + rebate, h + r"}
 _COUNT_WORDS = ("fills", "orders", "count", "trades", "quotes", "rows", "children", "points", "ties", "days")
 
 
@@ -83,6 +115,7 @@ def header(name, unit: str | None = None) -> str:
     if not isinstance(name, str):
         return str(name)
     u = _unit_of(name)[0] if unit is None else {"$": "USD", "$/share": "USD/share"}.get(unit, unit)
+    name = _HEADER_TEXT.get(name, name)
     words = [w for w in re.split(r"[_\s]+", name) if w]
     suffix = {"s": "s", "µs": "us"}.get(u)  # a time unit written as the name's last word (horizon_s, latency_us)
     if suffix and len(words) > 1 and words[-1].lower() == suffix:
@@ -132,7 +165,7 @@ def cell(value, spec: str = "") -> str | None:
     if isinstance(value, (pd.Timestamp, np.datetime64)):
         return None if pd.isna(value) else ny_time(value)
     if isinstance(value, dict):
-        return "; ".join(f"{k} {cell(v) or '—'}" for k, v in value.items())
+        return "; ".join(f"{code_label(k)} {cell(v) or '—'}" for k, v in value.items())
     if isinstance(value, (list, tuple)) and not isinstance(value, str):
         return ", ".join(cell(v) or "—" for v in value)
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
@@ -339,7 +372,7 @@ def table(df, units: dict[str, str] | None = None, decimals: dict[str, int] | No
         if _is_time(s):
             texts = [None if pd.isna(v) else ny_time(v) for v in s]
         else:
-            texts = [cell(v, spec) for v in s]
+            texts = [cell(code_label(v), spec) for v in s]  # codes ("best_ask", "luld_halt") in words
         n_missing = sum(t is None for t in texts)
         if c not in units and u and all(v is None or isinstance(v, (bool, np.bool_)) or (isinstance(v, str) and not
                                          re.search(r"\d", v)) or (isinstance(v, float) and math.isnan(v)) for v in s):
@@ -352,7 +385,7 @@ def table(df, units: dict[str, str] | None = None, decimals: dict[str, int] | No
         heads.append(h)
     frame = pd.DataFrame(out, index=df.index)
     if show_index:
-        frame.index = [cell(v) or "—" for v in df.index]
+        frame.index = [cell(code_label(v)) or "—" for v in df.index]
         frame.index.name = header(df.index.name) if isinstance(df.index.name, str) else ""
     notes = [f"— {why} ({', '.join(cols)})." for why, cols in missing.items()]
     return Table(frame, notes, title, show_index)
@@ -408,5 +441,6 @@ def install(ip=None) -> bool:
     return True
 
 
-__all__ = ["HEAD_ROWS", "MAX_ROWS", "NA_REASON", "TZ", "TZ_LABEL", "Table", "cell", "column_decimals", "header", "install", "kv_table",
+__all__ = ["CODE_LABELS", "HEAD_ROWS", "MAX_ROWS", "NA_REASON", "TZ", "TZ_LABEL", "Table", "cell", "code_label", "column_decimals",
+           "header", "install", "kv_table",
            "no_dollar", "ny_time", "params_text", "table"]

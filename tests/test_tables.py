@@ -24,7 +24,7 @@ def test_cells_follow_the_unit_rules():
     assert list(f.columns) == ["Strategy", "Cleanup shares", "Average fill price (USD/share)", "Saving (bps)",
                                "Filled", "Total cash (USD)"]
     assert f.iloc[0].tolist() == ["router", "2,000", "65.0923", "1.23", "yes", "1,234,567.89"]
-    assert f.iloc[1].tolist() == ["twap", "1,502", "65.1000", "—", "no", "2.00"]
+    assert f.iloc[1].tolist() == ["TWAP", "1,502", "65.1000", "—", "no", "2.00"]  # the code "twap" as the reader knows it
     assert t.notes == ["— a strategy compared with itself (Saving (bps))."]
     text = str(t)
     assert "nan" not in text.lower() and "True" not in text and "1,501.6667" not in text
@@ -224,3 +224,33 @@ def test_plain_text_fits_a_terminal_width() -> None:
     for i in range(8):  # every column once, in order, with its unit; every cell kept
         assert narrow.count(f"Median bid size {i} (shares)") == 1
     assert narrow.count("1,500") == 8 and narrow.count(" 20") == 8 and str(t) == wide
+
+
+def test_codes_in_cells_and_row_labels_are_shown_in_words():
+    """The data keep their codes (strategy keys, risk rules, parameter names); the table shows words: the
+    known ones from CODE_LABELS, any other snake_case code with spaces. Text that is not a code is untouched."""
+    df = pd.DataFrame({"rule": ["luld_halt", "kill_switch", "cleanup_while_stopped", "venue_score", "some_new_rule"],
+                       "venue": ["XNAS", "BATS", "ALL", "EDGX", "XNYS"], "count": [1, 2, 3, 4, 5]},
+                      index=["best_ask", "lambda_o", "lambda_u", "router", "theta_queue"])
+    t = T.table(df)
+    assert t.frame["Rule"].tolist() == ["LULD halt", "kill switch", "clean-up while stopped", "venue score",
+                                        "some new rule"]
+    assert t.frame["Venue"].tolist() == ["XNAS", "BATS", "ALL", "EDGX", "XNYS"]
+    assert list(t.frame.index) == ["Best Ask", "λ over", "λ under", "router", "θ queue"]
+    assert df["rule"].iloc[0] == "luld_halt"  # the frame itself keeps its codes
+    assert T.cell({"n": 0.19, "train_calib_pp": 0.27}) == "n 0.19; train calibration error pp 0.27"
+    assert T.header("rebate_r") == "Maker rebate r (USD/share)"
+    assert T.header("h_plus_r") == "Half-spread + rebate, h + r (USD/share)"
+
+
+def test_no_snake_case_code_reaches_a_table():
+    """No cell or row label of a table is a bare snake_case identifier (the old table showed best_ask,
+    lambda_o, luld_halt as written)."""
+    import re
+
+    code = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+    df = pd.DataFrame({"strategy": ["router", "best_ask", "twap", "vwap"], "rule": ["luld_halt", "kill_switch",
+                       "exposure_override", "halt_gap"]}, index=["lambda_o", "lambda_u", "x_y", "a"])
+    f = T.table(df).frame
+    shown = [*f.index, *f.to_numpy().ravel()]
+    assert not [x for x in shown if code.match(str(x))], shown

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..risk import RiskGuard
+from ..tables import code_label
 from .colors import venue_colors
 from .style import finish, no_tex, time_label
 
@@ -63,13 +64,14 @@ def risk_events_figure(source: RiskGuard | dict, title: str = "Risk controls tha
     df = risk_events_frame(source)
     fig = go.Figure()
     for rule, g in df.groupby("rule", sort=True):
-        fig.add_trace(go.Scatter(x=g["time"].dt.tz_convert(_TZ).dt.tz_localize(None), y=[rule] * len(g),
-                                 mode="markers", name=f"{rule} ({len(g)})",
+        shown = code_label(rule)  # the data keep the rule's code ("luld_halt"), the reader sees "LULD halt"
+        fig.add_trace(go.Scatter(x=g["time"].dt.tz_convert(_TZ).dt.tz_localize(None), y=[shown] * len(g),
+                                 mode="markers", name=f"{shown} ({len(g)})",
                                  customdata=[[no_tex(str(x)) for x in row] for row in g[["order", "venue", "detail"]].values.tolist()],
                                  hovertemplate="%{x}<br>order %{customdata[0]}, venue %{customdata[1]}"
                                                "<br>%{customdata[2]}<extra></extra>"))
     fig.update_layout(title=title if len(df) else title + " (none)", xaxis_title=time_label(_TZ),
-                      yaxis_title="rule")
+                      yaxis_title="control that acted")
     return finish(fig)
 
 

@@ -2,6 +2,7 @@
 this package so that printing a table never imports plotly)."""
 
 from ..tables import (  # noqa: F401
+    CODE_LABELS,
     HEAD_ROWS,
     MAX_ROWS,
     NA_REASON,
@@ -9,6 +10,7 @@ from ..tables import (  # noqa: F401
     TZ_LABEL,
     Table,
     cell,
+    code_label,
     column_decimals,
     header,
     install,
@@ -19,5 +21,6 @@ from ..tables import (  # noqa: F401
     table,
 )
 
-__all__ = ["HEAD_ROWS", "MAX_ROWS", "NA_REASON", "TZ", "TZ_LABEL", "Table", "cell", "column_decimals", "header", "install", "kv_table",
+__all__ = ["CODE_LABELS", "HEAD_ROWS", "MAX_ROWS", "NA_REASON", "TZ", "TZ_LABEL", "Table", "cell", "code_label", "column_decimals",
+           "header", "install", "kv_table",
            "no_dollar", "ny_time", "params_text", "table"]
