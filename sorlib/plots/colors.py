@@ -19,8 +19,8 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 
-__all__ = ["FILL_KIND_COLORS", "PALETTE", "REGIME_COLORS", "STRATEGY_COLORS", "VENUES", "series_color",
-           "strategy_color", "strategy_line", "venue_color", "venue_colors", "venue_id", "venue_label"]
+__all__ = ["FILL_KIND_COLORS", "PALETTE", "REGIME_COLORS", "SERIES_STYLES", "STRATEGY_COLORS", "VENUES", "dodge",
+           "series_color", "series_style", "strategy_color", "strategy_line", "venue_color", "venue_colors", "venue_id", "venue_label"]
 
 #: Distinct colours for venues (index = slot); the first nine are D3's category10 without its grey.
 PALETTE: tuple[str, ...] = (
@@ -184,3 +184,24 @@ _SERIES = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#1
 
 def series_color(i: int) -> str:
     return _SERIES[i % len(_SERIES)]
+
+
+#: Dash, width and marker per series of a figure whose lines may coincide (equal costs under a layer, models
+#: predicting alike): drawn in this order, a wide solid line under narrower dashed ones with other markers,
+#: so every series stays visible where they overlap (the realism cost figure, the fill-validation figures).
+SERIES_STYLES: tuple[tuple[str, int, str], ...] = (
+    ("solid", 5, "circle"), ("longdash", 4, "square"), ("dashdot", 3, "diamond"), ("dash", 2, "triangle-up"),
+    ("dot", 3, "x"), ("longdashdot", 2, "cross"), ("solid", 1, "star"), ("dash", 1, "triangle-down"))
+
+
+def series_style(i: int) -> tuple[dict, dict]:
+    """(``line`` without colour, ``marker`` without colour) of the ``i``-th series (:data:`SERIES_STYLES`):
+    marker size grows with the line width, so a marker drawn later sits inside the one under it."""
+    dash, width, symbol = SERIES_STYLES[i % len(SERIES_STYLES)]
+    return {"dash": dash, "width": width}, {"symbol": symbol, "size": 6 + width}
+
+
+def dodge(i: int, n: int, span: float = 0.3) -> float:
+    """Horizontal offset of series ``i`` of ``n`` (centred on 0, ``span`` wide in all): markers at the same x
+    (a category, a horizon) side by side instead of on top of each other; the hover states the true x."""
+    return 0.0 if n <= 1 else span * (i / (n - 1) - 0.5)

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..fillcheck import BUCKET_LABELS, FillValidation
-from .colors import PALETTE
+from .colors import PALETTE, dodge, series_style
 from .style import finish
 
 __all__ = ["bias_figure", "calibration_figure", "fillcheck_figures", "markout_figure", "model_color", "show_verdict",
@@ -27,8 +27,15 @@ def model_color(label: str) -> str:
     return PALETTE[_KIND_SLOT.get(label.split(":")[0], 8)]
 
 
-def _dash(label: str) -> str:
-    return "dash" if label.endswith(":fit") else "solid"
+def _styles(models) -> dict[str, tuple[dict, dict]]:
+    """(line, marker) of each model, in the order drawn (:func:`~sorlib.plots.colors.series_style`): models that
+    predict alike (conservative, power, log) stay visible — a wide solid line under narrower dashed ones, each
+    with its own marker; the colour stays the model's (a fit shares its kind's colour)."""
+    out = {}
+    for i, m in enumerate(models):
+        line, marker = series_style(i)
+        out[m] = ({**line, "color": model_color(m)}, {**marker, "color": model_color(m)})
+    return out
 
 
 def calibration_figure(res: FillValidation, horizon: float | None = None, sample: str | None = None,
@@ -43,19 +50,22 @@ def calibration_figure(res: FillValidation, horizon: float | None = None, sample
     fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect calibration",
                              line=dict(color=BASELINE_COLOR, dash="dot"), hoverinfo="skip"))
     order = {b: i for i, b in enumerate(BUCKET_LABELS)}
+    styles = _styles(res.models)
     for m in res.models:
         g = sorted((r for r in rows if r["model"] == m), key=lambda r: order[r["bucket"]])
         if not g:
             continue
+        line, marker = styles[m]  # x is the realised rate, the same for every model: never dodged
         fig.add_trace(go.Scatter(
             x=[100 * r["realised"] for r in g], y=[100 * r["predicted"] for r in g], mode="lines+markers",
-            name=m, line=dict(color=model_color(m), dash=_dash(m)), text=[r["bucket"] for r in g],
+            name=m, line=line, marker=marker, text=[r["bucket"] for r in g],
             customdata=[[r["n"], r["shares"]] for r in g],
             hovertemplate=f"{m}<br>Q/L %{{text}}: realised %{{x:.1f}}%, predicted %{{y:.1f}}%<br>"
                           "%{customdata[0]:,} orders, %{customdata[1]:,} shares<extra></extra>"))
     fig.update_layout(title=f"Calibration at {h:g} s ({s} orders, {c}): predicted vs realised fill rate per "
                             "Q/L bucket", xaxis_title="realised fill rate (% of shares posted)",
-                      yaxis_title="predicted fill rate (%)")
+                      yaxis_title="predicted fill rate (%)", hovermode="x unified")  # every model at a bucket
+    fig.update_xaxes(unifiedhovertitle_text="realised %{x:.1f}%")
     return finish(fig, height=480)
 
 
@@ -65,17 +75,23 @@ def bias_figure(res: FillValidation, sample: str | None = None, cls: str | None 
     s, c = sample or res.score_sample, cls or res.candidates
     fig = make_subplots(rows=1, cols=2, subplot_titles=["bias (points; > 0 = over-credits)",
                                                         "calibration error (points)"], horizontal_spacing=0.1)
-    for m in res.models:
+    styles = _styles(res.models)
+    hs = sorted({r["horizon_s"] for r in res.table(s, cls=c)})
+    step = min((b - a for a, b in zip(hs, hs[1:], strict=False)), default=10.0)
+    for i, m in enumerate(res.models):
         g = sorted((r for r in res.table(s, cls=c) if r["model"] == m), key=lambda r: r["horizon_s"])
-        x = [r["horizon_s"] for r in g]
+        h = [r["horizon_s"] for r in g]
+        x = [v + dodge(i, len(res.models), 0.5 * step) for v in h]  # models side by side at each horizon
+        line, marker = styles[m]
         for col, key in ((1, "bias_pp"), (2, "calib_pp")):
             fig.add_trace(go.Scatter(x=x, y=[r[key] for r in g], mode="lines+markers", name=m, legendgroup=m,
-                                     showlegend=col == 1, line=dict(color=model_color(m), dash=_dash(m)),
-                                     hovertemplate=f"{m}, %{{x:g}} s: %{{y:.2f}} points<extra></extra>"),
+                                     showlegend=col == 1, line=line, marker=marker, customdata=h,
+                                     hovertemplate=f"{m}, %{{customdata:g}} s: %{{y:.2f}} points<extra></extra>"),
                           row=1, col=col)
     fig.add_hline(y=0, line=dict(color=BASELINE_COLOR, width=1), row=1, col=1)
-    fig.update_xaxes(title_text="horizon (s after arrival)")
-    fig.update_layout(title=f"Bias and calibration error by horizon ({s} orders, {c})")
+    fig.update_xaxes(title_text="horizon (s after arrival)", tickmode="array", tickvals=hs, ticktext=[f"{v:g}" for v in hs],
+                     unifiedhovertitle_text="%{customdata:g} s")
+    fig.update_layout(title=f"Bias and calibration error by horizon ({s} orders, {c})", hovermode="x unified")
     return finish(fig, height=440)
 
 
@@ -86,11 +102,17 @@ def markout_figure(res: FillValidation) -> go.Figure:
     for r in res.markouts:
         keys = [k for k in r if k.endswith("s") and k not in ("fills", "shares")]
         who = r["who"]
-        fig.add_trace(go.Bar(x=keys, y=[r[k] for k in keys], name=who, marker_color=model_color(who),
+        ys = [r[k] for k in keys]
+        # the arrivals' markout (the baseline) is often within ±0.05 bps of zero: a bar too small to see, so
+        # its value is written on it ("n/a" when no mid was there at that horizon)
+        label = ([f"{y:+.2f}" if y == y else "n/a" for y in ys] if who == "arrivals" else None)
+        fig.add_trace(go.Bar(x=keys, y=[0.0 if y != y and who == "arrivals" else y for y in ys], name=who,
+                             marker_color=model_color(who), text=label, textposition="outside", cliponaxis=False,
+                             textfont=dict(color=BASELINE_COLOR, size=11),
                              marker_pattern_shape="/" if who.endswith(":fit") else "",
                              hovertemplate=f"{who} (%{{customdata:,}} fills): %{{x}} %{{y:.2f}} bps<extra></extra>",
                              customdata=[r["fills"]] * len(keys)))
-    fig.add_hline(y=0, line=dict(color=BASELINE_COLOR, width=1))
+    fig.add_hline(y=0, line=dict(color=BASELINE_COLOR, width=1), layer="below")
     fig.update_layout(barmode="group", title="Markouts of passive fills: real vs model (bps, resting order's side)",
                       xaxis_title="time after the fill", yaxis_title="mid move (bps; < 0 = adverse)")
     return finish(fig, height=440)

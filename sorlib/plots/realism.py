@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..realism import LAYER_LABELS, strategy_name
-from .colors import STRATEGY_COLORS
+from .colors import STRATEGY_COLORS, dodge, series_style
 from .style import finish
 
 __all__ = ["ROUTER_MODE_COLORS", "realism_children_figure", "realism_cost_figure", "realism_figures",
@@ -17,11 +17,6 @@ __all__ = ["ROUTER_MODE_COLORS", "realism_children_figure", "realism_cost_figure
 
 #: The router's colour per mode (the baselines keep :data:`~sorlib.plots.colors.STRATEGY_COLORS`).
 ROUTER_MODE_COLORS = {"spec": STRATEGY_COLORS["router"], "ck": STRATEGY_COLORS["ck"], "uncapped": "#b30059"}
-#: Dash, width and marker per series of the cost figure: series that coincide (equal costs under a layer)
-#: stay visible, a wide line under narrower dashed ones with other markers.
-_SERIES_STYLE = [("solid", 5, "circle"), ("longdash", 4, "square"), ("dashdot", 3, "diamond"),
-                 ("dash", 2, "triangle-up"), ("dot", 3, "x"), ("longdashdot", 2, "cross"), ("solid", 1, "star")]
-
 
 def _layers(table: pd.DataFrame) -> list[str]:
     return [LAYER_LABELS.get(x, x) for x in dict.fromkeys(table["layer"])]
@@ -79,15 +74,21 @@ def realism_cost_figure(table: pd.DataFrame, title: str | None = None) -> go.Fig
     the lowest marker is the cheapest strategy — and the impact each paid (bps per order)."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("implementation shortfall (mean per order)", "impact paid (mean per order)"))
-    for i, (name, g, color) in enumerate(_series(table)):
-        x = [LAYER_LABELS.get(v, v) for v in g["layer"]]
-        dash, width, symbol = _SERIES_STYLE[i % len(_SERIES_STYLE)]
+    layers = _layers(table)
+    series = _series(table)
+    for i, (name, g, color) in enumerate(series):
+        shown = [LAYER_LABELS.get(v, v) for v in g["layer"]]
+        # numeric x, each series dodged a little: strategies of equal cost under a layer stay side by side
+        x = [layers.index(v) + dodge(i, len(series)) for v in shown]
+        line, marker = series_style(i)  # the widest line first, underneath
         for col, y in ((1, "shortfall_bps"), (2, "impact_bps")):
             fig.add_trace(go.Scatter(x=x, y=g[y], name=name, legendgroup=name, showlegend=col == 1,
-                                     mode="lines+markers", line=dict(color=color, dash=dash, width=width),
-                                     marker=dict(symbol=symbol, size=7 + width),
-                                     hovertemplate=f"{name}<br>%{{x}}: %{{y:.3f}} bps<extra></extra>"), 1, col)
-    fig.update_xaxes(title_text="market layer", type="category", categoryorder="array", categoryarray=_layers(table))
+                                     mode="lines+markers", line=dict(color=color, **line),
+                                     marker=dict(color=color, **marker), customdata=shown,
+                                     hovertemplate=f"{name}, %{{customdata}}: %{{y:.3f}} bps<extra></extra>"), 1, col)
+    fig.update_xaxes(title_text="market layer", tickmode="array", tickvals=list(range(len(layers))), ticktext=layers,
+                     range=[-0.5, len(layers) - 0.5], unifiedhovertitle_text="%{customdata}")
+    fig.update_layout(hovermode="x unified")  # one hover lists every strategy under the layer
     fig.update_yaxes(title_text="shortfall vs arrival mid (bps)", row=1, col=1)
     fig.update_yaxes(title_text="impact paid (bps of notional)", row=1, col=2)
     fig.update_layout(title=title or "Cost of each strategy under each market layer (lower = cheaper)")
