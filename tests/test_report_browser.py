@@ -242,8 +242,15 @@ _LAYOUT_JS = r"""JSON.stringify((() => {
       Object.entries(cols).forEach(([i, d]) => { if (d.size > 1) mixed.push((head[i] || i) + ': ' + [...d]); }); });
   const minus_zero = Array.from(document.querySelectorAll('td, th')).map(c => c.innerText.trim())
       .filter(x => /(^|[^\d.,])[−-]0(\.0+)?(?![\d.])/.test(x));
+  // codes of the data shown as written: a table cell or header that is a snake_case identifier ("best_ask",
+  // "luld_halt", "lambda_o"), a parameter name in a headline ("lambda_over=2")
+  const codes = Array.from(document.querySelectorAll('table.sorlib-table td, table.sorlib-table th, '
+      + '.sorlib-verdict td, .sorlib-verdict th')).map(c => c.innerText.trim())
+      .filter(x => /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/.test(x));
+  document.querySelectorAll('.sorlib-verdict').forEach(v => codes.push(
+      ...((v.innerText || '').match(/\b(lambda|theta)_[a-z]+\b/g) || [])));
   return {page_scroll: doc.scrollWidth - doc.clientWidth, wide: wide, nan: nan, dicts: dicts, traces: traces,
-          misaligned: misaligned, mixed: mixed, minus_zero: minus_zero,
+          misaligned: misaligned, mixed: mixed, minus_zero: minus_zero, codes: codes,
           raw_frames: Array.from(document.querySelectorAll('table.dataframe'))
               .filter(t => !t.closest('.sorlib-verdict')).length,
           styled: document.querySelectorAll('table.sorlib-table').length};
@@ -287,6 +294,13 @@ def test_layout_check_catches_broken_pages(browser, tmp_path: Path) -> None:
     state = _layout(browser, styled)
     assert state["misaligned"] == ["log (left)", "paper (left)", "simple (left)"]
     assert state["mixed"] == ["x: 1,2,3"] and state["minus_zero"] == ["-0.00"]
+    # codes shown as written (the pages before issue 22's last pass): a strategy key in a cell, a parameter name
+    # as a row label, and the headline's "router parameters lambda_over=2"
+    coded = tmp_path / "coded.html"
+    coded.write_text("<html><body><div class='sorlib-verdict'><p class='facts'>mode: spec · router parameters "
+                     "lambda_over=2, lambda_under=0.01</p></div><table class='sorlib-table'><tbody><tr><th>lambda_o</th>"
+                     "<td>best_ask</td><td>Best Ask</td><td>λ over 2</td></tr></tbody></table></body></html>")
+    assert _layout(browser, coded)["codes"] == ["lambda_o", "best_ask", "lambda_over", "lambda_under"]
     # the same table from sorlib.tables passes: its CSS wins over JupyterLab's
     import pandas as pd
 
@@ -324,3 +338,4 @@ def test_report_page_reads_at_1000px(browser, report_dir: Path, name: str) -> No
     assert not state["misaligned"], f"{name}: table cells aligned against the style: {state['misaligned'][:5]}"
     assert not state["mixed"], f"{name}: columns mixing decimals (column: decimals seen): {state['mixed'][:5]}"
     assert not state["minus_zero"], f"{name}: cells reading -0: {state['minus_zero'][:5]}"
+    assert not state["codes"], f"{name}: snake_case codes shown to the reader: {state['codes'][:5]}"
