@@ -793,6 +793,7 @@ def robustness_html(titles: dict | None = None) -> str:
     ``""`` when the repository has none."""
     from .metrics import format_bps, format_interval, strategy_label
     from .search.verdict import committed_robustness
+    from .tables import code_label
 
     found = committed_robustness()
     if found is None:
@@ -808,7 +809,7 @@ def robustness_html(titles: dict | None = None) -> str:
             for b in base)
         name = str(r["variant"]) + (f" (= {r['same_model_as']})" if isinstance(r["same_model_as"], str) else "")
         flag = " — no verdict (clean-up dominated)" if bool(r["verdict_withheld"]) else ""
-        sides = sorted({f"{e['parameter']} {e['side']}" for e in rec["edges"]})
+        sides = sorted({f"{code_label(e['parameter'])} {e['side']}" for e in rec["edges"]})  # "λ under low"
         edges = f"{int(r['choices_on_edge'])} of {int(r['choices'])}" + (f" ({', '.join(sides)})" if sides else "")
         rows.append(f"<tr><td>{html.escape(name + flag)}</td>{cells}<td>{100 * float(r['cleanup_share_oos']):.1f}</td>"
                     f"<td>{edges}</td></tr>")
