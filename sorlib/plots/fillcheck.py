@@ -105,12 +105,14 @@ def markout_figure(res: FillValidation) -> go.Figure:
         ys = [r[k] for k in keys]
         # the arrivals' markout (the baseline) is often within ±0.05 bps of zero: a bar too small to see, so
         # its value is written on it ("n/a" when no mid was there at that horizon)
-        label = ([f"{y:+.2f}" if y == y else "n/a" for y in ys] if who == "arrivals" else None)
-        fig.add_trace(go.Bar(x=keys, y=[0.0 if y != y and who == "arrivals" else y for y in ys], name=who,
+        base = who == "arrivals"
+        label = [("n/a" if y != y else f"{y:+.2f}" if abs(y) >= 0.01 else f"{y:+.3f}") for y in ys] if base else None
+        fig.add_trace(go.Bar(x=keys, y=[0.0 if y != y and base else y for y in ys], name=who,
                              marker_color=model_color(who), text=label, textposition="outside", cliponaxis=False,
                              textfont=dict(color=BASELINE_COLOR, size=11),
                              marker_pattern_shape="/" if who.endswith(":fit") else "",
-                             hovertemplate=f"{who} (%{{customdata:,}} fills): %{{x}} %{{y:.2f}} bps<extra></extra>",
+                             hovertemplate=f"{who} (%{{customdata:,}} fills): %{{x}} "
+                                           + ("%{text}" if base else "%{y:.2f}") + " bps<extra></extra>",
                              customdata=[r["fills"]] * len(keys)))
     fig.add_hline(y=0, line=dict(color=BASELINE_COLOR, width=1), layer="below")
     fig.update_layout(barmode="group", title="Markouts of passive fills: real vs model (bps, resting order's side)",
