@@ -76,7 +76,7 @@ _UNITS: list[tuple[str, str, str]] = [
     # percentage points: a bias or calibration error between two rates in % (page 07)
     (r"(^|_)(pp|calib|bias)($|_)", "points", "{:,.2f}"),
     (r"^(lambda|theta)_|^(lambda_u|lambda_o|theta)$|penalty|^h$|^f$|^r$|^rebate_r$|^h_plus_r$", "USD/share", "{:.4g}"),
-    (r"(^|_)(bid|ask)_(size|qty|shares)($|_)", "shares", "int"),  # a displayed size, not a price
+    (r"(^|_)(bid|ask)_(size|qty|shares)($|_)|^xi_(mean|median)$", "shares", "int"),  # a displayed size, not a price; ξ outflow
     (r"(^|_)(px|price|mid|bid|ask)($|_)|avg_fill|fill_px|per_share", "USD/share", "{:,.4f}"),
     (r"cash|cost($|_)|notional|usd|dollars|(^|_)v($|_exact|_sa)", "USD", "{:,.2f}"),
     (r"seconds|.+_s$", "s", "{:,.3g}"),  # a unit suffix (horizon_s); a bare "s" is the order size S below
@@ -87,7 +87,8 @@ _UNITS: list[tuple[str, str, str]] = [
     (r"(^|_)shortfall($|_)", "bps", "{:,.2f}"),  # implementation shortfall and its interval ends (sorlib.tca)
 ]
 #: headers written out where the column's name is a formula's symbols (page 04's queue table)
-_HEADER_TEXT = {"rebate_r": "maker rebate r", "h_plus_r": "half-spread + rebate, h + r"}
+_HEADER_TEXT = {"rebate_r": "maker rebate r", "h_plus_r": "half-spread + rebate, h + r", "Q_shares": "queue ahead Q",
+                "xi_mean": "outflow ξ mean", "xi_median": "outflow ξ median", "P(xi > Q)": "P(ξ > Q)"}
 _COUNT_WORDS = ("fills", "orders", "count", "trades", "quotes", "rows", "children", "points", "ties", "days")
 
 

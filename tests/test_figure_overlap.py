@@ -38,7 +38,7 @@ def test_fill_validation_models_stay_visible():
     bias = [t for t in bias_figure(res).data if t.xaxis == "x"]
     assert [list(t.customdata) for t in bias] == [[5, 10]] * 3  # the hover's true horizons
     xs = [tuple(t.x) for t in bias]
-    assert len(set(xs)) == 3 and all(abs(a - h) <= 1.25 for x in xs for a, h in zip(x, (5, 10), strict=True))
+    assert len(set(xs)) == 3 and all(abs(a - h) <= 0.5 + 1e-9 for x in xs for a, h in zip(x, (5, 10), strict=True))
 
 
 def test_markout_baseline_bar_carries_its_value():

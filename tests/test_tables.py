@@ -241,6 +241,8 @@ def test_codes_in_cells_and_row_labels_are_shown_in_words():
     assert T.cell({"n": 0.19, "train_calib_pp": 0.27}) == "n 0.19; train calibration error pp 0.27"
     assert T.header("rebate_r") == "Maker rebate r (USD/share)"
     assert T.header("h_plus_r") == "Half-spread + rebate, h + r (USD/share)"
+    assert [T.header(x) for x in ("Q_shares", "xi_mean", "P(xi > Q)")] == [
+        "Queue ahead Q (shares)", "Outflow ξ mean (shares)", "P(ξ > Q)"]
 
 
 def test_no_snake_case_code_reaches_a_table():

@@ -81,7 +81,7 @@ def bias_figure(res: FillValidation, sample: str | None = None, cls: str | None 
     for i, m in enumerate(res.models):
         g = sorted((r for r in res.table(s, cls=c) if r["model"] == m), key=lambda r: r["horizon_s"])
         h = [r["horizon_s"] for r in g]
-        x = [v + dodge(i, len(res.models), 0.5 * step) for v in h]  # models side by side at each horizon
+        x = [v + dodge(i, len(res.models), 0.2 * step) for v in h]  # models side by side at each horizon
         line, marker = styles[m]
         for col, key in ((1, "bias_pp"), (2, "calib_pp")):
             fig.add_trace(go.Scatter(x=x, y=[r[key] for r in g], mode="lines+markers", name=m, legendgroup=m,
