@@ -303,7 +303,10 @@ def edge_notes(results: dict) -> list[str]:
     for f in (results.get("walk_forward") or {}).get("folds") or []:
         for e in f.get("edges") or []:
             seen.setdefault((e["parameter"], e["side"], e["value"]), []).append(f"fold {f['fold']}")
-    out = [f"Grid edge: {p} = {v:g} is the {'lowest' if side == 'low' else 'highest'} value searched and was chosen "
+    from .tables import code_label
+
+    out = [f"Grid edge: {code_label(p)} = {v:g} USD/share is the {'lowest' if side == 'low' else 'highest'} value "
+           "searched and was chosen "
            f"({', '.join(who)}); the optimum may lie outside the grid (sorlib search --extend-grid)."
            for (p, side, v), who in seen.items()]
     ext = results.get("grid_extension")
