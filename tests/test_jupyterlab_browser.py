@@ -107,6 +107,9 @@ def test_panel_opens_at_the_headline_fits_the_column_and_shows_no_nan(page) -> N
 
 
 def test_each_live_slider_moved_by_keyboard_changes_the_figures(page) -> None:
+    """Each live slider, moved with the panel's top at the window's top (sliders and the first figures in
+    view: a move redraws the figures in view, the others when they are scrolled in), changes the figures."""
+    lab.show_panel_top(page)
     lab.install_timer(page)
     live = [s["label"] for s in lab.sliders(page) if not s["disabled"]]
     assert sorted(live) == sorted(label for label, _ in MOVES)
@@ -129,6 +132,8 @@ def test_disabled_sliders_show_their_reason_and_cannot_be_moved(page, mode: str,
     assert {label for label, s in shown.items() if s["disabled"]} == inert
     for label in inert:
         assert f"inert in {mode} mode" in shown[label]["reason"], shown[label]["reason"]
+    lab.draw_stale(page)  # the switch redrew the figures in view; the others are drawn (scrolled in) now
+    lab.show_panel_top(page)
     data, status = lab.figure_data(page), lab.status_text(page)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     for label in inert:
@@ -139,9 +144,41 @@ def test_disabled_sliders_show_their_reason_and_cannot_be_moved(page, mode: str,
     assert {label: _slider(page, label)["readout"] for label in inert} == {label: shown[label]["readout"]
                                                                           for label in inert}
     assert lab.status_text(page) == status and lab.figure_data(page) == data
-    # the live sliders of the mode still move the figures
+    # the live sliders of the mode still move the figures (those in view)
+    lab.show_panel_top(page)
     lab.install_timer(page)
     size = _slider(page, "order size (shares)")
     lab.move(page, size["i"], "ArrowLeft" if size["value"] != size["min"] else "ArrowRight", QUIET_MS)
     assert lab.figure_data(page) != data
 
+
+
+def test_a_figure_out_of_view_is_redrawn_when_scrolled_in_not_by_the_move(page) -> None:
+    """A move redraws the figures in view at once and leaves a figure out of view as it was (no redraw);
+    scrolled into view, that figure is redrawn with the move's data: the same data it shows when it is in
+    view during a move to the same point (drawn at once then)."""
+    lab.draw_stale(page)  # figures left stale by the tests before: drawn first
+    lab.show_panel_top(page)
+    lab.install_timer(page)
+    names = lab.figure_names(page)
+    last = names[-1]
+    assert len(names) == 4 and lab.figure_in_view(page, names[0]) and not lab.figure_in_view(page, last)
+    size = _slider(page, "order size (shares)")
+    there, back = ("Home", "End") if size["value"] != size["min"] else ("End", "Home")
+    before = lab.figure_data(page)
+    r = lab.move(page, size["i"], there, QUIET_MS, scroll=False)
+    moved = lab.figure_data(page)
+    assert moved[0] != before[0], "the figure in view was not redrawn by the move"
+    assert moved[-1] == before[-1] and last in lab.stale_figures(page), "the figure out of view was redrawn"
+    assert r["figures_in_view"] < 4 and r["figures_drawn"] < 4
+    s = lab.scroll_in(page, last)
+    assert s is not None and s["ms"] > 0
+    assert lab.figure_in_view(page, last) and last not in lab.stale_figures(page)
+    lazy = lab.figure_data(page)[-1]
+    assert lazy != before[-1], "scrolled in, the figure still shows the data before the move"
+    # with the figure in view (the slider focused without scrolling), a move to the track's other end and
+    # back redraws it at once, and back at the same point it shows the data it was drawn with on scrolling in
+    lab.move(page, size["i"], back, QUIET_MS, scroll=False)
+    assert last not in lab.stale_figures(page) and lab.figure_data(page)[-1] != lazy
+    lab.move(page, size["i"], there, QUIET_MS, scroll=False)
+    assert last not in lab.stale_figures(page) and lab.figure_data(page)[-1] == lazy

@@ -115,7 +115,10 @@ def test_status_has_no_nan(small_md) -> None:
     assert ui.format_ms(float("nan")) == "—" and ui.format_ms(None) == "—"
     ck = CKExplorer(small_md, method="fast")
     ck.widget()
-    assert "nan" not in ck._summary_widget.value.lower() and "recomputed in —" in ck._summary_widget.value
+    assert "nan" not in ck._live.status.lower() and "recomputed in —" in ck._live.status
+    sent = ck._live.seq
+    ck.update(lambda_u=ck.lambda_u * 2)  # a move: its figures and status line go out as one update (one seq)
+    assert ck._live.seq == sent + 1 and "nan" not in ck._live.status.lower() and " ms" in ck._live.status
 
 
 def test_labels_fit_and_the_panel_fits_1000px(panel, small_md) -> None:

@@ -7,8 +7,9 @@ figures a slider move spent about three times as long in the browser as plotly's
 
 :class:`LiveFigures` holds each figure as its plotly JSON (``specs``: name → JSON text, numpy arrays as
 base64 typed arrays). A move assigns the figures that changed in one trait update, so the browser gets one
-message and redraws only those figures (``Plotly.react``), one after the other in the same task; nothing
-is sent back. The JSON is the state of the widget: a second view (or a reloaded page) draws the current
+message and redraws only those figures (``Plotly.react``), one after the other in the same task, and of
+those only the ones in view: a changed figure out of view is redrawn when it is scrolled into view (just
+before it enters, when scrolled at a usual pace); the view sends back only its 'drawn' report. The JSON is the state of the widget: a second view (or a reloaded page) draws the current
 figures. The page gets plotly.js from the plotly package's own ``plotly.min.js`` (the version plotly.py
 writes JSON for), loaded by the widget's module without touching a ``window.Plotly`` of the page.
 
@@ -38,17 +39,36 @@ if (__sorlibPagePlotly === undefined) { delete globalThis.Plotly; } else { globa
 """
 
 # One view: the status (HTML, optional) above a div per figure. On a change of ``status`` its HTML is
-# replaced; on a change of ``specs`` the figures whose JSON changed are redrawn in order, in the task that
-# received the message (microtasks only between them: one rendered frame for all). A move that sets both
-# (one message, :meth:`LiveFigures.show`) updates the status first. Each redraw's time (JSON parse +
-# Plotly.react, ms) is kept in ``globalThis.__sorlibLiveTimes`` (the last 200) for the browser benchmark.
+# replaced; on a change of ``specs`` the figures whose JSON changed and that intersect the viewport (kept by
+# an IntersectionObserver: ``inView``) are redrawn in order, in the task that received the message (microtasks
+# only between them: one rendered frame for all). The others are left stale (``data-stale`` on their div) and
+# redrawn when they come near the viewport: a second observer with a margin of NEAR_PX px (on the scrolling
+# ancestor, so the margin is not clipped by it) redraws a stale figure just before it enters, and the first one
+# redraws it on entry (a jump). The first draw draws every figure (their heights lay the page out). A move that
+# sets both (one message, :meth:`LiveFigures.show`) updates the status first. Each redraw's time (JSON parse +
+# Plotly.react, ms) is kept in ``globalThis.__sorlibLiveTimes`` (the last 200: name, at, ms and why: load,
+# move or scroll) and each update's figures in view / redrawn / left stale in ``globalThis.__sorlibLiveUpdates``
+# (the last 200), for the browser benchmark.
 _VIEW_JS = """
+const NEAR_PX = 400;
+function keep(key, entry) {
+  const log = (globalThis[key] = globalThis[key] || []);
+  log.push(entry);
+  if (log.length > 200) log.shift();
+}
+function scroller(el) {  // the nearest ancestor that scrolls (JupyterLab's notebook), or null: the viewport
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const y = getComputedStyle(p).overflowY;
+    if ((y === "auto" || y === "scroll") && p.scrollHeight > p.clientHeight) return p;
+  }
+  return null;
+}
 function render({ model, el }) {
   el.classList.add("sorlib-figures");
   const status = document.createElement("div");
   status.className = "sorlib-live-status";
   el.appendChild(status);
-  const divs = new Map(), shown = new Map();
+  const divs = new Map(), shown = new Map(), inView = new Set(), near = new Set();
   for (const name of model.get("names")) {
     const div = document.createElement("div");
     div.className = "sorlib-figure";
@@ -60,37 +80,71 @@ function render({ model, el }) {
     const html = model.get("status");
     if (status.innerHTML !== html) status.innerHTML = html;
   };
-  // after the last queued redraw, once the browser has painted it: tell the kernel (``LiveFigures.on_drawn``)
-  let queue = Promise.resolve(), pending = 0;
+  const stale = (name) => { const s = model.get("specs")[name]; return s !== undefined && s !== shown.get(name); };
+  // after the last queued redraw of an update, once the browser has painted it: tell the kernel
+  // (``LiveFigures.on_drawn``); redraws on scrolling send nothing
+  let queue = Promise.resolve(), pending = 0, first = true;
   const drawn = () => { model.send({event: "drawn", seq: model.get("seq")}); };
-  const draw = () => {
+  const redraw = async (names, why) => {
+    const specs = model.get("specs");
+    for (const [name, div] of divs) {
+      if (!names.has(name)) continue;
+      const spec = specs[name];
+      if (spec === undefined || spec === shown.get(name)) { delete div.dataset.stale; continue; }
+      shown.set(name, spec);
+      const t0 = performance.now();
+      const fig = JSON.parse(spec);
+      await Plotly.react(div, fig.data, fig.layout, fig.config || {});
+      delete div.dataset.stale;
+      keep("__sorlibLiveTimes", {name, at: t0, ms: performance.now() - t0, why});
+    }
+  };
+  const draw = () => {  // an update from the kernel: redraw now what is in view, mark the rest stale
     pending += 1;
     queue = queue.then(async () => {
-      const specs = model.get("specs");
+      const all = first, names = new Set(), t0 = performance.now();
+      first = false;
+      let left = 0;
       for (const [name, div] of divs) {
-        const spec = specs[name];
-        if (spec === undefined || spec === shown.get(name)) continue;
-        shown.set(name, spec);
-        const t0 = performance.now();
-        const fig = JSON.parse(spec);
-        await Plotly.react(div, fig.data, fig.layout, fig.config || {});
-        const log = (globalThis.__sorlibLiveTimes = globalThis.__sorlibLiveTimes || []);
-        log.push({name, at: t0, ms: performance.now() - t0});
-        if (log.length > 200) log.shift();
+        if (!stale(name)) continue;
+        if (all || inView.has(name)) names.add(name);
+        else { div.dataset.stale = "1"; left += 1; }
       }
+      keep("__sorlibLiveUpdates", {at: t0, seq: model.get("seq"), in_view: all ? divs.size : inView.size,
+                                  redrawn: names.size, stale: left});
+      await redraw(names, all ? "load" : "move");
     }).catch((err) => console.error("sorlib live figures:", err)).finally(() => {
       pending -= 1;
       if (pending === 0) requestAnimationFrame(() => setTimeout(drawn, 0));
     });
+  };
+  const track = (set) => (entries) => {  // keep ``set`` and redraw the stale figures that entered it
+    const names = new Set();
+    for (const e of entries) {
+      const name = e.target.dataset.figure;
+      if (e.isIntersecting) { set.add(name); if (stale(name) && !first) names.add(name); } else set.delete(name);
+    }
+    if (names.size) queue = queue.then(() => redraw(names, "scroll"))
+      .catch((err) => console.error("sorlib live figures:", err));
+  };
+  let observers = [], tries = 0;
+  const observe = () => {  // once the view is in the page (its scrolling ancestor is known then)
+    if (!el.isConnected && tries++ < 600) { requestAnimationFrame(observe); return; }
+    const root = scroller(el);
+    observers = [new IntersectionObserver(track(inView), {root}),
+                 new IntersectionObserver(track(near), {root, rootMargin: `${NEAR_PX}px 0px`})];
+    for (const o of observers) divs.forEach((div) => o.observe(div));
   };
   const onStatus = () => { setStatus(); draw(); };
   model.on("change:status", onStatus);
   model.on("change:specs", draw);
   setStatus();
   draw();
+  observe();
   return () => {
     model.off("change:status", onStatus);
     model.off("change:specs", draw);
+    observers.forEach((o) => o.disconnect());
     divs.forEach((div) => Plotly.purge(div));
   };
 }

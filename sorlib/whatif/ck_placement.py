@@ -153,7 +153,6 @@ class CKExplorer:
     _contexts: dict = field(default_factory=dict, repr=False)
     _widgets: dict = field(default_factory=dict, repr=False)  # name -> go.Figure the live figures show
     _live: object = field(default=None, repr=False)  # the widget that draws them
-    _summary_widget: object = field(default=None, repr=False)
     _sweeps: dict = field(default_factory=dict, repr=False)
     _shown: dict = field(default_factory=dict, repr=False)  # figure -> key of what the live figure shows
     controls: dict = field(default_factory=dict, repr=False)  # the panel's sliders, by parameter name
@@ -377,10 +376,10 @@ class CKExplorer:
                     ui.sync_widget(w, self._figure(name))
                     changed.append(name)
                 self._shown[name] = key
-            ui.show(self._live, self._widgets, changed)
+            specs = self._live.encode(self._widgets, changed) if self._live is not None else {}
         self.last_ms = t.ms
-        if self._summary_widget is not None:
-            self._summary_widget.value = self._status()
+        if self._live is not None:  # one message: the changed figures and the status line (with this move's ms)
+            self._live.push(specs, self._status())
         self._prefetch()
         return self.last_ms
 
@@ -484,8 +483,6 @@ class CKExplorer:
     def widget(self):
         """Sliders (λ_u, λ_o on log scales and θ in USD/share, S in shares, T in seconds) above the live
         figures; every move recomputes the placement (and the sweeps it changes) and redraws in place."""
-        import ipywidgets as w
-
         self._widgets, self._live = ui.live_figures(self.figures())
         self._shown = self._keys()
         s_lu = ui.log_slider("λ_u = lambda_under (USD/share)", self.lambda_u, *self.lambda_u_range)
@@ -497,7 +494,7 @@ class CKExplorer:
         for T in Ts:  # parameter-free: every horizon's outflow samples are cut once, when the panel is built
             self.context(T)
         s_T = ui.slider("SelectionSlider", "T = horizon (seconds)", float(self.T_seconds), options=Ts)
-        self._summary_widget = w.HTML(self._status())
+        self._live.status = self._status()  # the status line, above the figures (sent with each move's figures)
 
         def on_change() -> None:
             self.update(lambda_u=s_lu.value, lambda_o=s_lo.value, theta=s_th.value, S=s_S.value,
@@ -508,4 +505,4 @@ class CKExplorer:
         ui.align(controls)
         ui.on_any_change(controls, on_change)
         self._prefetch()
-        return ui.panel([ui.param_row(s) for s in controls], self._summary_widget, self._live)
+        return ui.panel([ui.param_row(s) for s in controls], None, self._live)
