@@ -11,11 +11,15 @@ starts JupyterLab on 127.0.0.1 (free port, random token, ``expose_app_in_browser
 copy in headless Chromium with a window whose notebook column is about 1,000 px wide, runs all cells, and
 then for every live (not disabled) slider of the panel — in notebook 02/03 for each router mode, chosen with
 the panel's toggle — focuses the slider handle and presses an arrow key N times (turning back at the end of
-the track). Each move is timed in the page: from the ``keydown`` to the last mutation of the panel's plotly
+the track), with the panel's top at the window's top (its sliders, status, table and first figure in view:
+a move redraws at once only the figures in view, the others when they are scrolled in). Each move is timed
+in the page: from the ``keydown`` to the last mutation of the panel's plotly
 figures after the status line ("recomputed in … ms", the server-side time, also recorded) changed, once the
 figures stayed quiet for ``--quiet`` ms. It prints p50 and p95 per slider (browser, server, the browser's side — key press to redrawn minus the
 server's time: messages, status, redraws — and plotly's redraws alone, timed by the panel's view) and how many
-of the moves changed the figures (a one-step move that leaves every route unchanged redraws nothing), saves
+of the moves changed the figures (a one-step move that leaves every route unchanged redraws nothing), how
+many of the panel's figures were in view, redrawn and left stale per move, and per panel the scroll-in cost
+(a move, then a jump to a figure it left stale: scroll → that figure redrawn, p50/p95), saves
 a screenshot of each panel in ``--out`` and exits 1 when a browser p95 is over the 200 ms target.
 Everything it starts (JupyterLab, its kernels, Chromium) is stopped at the end, also on errors and Ctrl-C.
 
@@ -522,7 +526,7 @@ def bench_panel(page, label: str, moves: int, quiet_ms: float, rows: list) -> No
               f"p50 {r['browser_side_p50']:4.0f} p95 {r['browser_side_p95']:4.0f} ms, of which plotly p50 "
               f"{r['plotly_p50']:4.0f} p95 {r['plotly_p95']:4.0f} ms | per move {r['figures_in_view_per_move']:.1f} "
               f"of {r['figures']} figures in view, {r['figures_per_move']:.1f} redrawn, "
-              f"{r['figures_stale_after_move']:.1f} left stale | "
+              f"{r['figures_stale_after_move']:.1f} stale after it | "
               f"figures changed in "
               f"{r['redrawn_moves']}/{r['moves']} moves{_slowest(r['redrawn_max'])}, "
               f"{r['prepared_moves']} replayed while idle "
