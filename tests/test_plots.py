@@ -282,3 +282,22 @@ def test_strategy_colours_stay_apart_from_venue_colours() -> None:
     for name in ("router", "best_ask", "twap", "vwap", "ck"):
         d = min(np.linalg.norm(lab(STRATEGY_COLORS[name]) - lab(v)) for v in PALETTE)
         assert d >= 19.5, (name, d)
+
+
+def test_strategies_are_named_in_words_in_every_backtest_figure(all_figures) -> None:
+    """Legends, categories and hover labels of the backtest figures name the baselines as a reader says them
+    (Best Ask, TWAP, VWAP), never by their code (``best_ask``): the result holds all three baselines, so each
+    name must appear and no code may."""
+    import re
+
+    seen: set[str] = set()
+    for key, fig in all_figures.items():
+        if not key.startswith("backtest."):
+            continue
+        for t in fig.data:
+            xs = [] if t.x is None else list(t.x)
+            texts = [t.name or ""] + [x for x in xs if isinstance(x, str)] + [t.hovertemplate or ""]
+            for s in texts:
+                assert not re.search(r"\b(best_ask|twap|vwap)\b", s), (key, s)
+                seen.update(n for n in ("Best Ask", "TWAP", "VWAP") if n in s)
+    assert seen == {"Best Ask", "TWAP", "VWAP"}

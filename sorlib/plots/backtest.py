@@ -9,11 +9,17 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..engine.replay import KIND_CLEANUP, Execution
+from ..metrics import strategy_label
 from .colors import CLEANUP_COLOR, STRATEGY_COLORS, strategy_line, venue_colors
 from .style import SHORT, finish, label, log_axis
 
 #: Strategy colours (kept under this name for callers; the map lives in :mod:`sorlib.plots.colors`).
 COLORS = STRATEGY_COLORS
+
+
+def shown_name(name: str) -> str:
+    """A strategy's name in figures: the baselines in words (``best_ask`` → Best Ask), the router as given."""
+    return name if name.startswith("router") else strategy_label(name)
 
 
 def _executions(result) -> dict[str, Execution]:
@@ -34,6 +40,7 @@ def cumulative_figure(result, order_id: int | None = None) -> go.Figure:
         o = np.argsort(t, kind="stable")
         x = np.concatenate([[0.0], t[o]])
         line = strategy_line(name)  # dash + width: coinciding lines (router and Best Ask) both stay visible
+        name = shown_name(name)
         fig.add_trace(go.Scatter(x=x, y=np.concatenate([[0], np.cumsum(f.qty[m][o])]), name=name,
                                  mode="lines", line_shape="hv", line=line, legendgroup=name,
                                  hovertemplate="%{x:.1f} s: %{y:,.0f} shares<extra>" + name + "</extra>"), 1, 1)
@@ -61,9 +68,9 @@ def venue_split_figure(result, venue_names: dict[int, str] | None = None) -> go.
             m = (e.fills.venue == v) & (e.fills.kind != KIND_CLEANUP)
             ys.append(int(e.fills.qty[m].sum()))
         name = venue_names.get(v, str(v))
-        fig.add_trace(go.Bar(x=list(execs), y=ys, name=name, marker_color=colors[v],
+        fig.add_trace(go.Bar(x=[shown_name(n) for n in execs], y=ys, name=name, marker_color=colors[v],
                              hovertemplate="%{x}: %{y:,} shares on " + name + "<extra></extra>"))
-    fig.add_trace(go.Bar(x=list(execs), name="clean-up", marker_color=CLEANUP_COLOR,
+    fig.add_trace(go.Bar(x=[shown_name(n) for n in execs], name="clean-up", marker_color=CLEANUP_COLOR,
                          y=[int(e.fills.qty[e.fills.kind == KIND_CLEANUP].sum()) for e in execs.values()],
                          hovertemplate="%{x}: %{y:,} shares in the clean-up<extra></extra>"))
     fig.update_layout(barmode="stack", title="Venue split: shares bought per venue", xaxis_title="strategy",
@@ -78,7 +85,7 @@ def fill_size_figure(result) -> go.Figure:
     for name, e in _executions(result).items():
         m = e.fills.kind != KIND_CLEANUP
         values.append(e.fills.qty[m])
-        fig.add_trace(go.Box(y=e.fills.qty[m], name=f"{name} (n={int(m.sum())})",
+        fig.add_trace(go.Box(y=e.fills.qty[m], name=f"{shown_name(name)} (n={int(m.sum())})",
                              marker_color=COLORS.get(name), boxmean=True))
     log_axis(fig, values, "y")
     fig.update_layout(title="Child fill sizes, clean-up excluded (log scale)", xaxis_title="strategy (fills)",
@@ -96,7 +103,7 @@ def savings_figure(results: dict) -> go.Figure:
     err = dict(type="data", symmetric=False,
                array=[h - m if np.isfinite(h) else 0 for h, m in zip(hi, mean, strict=True)],
                arrayminus=[m - lo_ if np.isfinite(lo_) else 0 for lo_, m in zip(lo, mean, strict=True)])
-    fig = go.Figure(go.Bar(x=names, y=mean, error_y=err, marker_color=[COLORS.get(n) for n in names],
+    fig = go.Figure(go.Bar(x=[shown_name(n) for n in names], y=mean, error_y=err, marker_color=[COLORS.get(n) for n in names],
                            name="savings", hovertemplate="vs %{x}: %{y:.2f} bps<extra></extra>"))
     fig.update_layout(title=f"Router savings vs each baseline (mean over {iv[names[0]]['orders']} orders, "
                       "95% bootstrap interval)", xaxis_title="baseline",

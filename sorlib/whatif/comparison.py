@@ -44,7 +44,7 @@ from ..engine.book import Book
 from ..engine.replay import KIND_CLEANUP, Execution, replay
 from ..errors import ConfigError
 from ..metrics import order_table, savings_from_cash, summary
-from ..plots.backtest import fill_size_figure, savings_figure, venue_split_figure
+from ..plots.backtest import fill_size_figure, savings_figure, shown_name, venue_split_figure
 from ..plots.colors import strategy_line
 from ..plots.style import finish
 from ..strategies import ParentOrder
@@ -110,6 +110,7 @@ def progress_figure(executions: dict[str, Execution], points: int = 121) -> go.F
                                         "cost so far vs arrival mid, bps of notional (mean over orders)"))
     for name, (x, filled, cost) in progress_curves(executions, points).items():
         line = strategy_line(name)  # dash + width: coinciding lines (router and Best Ask, TWAP and VWAP) stay visible
+        name = shown_name(name)
         fig.add_trace(go.Scatter(x=x, y=filled, name=name, mode="lines", line_shape="hv", line=line,
                                  legendgroup=name), 1, 1)
         fig.add_trace(go.Scatter(x=x, y=cost, name=name, mode="lines", line_shape="hv", line=line,
@@ -632,7 +633,7 @@ class WhatIf:
 def _trace_data(res, label: str = "router") -> dict[str, list[dict]]:
     """The data props of every trace of :meth:`WhatIf.figures`, in trace order (same builders' logic)."""
     execs = res.executions
-    names = [label if n == "router" else n for n in execs]
+    names = [label if n == "router" else shown_name(n) for n in execs]
     prog = []
     for x, filled, cost in progress_curves(execs).values():
         prog += [{"x": x, "y": filled}, {"x": x, "y": cost}]
