@@ -186,3 +186,17 @@ def test_ck_lambda_over_is_enabled_because_it_can_act(small_md) -> None:
     lo = w.run(lambda_over=1e-5, lambda_under=0.05, theta_queue=1e-5).router
     hi = w.run(lambda_over=30.0).router
     assert lo.fills.qty.tolist() != hi.fills.qty.tolist() or lo.fills.venue.tolist() != hi.fills.venue.tolist()
+
+
+def test_panel_table_reads_in_words_and_has_no_negative_zero() -> None:
+    """The panel's summary table: baselines by name (Best Ask, not best_ask), a saving of −0.001 bps printed
+    "0.00" (it rounds to zero: no sign), −1.234 as "-1.23", n/a as an em dash (values chosen by hand)."""
+    import pandas as pd
+
+    from sorlib.whatif.comparison import _table_html
+
+    df = pd.DataFrame({"fills": [3.0, 4.0, 5.0], "router_savings_bps": [float("nan"), -0.001, -1.234]},
+                      index=["router (ck)", "best_ask", "twap"])
+    html = _table_html(df)
+    assert ">Best Ask<" in html and ">TWAP<" in html and "best_ask" not in html
+    assert ">0.00<" in html and "-0.00" not in html and ">-1.23<" in html and ">—<" in html

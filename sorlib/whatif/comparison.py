@@ -198,15 +198,23 @@ _TABLE = {"fills": ("fills", "{:,.0f}"), "fills_per_order": ("fills / order", "{
           "shortfall_bps": ("shortfall (bps)", "{:.2f}"), "router_savings_bps": ("router saves (bps)", "{:+.2f}")}
 
 
+def _cell(spec: str, value: float) -> str:
+    """``value`` formatted by ``spec``; "—" for n/a; a value that rounds to zero unsigned ("0.00", not "-0.00")."""
+    if not np.isfinite(value):
+        return "—"
+    text = spec.format(value)
+    return text.lstrip("+-") if not any(ch in "123456789" for ch in text) else text
+
+
 def _table_html(df: pd.DataFrame) -> str:
     """A compact HTML table of :meth:`WhatIf.summary_frame` that fits a 1,000 px column ("—" for n/a)."""
     cols = [c for c in _TABLE if c in df.columns]
     th = "".join(f"<th style='padding:2px 6px;text-align:right'>{_TABLE[c][0]}</th>" for c in cols)
     rows = []
     for name, r in df.iterrows():
-        cells = "".join(f"<td style='padding:2px 6px;text-align:right'>"
-                        f"{_TABLE[c][1].format(r[c]) if np.isfinite(r[c]) else '—'}</td>" for c in cols)
-        rows.append(f"<tr><th style='padding:2px 6px;text-align:left;white-space:nowrap'>{name}</th>{cells}</tr>")
+        cells = "".join(f"<td style='padding:2px 6px;text-align:right'>{_cell(_TABLE[c][1], r[c])}</td>" for c in cols)
+        rows.append(f"<tr><th style='padding:2px 6px;text-align:left;white-space:nowrap'>{shown_name(name)}</th>"
+                    f"{cells}</tr>")
     return ("<table class='sorlib-summary' style='font-size:12px;border-collapse:collapse;table-layout:auto'>"
             f"<thead><tr><th></th>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
