@@ -46,7 +46,7 @@ from ..plots.ck import (
 )
 from ..plots.colors import series_color
 from . import _widgets as ui
-from .prefetch import Prefetcher
+from .prefetch import Prefetcher, neighbour_stops
 
 __all__ = ["CKContext", "CKExplorer", "ck_context"]
 
@@ -417,15 +417,7 @@ class CKExplorer:
             name, sign = self._move
             order += [(name, sign * i) for i in range(1, ahead + 1)] + [(name, -sign)]
         order += [(n, s) for n in PARAMS for s in (+1, -1)]
-        points, seen = [], set()
-        for name, steps in order:
-            if (name, steps) in seen:
-                continue
-            seen.add((name, steps))
-            value = self._stop(name, steps)
-            if value is not None:
-                points.append({**self.params, name: float(value)})
-        return points
+        return [{**self.params, name: float(value)} for name, value in neighbour_stops(order, self._stop)]
 
     def _prefetch(self) -> None:
         if self.prefetch and self.controls:

@@ -51,7 +51,7 @@ from ..strategies import ParentOrder
 from ..venues import VenueTable
 from . import _widgets as ui
 from .order_cache import OrderReplays
-from .prefetch import Prefetcher
+from .prefetch import Prefetcher, neighbour_stops
 
 DEFAULT_PARAMS = {"lambda_over": 5.0, "lambda_under": 0.05, "theta_queue": 0.05}
 PARAMS = ("lambda_over", "lambda_under", "theta_queue")
@@ -524,15 +524,7 @@ class WhatIf:
             after = names[(names.index(name) + 1) % len(names)]
             order += [(name, sign * i) for i in range(1, ahead + 1)] + [(after, +1), (name, -sign)]
         order += [(n, s) for s in (+1, -1) for n in names]
-        points, seen = [], set()
-        for name, steps in order:
-            if (name, steps) in seen:
-                continue
-            seen.add((name, steps))
-            value = self._stop(name, steps)
-            if value is not None:
-                points.append({name: value})
-        return points[:limit]
+        return [{name: value} for name, value in neighbour_stops(order, self._stop)][:limit]
 
     def _stop(self, name: str, steps: int):
         """The value ``|steps|`` key presses move slider ``name`` to (``steps`` > 0: right); None past its end."""

@@ -98,3 +98,17 @@ class Prefetcher:
 
 
 __all__ = ["Job", "Prefetcher"]
+
+
+def neighbour_stops(order: list[tuple[str, int]], stop: Callable[[str, int], object]) -> list[tuple[str, object]]:
+    """``(slider, value)`` for each ``(slider, steps)`` of ``order`` once, in order: ``stop(slider, steps)`` is the
+    value that many key presses move the slider to, ``None`` past the end of its track (left out)."""
+    out, seen = [], set()
+    for name, steps in order:
+        if (name, steps) in seen:
+            continue
+        seen.add((name, steps))
+        value = stop(name, steps)
+        if value is not None:
+            out.append((name, value))
+    return out
