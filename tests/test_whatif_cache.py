@@ -194,9 +194,11 @@ def test_key_press_stops_snap_to_the_slider_grid(small_md) -> None:
     assert view._stop("order_size", 1) == 7500 and view._stop("order_size", -1) == 3000
     assert view._stop("lambda_over", 10_000) is None  # past the track's end
     view._move = ("lambda_under", 1)
-    first = view._next_points()[:3]
-    assert [list(p) for p in first] == [["lambda_under"]] * 3
-    assert [p["lambda_under"] for p in first] == pytest.approx([10 ** -1.25, 10 ** -1.2, 10 ** -1.15], rel=1e-9)
+    first = view._next_points()[:4]  # the same slider one stop on, the next slider down one stop, then further
+    assert [list(p) for p in first] == [["lambda_under"], ["theta_queue"], ["lambda_under"], ["lambda_under"]]
+    assert [first[i]["lambda_under"] for i in (0, 2, 3)] == pytest.approx([10 ** -1.25, 10 ** -1.2, 10 ** -1.15],
+                                                                       rel=1e-9)
+    assert first[1]["theta_queue"] == view._stop("theta_queue", 1)
 
 
 def test_prefetched_moves_equal_a_cold_panel(small_md) -> None:

@@ -513,8 +513,9 @@ class WhatIf:
         return job
 
     def _next_points(self, limit: int = 12, ahead: int = 3) -> list[dict]:
-        """Likely next points, most likely first: the slider moved last one, two … ``ahead`` stops further the
-        same way, the next slider of the panel one stop up, the slider moved last one stop back, then every
+        """Likely next points, most likely first: the slider moved last one stop further the same way, the next
+        slider of the panel one stop up (a user going down the panel), the slider moved last two … ``ahead``
+        stops further, then one stop back, then every
         live slider one stop either way. A penalty slider's stop is its exponent snapped to the slider's step
         grid (as a key press moves it); order size: the next size offered."""
         names = [n for n in (*PARAMS, "order_size") if n not in INERT[self.mode]]
@@ -522,7 +523,7 @@ class WhatIf:
         if self._move is not None and self._move[0] in names:
             name, sign = self._move
             after = names[(names.index(name) + 1) % len(names)]
-            order += [(name, sign * i) for i in range(1, ahead + 1)] + [(after, +1), (name, -sign)]
+            order += [(name, sign), (after, +1), *((name, sign * i) for i in range(2, ahead + 1)), (name, -sign)]
         order += [(n, s) for s in (+1, -1) for n in names]
         return [{name: value} for name, value in neighbour_stops(order, self._stop)][:limit]
 
