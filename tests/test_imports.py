@@ -20,6 +20,7 @@ LAYERS = {
     "errors": 0, "_io": 0, "_numba": 0,
     "data": 1, "synth": 2, "venues": 3, "fills": 4, "sim": 4, "allocation": 5, "ck": 5,
     "strategies": 6, "schedules": 6, "engine": 7, "risk": 8, "metrics": 9, "fillcheck": 9, "tca": 9, "tca_executions": 9,
+    "tables": 9,
     "backtest": 10, "realism": 10,
     "search": 11, "flow": 11,
     "plots": 12, "interactive": 13, "ck_interactive": 13, "whatif": 13, "report": 14, "cli": 15,
