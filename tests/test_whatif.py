@@ -200,3 +200,14 @@ def test_panel_table_reads_in_words_and_has_no_negative_zero() -> None:
     html = _table_html(df)
     assert ">Best Ask<" in html and ">TWAP<" in html and "best_ask" not in html
     assert ">0.00<" in html and "-0.00" not in html and ">-1.23<" in html and ">—<" in html
+
+
+def test_fewer_larger_verdict_in_words(small_md) -> None:
+    """The "fewer, larger trades?" lines name the baselines in words and print no negative zero: each line reads
+    "vs Best Ask: …", and a change that rounds to 0 % prints "0%" (never "-0%")."""
+    from sorlib.whatif.comparison import fewer_larger_verdict
+
+    view = WhatIf(small_md, every_minutes=20, mode="spec")
+    text = fewer_larger_verdict(view.run().executions)
+    assert [line.split(":")[0] for line in text.splitlines()] == ["vs Best Ask", "vs TWAP", "vs VWAP"]
+    assert "best_ask" not in text and "-0%" not in text and " sh " not in text

@@ -184,9 +184,10 @@ def fewer_larger_verdict(executions: dict[str, Execution], router: str = "router
         verdict = "yes" if fewer and larger else "no"
         d_n = (r["fills"] / b["fills"] - 1) * 100 if b["fills"] else float("nan")
         d_s = (r["mean_fill_size"] / b["mean_fill_size"] - 1) * 100 if b["mean_fill_size"] else float("nan")
-        lines.append(f"vs {name}: {verdict} — router {int(r['fills'])} fills of {r['mean_fill_size']:.0f} sh "
-                     f"on average, {name} {int(b['fills'])} of {b['mean_fill_size']:.0f} sh "
-                     f"({d_n:+.0f}% fills, {d_s:+.0f}% mean size)")
+        shown = shown_name(name)
+        lines.append(f"vs {shown}: {verdict} — router {int(r['fills']):,} fills of {r['mean_fill_size']:,.0f} shares "
+                     f"on average, {shown} {int(b['fills']):,} of {b['mean_fill_size']:,.0f} shares "
+                     f"({_cell('{:+.0f}', d_n)}% fills, {_cell('{:+.0f}', d_s)}% mean size)")
     return "\n".join(lines)
 
 
