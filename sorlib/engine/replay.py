@@ -913,7 +913,7 @@ def _take_now(book: Book, k: int, row: int, j: int, t: int, qty: int, remaining:
     if want <= 0:
         return remaining
     oid, v = order.order_id, int(book.venues[k])
-    rec.kids.append((oid, t, t, v, want, int(sum(view.ask_avail[k].tolist())), KIND_TAKE))  # rec.child, inline
+    rec.child(oid, t, t, v, want, int(sum(view.ask_avail[k].tolist())), KIND_TAKE)
     left = want
     for lv, p in enumerate(px):
         if left <= 0:
@@ -925,16 +925,7 @@ def _take_now(book: Book, k: int, row: int, j: int, t: int, qty: int, remaining:
         left -= q
         if p > lim + EPS:
             break  # the levels beyond cost more
-        c = rec.cols  # rec.add(oid, t, v, q, p, fee, KIND_TAKE), inline (q > 0; no impact)
-        c[0].append(oid)
-        c[1].append(t)
-        c[2].append(v)
-        c[3].append(q)
-        c[4].append(p)
-        c[5].append(float(view.fee[k]))
-        c[6].append(KIND_TAKE)
-        rec.extra.append(0.0)
-        rec.through.append(0)
+        rec.add(oid, t, v, q, p, float(view.fee[k]), KIND_TAKE)
         taken.take(k, row, keys[lv], q, j)
         remaining -= q
     return remaining
