@@ -110,6 +110,21 @@ def restyle(fig: go.Figure, traces: dict[int, dict], title: str | None = None) -
     return changed_any
 
 
+def slider_value(value: float) -> float:
+    """A slider's value to 9 significant digits: the browser's and Python's ``10 ** exponent`` then key the
+    same memoised point (the readouts show 4 digits)."""
+    return float(f"{float(value):.9g}")
+
+
+def log_stop(c, value: float, steps: int) -> float | None:
+    """The value ``|steps|`` key presses move log slider ``c`` (a ``FloatLogSlider``) to from ``value``
+    (``steps`` > 0: right; a value below the track, e.g. 0, sits at its min): the exponent snapped to the
+    slider's step grid, as a key press moves it. None past the track's end."""
+    e = math.log10(max(float(value), 10 ** c.min))
+    e = c.min + round((e + steps * c.step - c.min) / c.step) * c.step
+    return slider_value(10 ** e) if c.min - 1e-9 <= e <= c.max + 1e-9 else None
+
+
 def format_ms(ms: float | None) -> str:
     """``"123 ms"``, or ``"—"`` when nothing was timed yet (never ``nan``)."""
     return f"{ms:.0f} ms" if ms is not None and math.isfinite(ms) else "—"

@@ -22,7 +22,6 @@ same view as static figures.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,11 +55,6 @@ PARAMS = ("lambda_u", "lambda_o", "theta", "S", "T_seconds")
 PREFETCH_DELAY_S = 0.05
 #: A move waits at most this long for a background computation to reach its next stopping point (one solve).
 PREEMPT_WAIT_S = 0.1
-
-
-def _q(value: float) -> float:
-    """A slider's value to 9 significant digits (the browser's and Python's stops then key the same point)."""
-    return float(f"{float(value):.9g}")
 
 
 @dataclass(frozen=True)
@@ -360,7 +354,7 @@ class CKExplorer:
         with ui.Timer() as t:
             self._prefetcher.preempt(PREEMPT_WAIT_S)  # a background computation stops first (one solve)
             before = self.params
-            self.set(**{k: _q(v) if k in ("lambda_u", "lambda_o", "theta") and v is not None else v
+            self.set(**{k: ui.slider_value(v) if k in ("lambda_u", "lambda_o", "theta") and v is not None else v
                         for k, v in params.items()})
             self._note_move(before)
             changed = []
@@ -402,11 +396,9 @@ class CKExplorer:
             i = vals.index(float(self.params[name])) + steps if float(self.params[name]) in vals else -1
             return vals[i] if 0 <= i < len(vals) else None
         if kind == "FloatLogSlider":
-            e = math.log10(max(float(self.params[name]), 10 ** c.min))
-            e = c.min + round((e + steps * c.step - c.min) / c.step) * c.step
-            return _q(10 ** e) if c.min - 1e-9 <= e <= c.max + 1e-9 else None
+            return ui.log_stop(c, self.params[name], steps)
         v = c.min + round((float(self.params[name]) + steps * c.step - c.min) / c.step) * c.step
-        v = _q(v) if kind == "FloatSlider" else float(round(v))
+        v = ui.slider_value(v) if kind == "FloatSlider" else float(round(v))
         return v if c.min - 1e-12 <= v <= c.max + 1e-12 else None
 
     def _next_points(self, ahead: int = 2) -> list[dict]:

@@ -28,7 +28,6 @@ same view; only :meth:`WhatIf.widget` needs ``ipywidgets`` and ``anywidget``.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -88,12 +87,6 @@ RECOMPUTING_AFTER_S = 0.1
 #: A move waits at most this long for a running background replay to reach its next stopping point (one
 #: decision of the router, or one order's check); the move then runs alone instead of sharing the interpreter.
 PREEMPT_WAIT_S = 0.25
-
-
-def _q(value: float) -> float:
-    """A slider's value to 9 significant digits: the browser's and Python's ``10 ** exponent`` then key the
-    same memoised point (the readouts show 4 digits)."""
-    return float(f"{float(value):.9g}")
 
 
 def router_name(mode: str) -> str:
@@ -393,7 +386,7 @@ class WhatIf:
             self._check_mode(mode)
             self.mode = mode
         p = self.params
-        p.update({k: _q(v) for k, v in (("lambda_over", lambda_over), ("lambda_under", lambda_under),
+        p.update({k: ui.slider_value(v) for k, v in (("lambda_over", lambda_over), ("lambda_under", lambda_under),
                                         ("theta_queue", theta_queue)) if v is not None})
         if order_size is not None:
             self.order_size = int(order_size)
@@ -483,7 +476,7 @@ class WhatIf:
 
     def _point(self, params: dict) -> tuple:
         """``(lambda_over, lambda_under, theta_queue, order size, mode)`` a move to ``params`` asks for."""
-        p = {**self.params, **{k: _q(v) for k, v in params.items() if k in PARAMS and v is not None}}
+        p = {**self.params, **{k: ui.slider_value(v) for k, v in params.items() if k in PARAMS and v is not None}}
         return (p["lambda_over"], p["lambda_under"], p["theta_queue"], int(params.get("order_size") or self.order_size),
                 params.get("mode") or self.mode)
 
@@ -537,9 +530,7 @@ class WhatIf:
             sizes = self.order_sizes()
             i = sizes.index(int(self.order_size)) + steps
             return sizes[i] if 0 <= i < len(sizes) else None
-        e = math.log10(max(float(c.value), 10 ** c.min))  # the slider's position (a 0 parameter sits at its min)
-        e = c.min + round((e + steps * c.step - c.min) / c.step) * c.step
-        return _q(10 ** e) if c.min - 1e-9 <= e <= c.max + 1e-9 else None
+        return ui.log_stop(c, c.value, steps)
 
     def _redraw(self, res) -> list[str]:
         """Update the live figures' copies in place to ``res``; the names of the figures that changed."""
